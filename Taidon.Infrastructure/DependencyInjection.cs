@@ -1,0 +1,91 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Taidon.Core.Accounts;
+using Taidon.Core.Common;
+using Taidon.Infrastructure.Identity;
+using Taidon.Infrastructure.Jobs;
+using Taidon.Infrastructure.Persistence;
+
+namespace Taidon.Infrastructure;
+
+public static class DependencyInjection
+{
+    /// <summary>
+    /// The adapters: control-plane database, Identity stores, Data Protection keys, Hangfire.
+    /// Call <see cref="ControlPlaneBootstrap.AddControlPlaneAsync"/> first.
+    /// </summary>
+    public static IServiceCollection AddTaidonInfrastructure(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TaidonOptions>().BindConfiguration(TaidonOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddTimeProvider();
+        services.AddSingleton<TaidonTelemetry>();
+
+        // First hosted service: migrations and seeding before the jobs start; it stops last.
+        services.AddHostedService<ControlPlaneStartup>();
+        services.AddDbContextFactory<ControlPlaneDbContext>((sp, options) =>
+            options.UseNpgsql(sp.GetRequiredService<ControlPlaneConnection>().ConnectionString));
+
+        services.AddIdentityCore<TaidonUser>(options =>
+            {
+                options.SignIn.RequireConfirmedAccount = configuration.GetValue<bool>($"{AccountOptions.SectionName}:{nameof(AccountOptions.RequireConfirmedEmail)}");
+                options.User.RequireUniqueEmail = false; // see RegisteredEmailValidator
+                options.Lockout.AllowedForNewUsers = true;
+                options.Password.RequiredLength = 8;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<ControlPlaneDbContext>()
+            .AddSignInManager()
+            .AddClaimsPrincipalFactory<TaidonClaimsPrincipalFactory>()
+            .AddUserValidator<RegisteredEmailValidator>()
+            .AddDefaultTokenProviders();
+        services.AddOptions<IdentityOptions>().Configure<IOptions<AccountOptions>>((identity, accounts) =>
+        {
+            identity.Lockout.MaxFailedAccessAttempts = accounts.Value.MaxFailedAccessAttempts;
+            identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(accounts.Value.LockoutMinutes);
+        });
+
+        services.AddScoped<AnonymousAccounts>();
+        services.AddScoped<AccountSeeder>();
+        services.AddSingleton<AccountActivity>();
+        services.AddSingleton<IAccessTokenService, AccessTokenService>();
+        services.AddSingleton<IAccountDirectory, AccountDirectory>();
+
+        // Several replicas share one key ring, so a cookie made by one is read by the others.
+        services.AddDataProtection().SetApplicationName("Taidon").PersistKeysToDbContext<ControlPlaneDbContext>();
+
+        services.AddHangfire((sp, hangfire) => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                storage => storage.UseNpgsqlConnection(sp.GetRequiredService<ControlPlaneConnection>().ConnectionString),
+                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true }));
+        var jobs = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
+        if (jobs.RunServer)
+        {
+            services.AddHangfireServer(server => server.WorkerCount = jobs.WorkerCount);
+        }
+
+        services.AddHostedService<RecurringJobs>();
+        return services;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using Hangfire;
+using Microsoft.Extensions.Hosting;
+using Taidon.Infrastructure.Identity;
+
+namespace Taidon.Infrastructure.Jobs;
+
+/// <summary>Registers the recurring Hangfire jobs of the modules (idempotent: run at every start).</summary>
+public sealed class RecurringJobs(IRecurringJobManager jobs) : IHostedService
+{
+    public const string AnonymousAccountCleanup = "accounts.anonymous-cleanup";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        jobs.AddOrUpdate<AnonymousAccounts>(
+            AnonymousAccountCleanup,
+            accounts => accounts.RemoveStaleAsync(CancellationToken.None),
+            Cron.Daily(3));
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

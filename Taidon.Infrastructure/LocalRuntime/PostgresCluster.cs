@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Taidon.Infrastructure.LocalRuntime;
+
+/// <summary>
+/// One PostgreSQL cluster on this machine: its own data directory and postmaster, listening on
+/// 127.0.0.1 only (no Unix socket), run by an unprivileged account when Taidon is root.
+/// </summary>
+/// <remarks>
+/// Layout of <see cref="Root"/> (owned by the cluster's account, mode 0700):
+/// <c>pgdata/</c> (the cluster) and <c>postgres.log</c>. The superuser password is kept by the caller.
+/// </remarks>
+public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUser? owner, ILogger logger)
+{
+    public const string Superuser = "postgres";
+
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string DataDirectory => Path.Combine(Root, "pgdata");
+
+    public string LogFile => Path.Combine(Root, "postgres.log");
+
+    public PostgresBinaries Binaries => binaries;
+
+    public bool IsInitialized => File.Exists(Path.Combine(DataDirectory, "PG_VERSION"));
+
+    /// <summary>Creates the cluster with scram-sha-256 authentication for the superuser, unless it exists.</summary>
+    public async Task InitializeAsync(string superuserPassword, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        if (IsInitialized)
+        {
+            CheckVersion();
+            return;
+        }
+
+        Directory.CreateDirectory(Root);
+        File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        owner?.Own(Root);
+        await CheckReachableAsync(cancellationToken);
+
+        // A half-made cluster from an interrupted initdb is removed; initdb wants an empty directory.
+        if (Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+
+        var passwordFile = Path.Combine(Root, ".initdb-password");
+        await File.WriteAllTextAsync(passwordFile, superuserPassword + "\n", cancellationToken);
+        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        owner?.Own(passwordFile);
+        try
+        {
+            logger.LogInformation("Creating a PostgreSQL {Version} cluster in {DataDirectory}", binaries.MajorVersion, DataDirectory);
+            var result = await ProcessRunner.RunAsync(
+                binaries.InitDb,
+                ["-D", DataDirectory, "-U", Superuser, "--auth=scram-sha-256", $"--pwfile={passwordFile}",
+                 "--encoding=UTF8", "--no-locale", "--no-instructions"],
+                owner,
+                CommandTimeout,
+                cancellationToken);
+            if (result.ExitCode != 0)
+            {
+                throw new PostgresClusterException($"initdb failed for {DataDirectory}: {result.Output}");
+            }
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+
+        var lines = new List<string> { "", "# Written by Taidon", "listen_addresses = '127.0.0.1'", "unix_socket_directories = ''" };
+        lines.AddRange(settings.Select(s => $"{s.Key} = '{s.Value.Replace("'", "''", StringComparison.Ordinal)}'"));
+        await File.AppendAllLinesAsync(Path.Combine(DataDirectory, "postgresql.conf"), lines, cancellationToken);
+    }
+
+    /// <summary>The port of the running postmaster, or null when the cluster is not running.</summary>
+    public async Task<int?> GetRunningPortAsync(CancellationToken cancellationToken)
+    {
+        if (!IsInitialized)
+        {
+            return null;
+        }
+
+        var status = await ProcessRunner.RunAsync(binaries.PgCtl, ["status", "-D", DataDirectory], owner, CommandTimeout, cancellationToken);
+        if (status.ExitCode != 0)
+        {
+            return null;
+        }
+
+        // postmaster.pid: pid, data directory, start time, port, socket directory, listen address, shmem key, status.
+        var pidFile = await File.ReadAllLinesAsync(Path.Combine(DataDirectory, "postmaster.pid"), cancellationToken);
+        return pidFile.Length > 3 && int.TryParse(pidFile[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) ? port : null;
+    }
+
+    /// <summary>Starts the postmaster on the given port (a free one when null) and waits until it accepts connections.</summary>
+    public async Task<int> StartAsync(int? port, CancellationToken cancellationToken)
+    {
+        CheckVersion();
+        var chosen = port ?? FindFreePort();
+        var result = await ProcessRunner.RunAsync(
+            binaries.PgCtl,
+            ["start", "-w", "-t", "60", "-D", DataDirectory, "-l", LogFile, "-o", $"-p {chosen}"],
+            owner,
+            CommandTimeout,
+            cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not start: {result.Output}\n{TailOfLog()}");
+        }
+
+        logger.LogInformation("PostgreSQL in {DataDirectory} listens on 127.0.0.1:{Port}", DataDirectory, chosen);
+        return chosen;
+    }
+
+    /// <summary>Stops the postmaster (fast shutdown: open transactions are rolled back). Does nothing when it is not running.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!IsInitialized)
+        {
+            return;
+        }
+
+        var result = await ProcessRunner.RunAsync(binaries.PgCtl, ["stop", "-w", "-m", "fast", "-D", DataDirectory], owner, CommandTimeout, cancellationToken);
+        // Exit 1 with "Is server running?" means it was already stopped.
+        if (result.ExitCode != 0 && !result.Output.Contains("Is server running?", StringComparison.Ordinal))
+        {
+            throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not stop: {result.Output}");
+        }
+
+        logger.LogInformation("PostgreSQL in {DataDirectory} stopped", DataDirectory);
+    }
+
+    public static int FindFreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void CheckVersion()
+    {
+        var version = File.ReadAllText(Path.Combine(DataDirectory, "PG_VERSION")).Trim();
+        if (version != binaries.MajorVersion.ToString(CultureInfo.InvariantCulture))
+        {
+            throw new PostgresClusterException(
+                $"The cluster in {DataDirectory} was made by PostgreSQL {version}, but the programs found are PostgreSQL {binaries.MajorVersion} " +
+                $"({binaries.BinDirectory}). Point Taidon:Postgres:BinDirectory at PostgreSQL {version}, or move the data directory away to start afresh.");
+        }
+    }
+
+    private async Task CheckReachableAsync(CancellationToken cancellationToken)
+    {
+        if (owner is null)
+        {
+            return;
+        }
+
+        var probe = await ProcessRunner.RunAsync("test", ["-w", Root, "-a", "-x", Root], owner, CommandTimeout, cancellationToken);
+        if (probe.ExitCode != 0)
+        {
+            throw new PostgresClusterException(
+                $"PostgreSQL runs as the account '{owner.Name}', which cannot reach '{Root}' (a parent directory is private to its owner). " +
+                "Choose a data directory outside a private home directory, such as /var/lib/taidon (setting Taidon:DataDirectory), or make its parents traversable.");
+        }
+    }
+
+    private string TailOfLog()
+    {
+        try
+        {
+            return string.Join('\n', File.ReadLines(LogFile).TakeLast(15));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+}
+
+public sealed class PostgresClusterException(string message) : Exception(message);

@@ -1,0 +1,55 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components.Endpoints;
+using Microsoft.AspNetCore.Identity;
+using Taidon.Core.Accounts;
+using Taidon.Infrastructure.Identity;
+
+namespace Taidon.Web.Features.Accounts;
+
+/// <summary>
+/// A visitor who opens a page without being signed in gets an anonymous account at once (a persistent
+/// cookie), with no form in the way. Signed-in visitors are recorded as seen, and an account that must
+/// replace its one-time password is sent to do that first.
+/// </summary>
+public sealed class AnonymousVisitorMiddleware(RequestDelegate next)
+{
+    public async Task InvokeAsync(
+        HttpContext context,
+        AnonymousAccounts anonymousAccounts,
+        SignInManager<TaidonUser> signIn,
+        AccountActivity activity)
+    {
+        if (!IsPageView(context))
+        {
+            await next(context);
+            return;
+        }
+
+        if (context.User.Identity?.IsAuthenticated != true)
+        {
+            var user = await anonymousAccounts.CreateAsync(context.RequestAborted);
+            await signIn.SignInAsync(user, isPersistent: true);
+            // The page being rendered now already belongs to the new account.
+            context.User = await signIn.CreateUserPrincipalAsync(user);
+        }
+        else if (context.User.FindFirstValue(ClaimTypes.NameIdentifier) is { } accountId)
+        {
+            await activity.TouchAsync(accountId, context.RequestAborted);
+            if (context.User.HasClaim(TaidonClaims.MustChangePassword, "true"))
+            {
+                context.Response.Redirect("/Account/Manage/ChangePassword");
+                return;
+            }
+        }
+
+        await next(context);
+    }
+
+    /// <summary>A GET of one of the app's pages, outside the account pages (sign-in must not make an anonymous account).</summary>
+    private static bool IsPageView(HttpContext context) =>
+        HttpMethods.IsGet(context.Request.Method)
+        && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null
+        && !context.Request.Path.StartsWithSegments("/Account", StringComparison.OrdinalIgnoreCase)
+        && !context.Request.Path.StartsWithSegments("/not-found", StringComparison.OrdinalIgnoreCase)
+        && !context.Request.Path.StartsWithSegments("/Error", StringComparison.OrdinalIgnoreCase);
+}

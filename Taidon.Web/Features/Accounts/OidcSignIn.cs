@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Taidon.Infrastructure.Identity;
+
+namespace Taidon.Web.Features.Accounts;
+
+public static class OidcSignIn
+{
+    /// <summary>Offers "sign in with" an OpenID Connect provider when <c>Taidon:Oidc</c> names one (authorization code flow with PKCE).</summary>
+    public static void AddOidcSignIn(this IServiceCollection services, IConfiguration configuration, AuthenticationBuilder authentication)
+    {
+        var oidc = configuration.GetSection(OidcOptions.SectionName).Get<OidcOptions>() ?? new OidcOptions();
+        if (!oidc.Enabled)
+        {
+            return;
+        }
+
+        authentication.AddOpenIdConnect(OidcOptions.Scheme, oidc.DisplayName, options =>
+        {
+            options.SignInScheme = IdentityConstants.ExternalScheme;
+            options.Authority = oidc.Authority;
+            options.ClientId = oidc.ClientId;
+            options.ClientSecret = string.IsNullOrEmpty(oidc.ClientSecret) ? null : oidc.ClientSecret;
+            options.ResponseType = "code";
+            options.UsePkce = true;
+            options.RequireHttpsMetadata = oidc.RequireHttpsMetadata;
+            options.GetClaimsFromUserInfoEndpoint = true;
+            options.SaveTokens = false;
+            options.CallbackPath = "/signin-oidc";
+            options.Scope.Clear();
+            options.Scope.Add("openid");
+            options.Scope.Add("profile");
+            options.Scope.Add("email");
+        });
+    }
+}

@@ -1,0 +1,124 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Components.Endpoints;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Taidon.Core.Accounts;
+using Taidon.Core.Common;
+
+namespace Taidon.Web.Features.Gateway;
+
+/// <summary>Settings of <c>Taidon:RateLimits</c> (requests per window).</summary>
+public sealed class RateLimitOptions
+{
+    public const string SectionName = "Taidon:RateLimits";
+
+    [Range(1, 100_000, ErrorMessage = "Taidon:RateLimits:ApiPerMinute must be between 1 and 100000.")]
+    public int ApiPerMinute { get; set; } = 120;
+
+    [Range(1, 100_000, ErrorMessage = "Taidon:RateLimits:AnonymousApiPerMinute must be between 1 and 100000.")]
+    public int AnonymousApiPerMinute { get; set; } = 30;
+
+    /// <summary>Sign-in and registration attempts per client address.</summary>
+    [Range(1, 10_000, ErrorMessage = "Taidon:RateLimits:SignInPerMinute must be between 1 and 10000.")]
+    public int SignInPerMinute { get; set; } = 10;
+
+    /// <summary>New anonymous accounts (page visits without a cookie, and POST /api/v1/anonymous) per client address.</summary>
+    [Range(1, 100_000, ErrorMessage = "Taidon:RateLimits:NewVisitorsPerHour must be between 1 and 100000.")]
+    public int NewVisitorsPerHour { get; set; } = 300;
+}
+
+/// <summary>
+/// The gateway's rate limits, partitioned per account (anonymous accounts stricter) on the API and per
+/// client address where no account is known yet (sign-in, new visitors). A refusal is a 429 problem
+/// with Retry-After.
+/// </summary>
+public static class RateLimiting
+{
+    public static void AddTaidonRateLimiting(this IServiceCollection services)
+    {
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((limiter, limits) =>
+        {
+            var settings = limits.Value;
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => Partition(context, settings));
+            limiter.OnRejected = RejectAsync;
+        });
+    }
+
+    internal static RateLimitPartition<string> Partition(HttpContext context, RateLimitOptions limits)
+    {
+        var path = context.Request.Path;
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var isPost = HttpMethods.IsPost(context.Request.Method);
+
+        if (isPost && (path.StartsWithSegments("/Account/Login", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/Account/Register", StringComparison.OrdinalIgnoreCase)))
+        {
+            return Window("signin:" + address, limits.SignInPerMinute, TimeSpan.FromMinutes(1));
+        }
+
+        if (isPost && path.Equals("/api/v1/anonymous", StringComparison.OrdinalIgnoreCase))
+        {
+            return Window("visitor:" + address, limits.NewVisitorsPerHour, TimeSpan.FromHours(1));
+        }
+
+        if (path.StartsWithSegments("/api"))
+        {
+            var account = context.User.FindFirstValue(ClaimTypes.NameIdentifier);
+            if (account is null)
+            {
+                // Unauthenticated API calls (wrong tokens among them) share the client address's budget.
+                return Window("api-address:" + address, limits.AnonymousApiPerMinute, TimeSpan.FromMinutes(1));
+            }
+
+            return context.User.HasClaim(TaidonClaims.Anonymous, "true")
+                ? Window("api-anonymous:" + account, limits.AnonymousApiPerMinute, TimeSpan.FromMinutes(1))
+                : Window("api:" + account, limits.ApiPerMinute, TimeSpan.FromMinutes(1));
+        }
+
+        if (context.User.Identity?.IsAuthenticated != true
+            && HttpMethods.IsGet(context.Request.Method)
+            && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null
+            && !path.StartsWithSegments("/Account", StringComparison.OrdinalIgnoreCase))
+        {
+            // Each such visit makes an anonymous account.
+            return Window("visitor:" + address, limits.NewVisitorsPerHour, TimeSpan.FromHours(1));
+        }
+
+        return RateLimitPartition.GetNoLimiter("unlimited");
+    }
+
+    private static RateLimitPartition<string> Window(string key, int permits, TimeSpan window) =>
+        RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = permits,
+            Window = window,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var context = rejected.HttpContext;
+        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        context.RequestServices.GetRequiredService<TaidonTelemetry>().RateLimited.Add(1);
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many requests",
+                Detail = $"You have reached the request limit. Try again in {seconds} seconds.",
+            },
+        });
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Taidon.Core.Common;
+using Taidon.Infrastructure.Persistence;
+
+namespace Taidon.Web.Features.Telemetry;
+
+/// <summary>OpenTelemetry metrics and traces, the Prometheus endpoint, and the health endpoints.</summary>
+public static class TelemetrySetup
+{
+    public static void AddTaidonTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        // The standard OTEL_EXPORTER_OTLP_ENDPOINT turns on export to a collector; /metrics is always served.
+        var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("taidon"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(TaidonTelemetry.Name)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddPrometheusExporter();
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            })
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(TaidonTelemetry.Name)
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsProbe(context.Request.Path))
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsql();
+                if (otlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+            });
+
+        services.AddHealthChecks()
+            .AddDbContextCheck<ControlPlaneDbContext>("control-plane", tags: ["ready"])
+            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
+    }
+
+    public static void MapTaidonHealthAndMetrics(this WebApplication app)
+    {
+        app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
+        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous().DisableRateLimiting();
+    }
+
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
+}
+
+/// <summary>Ready only when every migration of this build is applied to the control-plane database.</summary>
+public sealed class MigrationsHealthCheck(Microsoft.EntityFrameworkCore.IDbContextFactory<ControlPlaneDbContext> contexts) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var pending = (await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.GetPendingMigrationsAsync(db.Database, cancellationToken)).ToList();
+        return pending.Count == 0
+            ? HealthCheckResult.Healthy("All migrations are applied.")
+            : HealthCheckResult.Unhealthy($"{pending.Count} migrations are not applied: {string.Join(", ", pending)}");
+    }
+}
