@@ -48,6 +48,7 @@ public static class DependencyInjection
             .AddSignInManager()
             .AddClaimsPrincipalFactory<TaidonClaimsPrincipalFactory>()
             .AddUserValidator<RegisteredEmailValidator>()
+            .AddErrorDescriber<TaidonIdentityErrorDescriber>()
             .AddDefaultTokenProviders();
         services.AddOptions<IdentityOptions>().Configure<IOptions<AccountOptions>>((identity, accounts) =>
         {

@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Taidon.Tests.Support;
+
+namespace Taidon.Tests.Web;
+
+public sealed class GatewayTests : IAsyncLifetime
+{
+    private TaidonAppFactory _app = null!;
+
+    public async Task InitializeAsync() => _app = await TaidonAppFactory.CreateAsync("gateway");
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task AnonymousTokenAuthenticatesAsAnAnonymousStudent()
+    {
+        using var client = _app.CreateClient();
+
+        var created = await client.PostAsync("/api/v1/anonymous", null);
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var token = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var me = await client.GetFromJsonAsync<JsonElement>("/api/v1/me");
+        Assert.True(me.GetProperty("anonymous").GetBoolean());
+        Assert.Equal(["Student"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public async Task WrongTokenIsRefusedWithAProblemThatSaysWhatToDo()
+    {
+        using var client = _app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "tdn_" + new string('x', 43));
+
+        var response = await client.GetAsync("/api/v1/me");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("unknown, revoked or expired", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApiRefusesTheSignInCookieWithoutAToken()
+    {
+        using var client = _app.CreateClient();
+        await client.GetAsync("/"); // becomes an anonymous visitor with a cookie
+
+        var response = await client.GetAsync("/api/v1/me");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminApiIsRefusedToStudentsAndOpenToAdmins()
+    {
+        using var client = _app.CreateClient();
+        var student = await AnonymousTokenAsync(client);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", student);
+
+        var refused = await client.GetAsync("/api/v1/admin/accounts/summary");
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AdminTokenAsync());
+        var summary = await client.GetFromJsonAsync<JsonElement>("/api/v1/admin/accounts/summary");
+        Assert.Equal(1, summary.GetProperty("admins").GetInt32());
+        Assert.True(summary.GetProperty("anonymous").GetInt32() >= 1);
+    }
+
+    [Fact]
+    public async Task PersonalTokensAreCreatedListedWithoutTheirValueAndRevoked()
+    {
+        using var client = _app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AnonymousTokenAsync(client));
+
+        var created = await client.PostAsJsonAsync("/api/v1/tokens", new { name = "grading script", expiresInDays = 30 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var token = body.GetProperty("token").GetString()!;
+        var id = body.GetProperty("info").GetProperty("id").GetString();
+
+        var list = await client.GetStringAsync("/api/v1/tokens");
+        Assert.Contains("grading script", list, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, list, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/tokens/{id}")).StatusCode);
+        using var revoked = new HttpRequestMessage(HttpMethod.Get, "/api/v1/me");
+        revoked.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(revoked)).StatusCode);
+    }
+
+    [Fact]
+    public async Task InvalidTokenRequestIsA400ProblemNamingTheField()
+    {
+        using var client = _app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AnonymousTokenAsync(client));
+
+        var response = await client.PostAsJsonAsync("/api/v1/tokens", new { name = "x", expiresInDays = -3 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("expiresInDays", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenApiDocumentDescribesTheApiAndItsBearerScheme()
+    {
+        using var client = _app.CreateClient();
+
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        var paths = document.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/v1/anonymous", out _));
+        Assert.True(paths.TryGetProperty("/api/v1/tokens", out _));
+        Assert.False(paths.TryGetProperty("/Account/Logout", out _));
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer").GetProperty("scheme").GetString());
+    }
+
+    [Fact]
+    public async Task HealthReadinessAndMetricsAreServed()
+    {
+        using var client = _app.CreateClient();
+        await client.PostAsync("/api/v1/anonymous", null);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        var ready = await client.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync());
+        var metrics = await client.GetStringAsync("/metrics");
+        Assert.Contains("taidon_accounts_created_total", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VisitorWithoutCookieBecomesAnAnonymousAccountAtOnce()
+    {
+        using var client = _app.CreateClient(new() { HandleCookies = true });
+
+        var page = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains(page.Headers.GetValues("Set-Cookie"), c => c.StartsWith("taidon.session=", StringComparison.Ordinal));
+        Assert.Contains("data-testid=\"guest-banner\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The same cookie keeps the same account: no second account on the next visit.
+        var again = await client.GetAsync("/");
+        Assert.False(again.Headers.Contains("Set-Cookie") && again.Headers.GetValues("Set-Cookie").Any(c => c.StartsWith("taidon.session=", StringComparison.Ordinal)));
+    }
+
+    private static async Task<string> AnonymousTokenAsync(HttpClient client)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/anonymous");
+        var response = await client.SendAsync(request);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
+
+    private async Task<string> AdminTokenAsync()
+    {
+        using var scope = _app.Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Taidon.Infrastructure.Identity.TaidonUser>>();
+        var admin = await users.FindByEmailAsync(TaidonAppFactory.AdminEmail);
+        var tokens = scope.ServiceProvider.GetRequiredService<Taidon.Core.Accounts.IAccessTokenService>();
+        return (await tokens.CreateAsync(admin!.Id, "admin test", null, CancellationToken.None)).Token;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Taidon.Infrastructure.Persistence;
+using Taidon.Tests.Support;
+
+namespace Taidon.Tests.Web;
+
+public sealed class StartupTests
+{
+    [Fact]
+    public async Task WithoutAConnectionStringTheAppStartsItsOwnPostgresInTheDataDirectory()
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"taidon-startup-{Guid.NewGuid():N}");
+        try
+        {
+            await using (var app = new EmbeddedDefaultFactory(dataDirectory))
+            {
+                using var client = app.CreateClient();
+                var ready = await client.GetAsync("/readyz");
+
+                Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+                Assert.NotNull(app.Services.GetRequiredService<ControlPlaneConnection>().Embedded);
+                Assert.True(File.Exists(Path.Combine(dataDirectory, "control-plane", "pgdata", "PG_VERSION")));
+                Assert.True(File.Exists(Path.Combine(dataDirectory, "control-plane", "pgdata", "postmaster.pid")));
+            }
+
+            // Stopping the app stops its PostgreSQL.
+            Assert.False(File.Exists(Path.Combine(dataDirectory, "control-plane", "pgdata", "postmaster.pid")));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ABadSettingFailsTheStartWithAMessageNamingIt()
+    {
+        await using var app = await TaidonAppFactory.CreateAsync("badsetting", new Dictionary<string, string?> { ["Taidon:RateLimits:ApiPerMinute"] = "0" });
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
+
+        Assert.Contains("Taidon:RateLimits:ApiPerMinute must be between 1 and 100000", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheFirstAdminComesFromTheSettings()
+    {
+        await using var app = await TaidonAppFactory.CreateAsync("firstadmin");
+        using var scope = app.Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Taidon.Infrastructure.Identity.TaidonUser>>();
+
+        var admin = await users.FindByEmailAsync(TaidonAppFactory.AdminEmail);
+
+        Assert.NotNull(admin);
+        Assert.True(await users.IsInRoleAsync(admin, "Admin"));
+        Assert.True(await users.CheckPasswordAsync(admin, TaidonAppFactory.AdminPassword));
+        Assert.False(admin.MustChangePassword);
+    }
+
+    private sealed class EmbeddedDefaultFactory(string dataDirectory) : Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            builder.UseSetting("Taidon:DataDirectory", dataDirectory);
+            builder.UseSetting("Taidon:Jobs:RunServer", "false");
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        }
+    }
+}
