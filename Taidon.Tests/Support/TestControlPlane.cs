@@ -21,7 +21,7 @@ public static class TestControlPlane
     public static async Task<string> CreateDatabaseAsync(string purpose)
     {
         var controlPlane = await GetAsync();
-        var name = $"t_{purpose.ToLowerInvariant()}_{Guid.NewGuid():N}"[..40];
+        var name = $"t_{purpose.ToLowerInvariant()}_{Guid.NewGuid():N}"[..Math.Min(40, purpose.Length + 35)];
         return await controlPlane.CreateDatabaseAsync(name, CancellationToken.None);
     }
 

@@ -1,0 +1,37 @@
+using System.Security.Claims;
+using Bunit;
+using Bunit.TestDoubles;
+using MudBlazor.Services;
+
+namespace Taidon.Tests.Components;
+
+/// <summary>A bUnit context with MudBlazor's services (transitions off) and loose JS interop.</summary>
+public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
+{
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // MudBlazor's services are only IAsyncDisposable: dispose the context asynchronously before xunit's Dispose.
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    protected ComponentTestContext()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices(options => options.SnackbarConfiguration.ShowTransitionDuration = 0);
+    }
+
+    protected BunitAuthorizationContext SignInAs(string name, bool anonymous = false, params string[] roles)
+    {
+        var auth = AddAuthorization();
+        auth.SetAuthorized(name);
+        auth.SetRoles(roles);
+        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, Guid.NewGuid().ToString()) };
+        if (anonymous)
+        {
+            claims.Add(new Claim(Taidon.Core.Accounts.TaidonClaims.Anonymous, "true"));
+        }
+
+        auth.SetClaims([.. claims]);
+        return auth;
+    }
+
+}

@@ -1,0 +1,117 @@
+using Microsoft.Playwright;
+using Taidon.Tests.Support;
+
+namespace Taidon.Tests.E2E;
+
+[Collection(BrowserCollection.Name)]
+public sealed class AccountFlowTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task AVisitorOpensTheSiteAndIsAnAnonymousUserAtOnce()
+    {
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync("/");
+
+        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Guest");
+        await Assertions.Expect(page.GetByTestId("workspace-title")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("guest-banner")).ToBeVisibleAsync();
+        var cookies = await page.Context.CookiesAsync();
+        var session = Assert.Single(cookies, c => c.Name == "taidon.session");
+        Assert.True(session.HttpOnly);
+        Assert.True(session.Expires > DateTimeOffset.UtcNow.AddDays(7).ToUnixTimeSeconds(), "the guest's cookie must outlive the browser session");
+    }
+
+    [Fact]
+    public async Task AVisitorRegistersSignsOutAndSignsInAgain()
+    {
+        var page = await browser.NewPageAsync();
+        var email = $"student-{Guid.NewGuid():N}"[..20] + "@example.org";
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Guest");
+
+        await page.GetByTestId("nav-register").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("register-keeps-work")).ToBeVisibleAsync();
+        await page.GetByTestId("register-email").FillAsync(email);
+        await page.GetByTestId("register-password").FillAsync("Str0ng-password");
+        await page.GetByTestId("register-confirm").FillAsync("Str0ng-password");
+        await page.GetByTestId("register-submit").ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync(email);
+        await Assertions.Expect(page.GetByTestId("workspace-title")).ToBeVisibleAsync();
+
+        await page.GetByTestId("nav-signout").ClickAsync();
+        await page.WaitForURLAsync("**/Account/Login");
+        await page.GetByTestId("login-email").FillAsync(email);
+        await page.GetByTestId("login-password").FillAsync("Str0ng-password");
+        await page.GetByTestId("login-submit").ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync(email);
+    }
+
+    [Fact]
+    public async Task AWrongPasswordIsRefusedWithAMessage()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/Account/Login");
+
+        await page.GetByTestId("login-email").FillAsync(TaidonAppFactory.AdminEmail);
+        await page.GetByTestId("login-password").FillAsync("not-the-password");
+        await page.GetByTestId("login-submit").ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("status-message")).ToContainTextAsync("email or password is wrong");
+    }
+
+    [Fact]
+    public async Task TheAdminReachesTheAdminPagesThatAStudentIsRefused()
+    {
+        var admin = await browser.NewPageAsync();
+        await SignInAsync(admin, TaidonAppFactory.AdminEmail, TaidonAppFactory.AdminPassword);
+        await admin.GetByTestId("nav-admin").ClickAsync();
+        await Assertions.Expect(admin.GetByTestId("admin-title")).ToHaveTextAsync("Administration");
+        await Assertions.Expect(admin.GetByTestId("registered-count")).ToBeVisibleAsync();
+        var jobs = await admin.GotoAsync("/admin/jobs");
+        Assert.Equal(200, jobs!.Status);
+        await Assertions.Expect(admin.Locator("body")).ToContainTextAsync("Taidon jobs");
+
+        var student = await browser.NewPageAsync();
+        await student.GotoAsync("/");
+        await Assertions.Expect(student.GetByTestId("current-user")).ToHaveTextAsync("Guest");
+        await Assertions.Expect(student.GetByTestId("nav-admin")).ToHaveCountAsync(0);
+        await student.GotoAsync("/admin");
+        await Assertions.Expect(student.GetByTestId("access-refused")).ToBeVisibleAsync();
+        await Assertions.Expect(student.GetByTestId("admin-title")).ToHaveCountAsync(0);
+        var refusedJobs = await student.GotoAsync("/admin/jobs");
+        await Assertions.Expect(student.GetByTestId("access-refused")).ToBeVisibleAsync();
+        Assert.DoesNotContain("Taidon jobs", await student.ContentAsync(), StringComparison.Ordinal);
+        Assert.NotNull(refusedJobs);
+    }
+
+    [Fact]
+    public async Task APersonalAccessTokenIsShownOnceAndWorksOnTheApi()
+    {
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, TaidonAppFactory.AdminEmail, TaidonAppFactory.AdminPassword);
+        await page.GotoAsync("/Account/Manage/AccessTokens");
+
+        await page.GetByTestId("token-name").FillAsync("e2e script");
+        await page.GetByTestId("token-create").ClickAsync();
+        var token = await page.GetByTestId("new-token").TextContentAsync();
+
+        var me = await page.APIRequest.GetAsync("/api/v1/me", new() { Headers = new Dictionary<string, string> { ["Authorization"] = $"Bearer {token}" } });
+        Assert.Equal(200, me.Status);
+        Assert.Contains(TaidonAppFactory.AdminEmail, await me.TextAsync(), StringComparison.Ordinal);
+
+        await page.ReloadAsync();
+        Assert.DoesNotContain(token!, await page.ContentAsync(), StringComparison.Ordinal);
+    }
+
+    internal static async Task SignInAsync(IPage page, string email, string password)
+    {
+        await page.GotoAsync("/Account/Login");
+        await page.GetByTestId("login-email").FillAsync(email);
+        await page.GetByTestId("login-password").FillAsync(password);
+        await page.GetByTestId("login-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync(email);
+    }
+}

@@ -1,0 +1,74 @@
+using Microsoft.Playwright;
+using Taidon.Tests.Support;
+
+namespace Taidon.Tests.E2E;
+
+/// <summary>
+/// The app on a loopback port (Kestrel) and Debian's chromium driven by Playwright, shared by the
+/// browser tests. Each test opens its own browser context, so cookies (and accounts) never leak between tests.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string ChromiumVariable = "TAIDON_CHROMIUM";
+
+    private IPlaywright? _playwright;
+
+    public TaidonAppFactory App { get; private set; } = null!;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        App = await TaidonAppFactory.CreateAsync("e2e");
+        BaseAddress = App.StartOnLoopback();
+        Browser = await LaunchChromiumAsync();
+    }
+
+    public async Task<IBrowser> LaunchChromiumAsync()
+    {
+        var executable = Environment.GetEnvironmentVariable(ChromiumVariable) ?? "/usr/bin/chromium";
+        if (!File.Exists(executable))
+        {
+            throw new InvalidOperationException(
+                $"Browser tests need Chromium at {executable}. Install Debian's package (apt-get install chromium) or set {ChromiumVariable}; scripts/test.sh installs it when it can.");
+        }
+
+        _playwright ??= await Playwright.CreateAsync();
+        return await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = executable,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+            ],
+        });
+    }
+
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString() });
+        context.SetDefaultTimeout(15_000);
+        return await context.NewPageAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await App.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}
