@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test of Taidon: unit, integration against real PostgreSQL, bUnit, and Playwright in
+# Debian's chromium. Installs what a fresh Debian machine lacks (PostgreSQL server, chromium) when it
+# runs as root; set TAIDON_NO_INSTALL=1 to forbid that. Extra arguments go to `dotnet test`
+# (e.g. --filter "FullyQualifiedName~Gateway").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+if [ ! -x "${TAIDON_CHROMIUM:-/usr/bin/chromium}" ]; then
+  missing+=(chromium)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && [ -z "${TAIDON_NO_INSTALL:-}" ]; then
+    echo "Installing ${missing[*]} (Debian packages) for the tests..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "The tests need these Debian packages: ${missing[*]}. Install them (sudo apt-get install ${missing[*]}) and run again." >&2
+    exit 1
+  fi
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET SDK (see global.json) is not on PATH; install it and run again." >&2
+  exit 1
+fi
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test Taidon.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# One plain closing line for CI: "Tests: N passed, N failed, N skipped".
+summary="$(grep -E 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -1 || true)"
+if [ -n "$summary" ]; then
+  failed="$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")"
+  passed="$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")"
+  skipped="$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")"
+  echo "Tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+fi
+exit "$status"
