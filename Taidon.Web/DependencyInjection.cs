@@ -47,7 +47,7 @@ public static class DependencyInjection
                 options.DefaultScheme = AccountSchemes.Selector;
                 options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
             })
-            .AddPolicyScheme(AccountSchemes.Selector, "Cookie or bearer token", options =>
+            .AddPolicyScheme(AccountSchemes.Selector, displayName: null, options =>
                 options.ForwardDefaultSelector = AccountSchemes.Select)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(AccountSchemes.Bearer, null);
         authentication.AddIdentityCookies();

@@ -39,11 +39,8 @@ status=${PIPESTATUS[0]}
 set -e
 
 # One plain closing line for CI: "Tests: N passed, N failed, N skipped".
-summary="$(grep -E 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -1 || true)"
-if [ -n "$summary" ]; then
-  failed="$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")"
-  passed="$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")"
-  skipped="$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")"
-  echo "Tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+count() { grep -E "^ +$1: +[0-9]+ *$" "$log" | tail -1 | grep -oE '[0-9]+' || echo 0; }
+if grep -qE '^Total tests: +[0-9]+' "$log"; then
+  echo "Tests: $(count Passed) passed, $(count Failed) failed, $(count Skipped) skipped"
 fi
 exit "$status"

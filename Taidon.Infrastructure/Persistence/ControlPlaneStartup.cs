@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,6 +23,8 @@ public sealed class ControlPlaneStartup(
         var contexts = scope.ServiceProvider.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>();
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
+            // Made first, so a fresh database does not log a failed query for the missing history table.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
             // Migrate takes a lock on the history table, so replicas starting together apply each migration once.
             await db.Database.MigrateAsync(cancellationToken);
             logger.LogInformation("The control-plane database is at migration {Migration}", (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).LastOrDefault());

@@ -54,6 +54,8 @@ public sealed class AccountFlowTests(BrowserFixture browser)
     {
         var page = await browser.NewPageAsync();
         await page.GotoAsync("/Account/Login");
+        // Without Taidon:Oidc there is no "sign in with" button at all (the cookie and token schemes are not providers).
+        await Assertions.Expect(page.Locator("[data-testid^=external-]")).ToHaveCountAsync(0);
 
         await page.GetByTestId("login-email").FillAsync(TaidonAppFactory.AdminEmail);
         await page.GetByTestId("login-password").FillAsync("not-the-password");

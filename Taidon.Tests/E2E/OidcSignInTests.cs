@@ -44,6 +44,8 @@ public sealed class OidcSignInTests(BrowserFixture browser) : IAsyncLifetime
         var guestId = await SingleAnonymousAccountIdAsync();
 
         await page.GotoAsync("/Account/Login");
+        await Assertions.Expect(page.Locator("[data-testid^=external-]")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("external-oidc")).ToHaveTextAsync("Sign in with Test IdP");
         await page.GetByTestId("external-oidc").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync(_provider.UserEmail);

@@ -31,6 +31,8 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Serve MudBlazor's and our own assets from the build output, as in development.
+        builder.UseStaticWebAssets();
         builder.UseSetting("ConnectionStrings:ControlPlane", connectionString);
         builder.UseSetting("Taidon:Accounts:AdminEmail", AdminEmail);
         builder.UseSetting("Taidon:Accounts:AdminPassword", AdminPassword);
