@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Taidon.Infrastructure.Identity;
 using Taidon.Tests.Support;
 
 namespace Taidon.Tests.E2E;
@@ -106,6 +109,39 @@ public sealed class AccountFlowTests(BrowserFixture browser)
 
         await page.ReloadAsync();
         Assert.DoesNotContain(token!, await page.ContentAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnAccountWithAOneTimePasswordMustChooseANewOneFirst()
+    {
+        var email = $"teacher-{Guid.NewGuid():N}"[..20] + "@example.org";
+        using (var scope = browser.App.Services.CreateScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<TaidonUser>>();
+            var created = await users.CreateAsync(new TaidonUser { UserName = email, Email = email, MustChangePassword = true }, "One-time-Passw0rd");
+            Assert.True(created.Succeeded);
+        }
+
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/Account/Login");
+        await page.GetByTestId("login-email").FillAsync(email);
+        await page.GetByTestId("login-password").FillAsync("One-time-Passw0rd");
+        await page.GetByTestId("login-submit").ClickAsync();
+
+        await page.WaitForURLAsync("**/Account/Manage/ChangePassword");
+        await Assertions.Expect(page.GetByTestId("status-message")).ToContainTextAsync("Choose a new password");
+        // The workspace is not reachable until the password is replaced.
+        await page.GotoAsync("/");
+        await page.WaitForURLAsync("**/Account/Manage/ChangePassword");
+
+        await page.GetByTestId("old-password").FillAsync("One-time-Passw0rd");
+        await page.GetByTestId("new-password").FillAsync("My-own-Passw0rd");
+        await page.GetByTestId("confirm-password").FillAsync("My-own-Passw0rd");
+        await page.GetByTestId("change-password-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("status-message")).ToContainTextAsync("has been changed");
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.GetByTestId("workspace-title")).ToBeVisibleAsync();
     }
 
     internal static async Task SignInAsync(IPage page, string email, string password)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Taidon.Tests.Support;
 
@@ -13,6 +14,10 @@ namespace Taidon.Tests.Support;
 /// </summary>
 public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
+    public CapturedLogs Logs { get; } = new();
+
+    public string ConnectionString => connectionString;
+
     public const string AdminEmail = "admin@taidon.test";
     public const string AdminPassword = "Admin-Passw0rd!";
 
@@ -38,6 +43,7 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
         builder.UseSetting("Taidon:Accounts:AdminPassword", AdminPassword);
         builder.UseSetting("Taidon:Jobs:RunServer", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

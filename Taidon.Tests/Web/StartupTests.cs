@@ -59,6 +59,29 @@ public sealed class StartupTests
         Assert.False(admin.MustChangePassword);
     }
 
+    [Fact]
+    public async Task WithoutAnAdminPasswordAOneTimePasswordIsPrintedOnceAtFirstStart()
+    {
+        var noPassword = new Dictionary<string, string?> { ["Taidon:Accounts:AdminPassword"] = "" };
+        await using var first = await TaidonAppFactory.CreateAsync("onetime", noPassword);
+        first.CreateClient().Dispose();
+
+        var line = Assert.Single(first.Logs.Messages, m => m.Contains("one-time password", StringComparison.Ordinal));
+        var password = System.Text.RegularExpressions.Regex.Match(line, "one-time password (\\S+) ").Groups[1].Value;
+        using (var scope = first.Services.CreateScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Taidon.Infrastructure.Identity.TaidonUser>>();
+            var admin = await users.FindByEmailAsync(TaidonAppFactory.AdminEmail);
+            Assert.True(await users.CheckPasswordAsync(admin!, password));
+            Assert.True(admin!.MustChangePassword);
+        }
+
+        // The next start of the same installation finds the admin and prints nothing.
+        await using var second = new TaidonAppFactory(first.ConnectionString, noPassword);
+        second.CreateClient().Dispose();
+        Assert.DoesNotContain(second.Logs.Messages, m => m.Contains("one-time password", StringComparison.Ordinal));
+    }
+
     private sealed class EmbeddedDefaultFactory(string dataDirectory) : Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
