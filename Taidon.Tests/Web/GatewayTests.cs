@@ -7,18 +7,12 @@ using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Web;
 
-public sealed class GatewayTests : IAsyncLifetime
+public sealed class GatewayTests() : AppTests("gateway")
 {
-    private TaidonAppFactory _app = null!;
-
-    public async Task InitializeAsync() => _app = await TaidonAppFactory.CreateAsync("gateway");
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task AnonymousTokenAuthenticatesAsAnAnonymousStudent()
     {
-        using var client = _app.CreateClient();
+        using var client = App.CreateClient();
 
         var created = await client.PostAsync("/api/v1/anonymous", null);
 
@@ -33,7 +27,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task WrongTokenIsRefusedWithAProblemThatSaysWhatToDo()
     {
-        using var client = _app.CreateClient();
+        using var client = App.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "tdn_" + new string('x', 43));
 
         var response = await client.GetAsync("/api/v1/me");
@@ -48,7 +42,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task ApiRefusesTheSignInCookieWithoutAToken()
     {
-        using var client = _app.CreateClient();
+        using var client = App.CreateClient();
         await client.GetAsync("/"); // becomes an anonymous visitor with a cookie
 
         var response = await client.GetAsync("/api/v1/me");
@@ -59,7 +53,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task AdminApiIsRefusedToStudentsAndOpenToAdmins()
     {
-        using var client = _app.CreateClient();
+        using var client = App.CreateClient();
         var student = await AnonymousTokenAsync(client);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", student);
 
@@ -77,7 +71,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task PersonalTokensAreCreatedListedWithoutTheirValueAndRevoked()
     {
-        using var client = _app.CreateClient();
+        using var client = App.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AnonymousTokenAsync(client));
 
         var created = await client.PostAsJsonAsync("/api/v1/tokens", new { name = "grading script", expiresInDays = 30 });
@@ -99,7 +93,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task InvalidTokenRequestIsA400ProblemNamingTheField()
     {
-        using var client = _app.CreateClient();
+        using var client = App.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AnonymousTokenAsync(client));
 
         var response = await client.PostAsJsonAsync("/api/v1/tokens", new { name = "x", expiresInDays = -3 });
@@ -112,7 +106,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task OpenApiDocumentDescribesTheApiAndItsBearerScheme()
     {
-        using var client = _app.CreateClient();
+        using var client = App.CreateClient();
 
         var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
 
@@ -126,7 +120,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task HealthReadinessAndMetricsAreServed()
     {
-        using var client = _app.CreateClient();
+        using var client = App.CreateClient();
         await client.PostAsync("/api/v1/anonymous", null);
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
@@ -140,7 +134,7 @@ public sealed class GatewayTests : IAsyncLifetime
     [Fact]
     public async Task VisitorWithoutCookieBecomesAnAnonymousAccountAtOnce()
     {
-        using var client = _app.CreateClient(new() { HandleCookies = true });
+        using var client = App.CreateClient(new() { HandleCookies = true });
 
         var page = await client.GetAsync("/");
 
@@ -152,16 +146,9 @@ public sealed class GatewayTests : IAsyncLifetime
         Assert.False(again.Headers.Contains("Set-Cookie") && again.Headers.GetValues("Set-Cookie").Any(c => c.StartsWith("taidon.session=", StringComparison.Ordinal)));
     }
 
-    private static async Task<string> AnonymousTokenAsync(HttpClient client)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/anonymous");
-        var response = await client.SendAsync(request);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-    }
-
     private async Task<string> AdminTokenAsync()
     {
-        using var scope = _app.Services.CreateScope();
+        using var scope = App.Services.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Taidon.Infrastructure.Identity.TaidonUser>>();
         var admin = await users.FindByEmailAsync(TaidonAppFactory.AdminEmail);
         var tokens = scope.ServiceProvider.GetRequiredService<Taidon.Core.Accounts.IAccessTokenService>();

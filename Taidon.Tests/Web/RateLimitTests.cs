@@ -6,25 +6,19 @@ using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Web;
 
-public sealed class RateLimitTests : IAsyncLifetime
+public sealed class RateLimitTests() : AppTests("ratelimit", new Dictionary<string, string?>
 {
-    private TaidonAppFactory _app = null!;
-
-    public async Task InitializeAsync() => _app = await TaidonAppFactory.CreateAsync("ratelimit", new Dictionary<string, string?>
-    {
-        ["Taidon:RateLimits:AnonymousApiPerMinute"] = "3",
-        ["Taidon:RateLimits:ApiPerMinute"] = "100",
-        ["Taidon:RateLimits:SignInPerMinute"] = "2",
-        ["Taidon:RateLimits:NewVisitorsPerHour"] = "50",
-    });
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
+    ["Taidon:RateLimits:AnonymousApiPerMinute"] = "3",
+    ["Taidon:RateLimits:ApiPerMinute"] = "100",
+    ["Taidon:RateLimits:SignInPerMinute"] = "2",
+    ["Taidon:RateLimits:NewVisitorsPerHour"] = "50",
+})
+{
     [Fact]
     public async Task AnAnonymousAccountOverItsApiLimitGets429WithRetryAfter()
     {
-        using var client = _app.CreateClient();
-        var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        using var client = App.CreateClient();
+        var token = await AnonymousTokenAsync(client);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
         var statuses = new List<HttpStatusCode>();
@@ -46,11 +40,11 @@ public sealed class RateLimitTests : IAsyncLifetime
     [Fact]
     public async Task EachAccountHasItsOwnBudget()
     {
-        using var first = _app.CreateClient();
-        using var second = _app.CreateClient();
+        using var first = App.CreateClient();
+        using var second = App.CreateClient();
         foreach (var client in new[] { first, second })
         {
-            var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+            var token = await AnonymousTokenAsync(client);
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
@@ -66,7 +60,7 @@ public sealed class RateLimitTests : IAsyncLifetime
     [Fact]
     public async Task SignInAttemptsFromOneAddressAreLimited()
     {
-        using var client = _app.CreateClient();
+        using var client = App.CreateClient();
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 3; i++)
         {

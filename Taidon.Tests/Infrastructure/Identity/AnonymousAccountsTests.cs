@@ -6,18 +6,12 @@ using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Infrastructure.Identity;
 
-public sealed class AnonymousAccountsTests : IAsyncLifetime
+public sealed class AnonymousAccountsTests() : AppTests("anonymous")
 {
-    private TaidonAppFactory _app = null!;
-
-    public async Task InitializeAsync() => _app = await TaidonAppFactory.CreateAsync("anonymous");
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task RegisteringKeepsTheAccountIdSoItsDataStays()
     {
-        using var scope = _app.Services.CreateScope();
+        using var scope = App.Services.CreateScope();
         var accounts = scope.ServiceProvider.GetRequiredService<AnonymousAccounts>();
         var guest = await accounts.CreateAsync(CancellationToken.None);
 
@@ -33,7 +27,7 @@ public sealed class AnonymousAccountsTests : IAsyncLifetime
     [Fact]
     public async Task ARefusedRegistrationLeavesTheGuestAccountAsItWas()
     {
-        using var scope = _app.Services.CreateScope();
+        using var scope = App.Services.CreateScope();
         var accounts = scope.ServiceProvider.GetRequiredService<AnonymousAccounts>();
         var taken = await accounts.CreateAsync(CancellationToken.None);
         Assert.True((await accounts.RegisterAsync(taken, "taken@example.org", "Str0ng-password")).Succeeded);
@@ -52,7 +46,7 @@ public sealed class AnonymousAccountsTests : IAsyncLifetime
     [Fact]
     public async Task StaleAnonymousAccountsAreRemovedAndRecentOnesAndRegisteredOnesKept()
     {
-        using var scope = _app.Services.CreateScope();
+        using var scope = App.Services.CreateScope();
         var accounts = scope.ServiceProvider.GetRequiredService<AnonymousAccounts>();
         var stale = await accounts.CreateAsync(CancellationToken.None);
         var recent = await accounts.CreateAsync(CancellationToken.None);
