@@ -82,6 +82,39 @@ public sealed class StartupTests
         Assert.DoesNotContain(second.Logs.Messages, m => m.Contains("one-time password", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task TwoReplicasOnOneControlPlaneAcceptEachOthersCookies()
+    {
+        await using var first = await TaidonAppFactory.CreateAsync("replicas");
+        await using var second = new TaidonAppFactory(first.ConnectionString);
+        using var firstClient = first.CreateClient(new() { HandleCookies = false });
+        using var secondClient = second.CreateClient(new() { HandleCookies = false });
+
+        var visit = await firstClient.GetAsync("/");
+        var cookie = visit.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("taidon.session=", StringComparison.Ordinal)).Split(';')[0];
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Add("Cookie", cookie);
+        var onSecond = await secondClient.SendAsync(request);
+
+        // The second replica reads the first one's cookie (shared Data Protection keys): no new guest account.
+        Assert.Equal(HttpStatusCode.OK, onSecond.StatusCode);
+        Assert.False(onSecond.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(c => c.StartsWith("taidon.session=", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void JsonLogFormatWritesOneJsonObjectPerLine()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder(["--Taidon:LogFormat=json"]);
+
+        Taidon.Web.DependencyInjection.AddTaidonLogging(builder);
+
+        using var services = builder.Services.BuildServiceProvider();
+        var console = services.GetRequiredService<IOptions<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>>().Value;
+        Assert.Equal("json", console.FormatterName);
+        var json = services.GetRequiredService<IOptions<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>>().Value;
+        Assert.False(json.JsonWriterOptions.Indented);
+    }
+
     private sealed class EmbeddedDefaultFactory(string dataDirectory) : Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
