@@ -1,0 +1,343 @@
+using System.Text;
+
+namespace Taidon.Core.SqlChain;
+
+/// <summary>One pass over one file: psql's rules for where a statement ends, and the normalized form built on the way.</summary>
+internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, List<SqlStatement> statements, List<ScriptProblem> problems)
+{
+    private readonly string _text = source.Text;
+    private readonly NormalizedBuilder _normalized = new();
+    private readonly LineMap _lines = new(source.Text);
+    private SqlLexer _lexer = new(source.Text) { StandardConformingStrings = session.Effective };
+
+    // psql's state (psqlscan.l): parentheses, BEGIN ... END of SQL-standard bodies, and the first words.
+    private int _parenDepth;
+    private int _beginDepth;
+    private int _identifierCount;
+    private readonly char[] _identifiers = new char[4];
+
+    // The statement being read.
+    private int _start = -1;
+    private int _end;
+    private string? _firstWord;
+    private string? _secondWord;
+    private bool _afterFrom;
+    private bool _fromStdin;
+
+    // A change of standard_conforming_strings applies from the next line on, as in psql.
+    private int _applyStringsFrom = -1;
+
+    public void Run()
+    {
+        while (true)
+        {
+            if (_applyStringsFrom >= 0 && _lexer.Position >= _applyStringsFrom)
+            {
+                _lexer.StandardConformingStrings = session.Effective;
+                _applyStringsFrom = -1;
+            }
+
+            if (!_lexer.Next(out var token))
+            {
+                break;
+            }
+
+            switch (token.Kind)
+            {
+                case TokenKind.Whitespace or TokenKind.LineComment or TokenKind.BlockComment:
+                    continue;
+                case TokenKind.Unterminated:
+                    Problem(token.Start, $"This {_lexer.UnterminatedWhat} is never closed.", UnterminatedHint(token));
+                    return;
+                case TokenKind.Backslash:
+                    MetaCommand(token);
+                    continue;
+                case TokenKind.Semicolon when _parenDepth == 0 && _beginDepth == 0:
+                    _identifierCount = 0;
+                    if (_start >= 0)
+                    {
+                        _end = token.End;
+                        Finish(terminated: true);
+                    }
+
+                    continue;
+                default:
+                    Significant(token);
+                    continue;
+            }
+        }
+
+        if (_start >= 0)
+        {
+            Finish(terminated: false);
+        }
+    }
+
+    private void Significant(Token token)
+    {
+        if (_start < 0)
+        {
+            _start = token.Start;
+        }
+
+        _end = token.End;
+        _normalized.Append(_text, token);
+
+        switch (token.Kind)
+        {
+            case TokenKind.OpenParen:
+                _parenDepth++;
+                break;
+            case TokenKind.CloseParen:
+                if (_parenDepth > 0)
+                {
+                    _parenDepth--;
+                }
+
+                break;
+            case TokenKind.Word:
+                Word(token);
+                break;
+        }
+
+        if (token.Kind != TokenKind.Word)
+        {
+            _afterFrom = false;
+        }
+    }
+
+    /// <summary>psqlscan.l's heuristic for SQL-standard function bodies, to the letter.</summary>
+    private void Word(Token token)
+    {
+        var word = _text.AsSpan(token.Start, token.Length);
+        if (_identifierCount == 0)
+        {
+            Array.Clear(_identifiers);
+        }
+
+        if (Is(word, "create") || Is(word, "function") || Is(word, "procedure") || Is(word, "or") || Is(word, "replace"))
+        {
+            if (_identifierCount < _identifiers.Length)
+            {
+                _identifiers[_identifierCount] = char.ToLowerInvariant(word[0]);
+            }
+        }
+
+        _identifierCount++;
+
+        if (_identifiers[0] == 'c'
+            && (_identifiers[1] is 'f' or 'p' || (_identifiers[1] == 'o' && _identifiers[2] == 'r' && _identifiers[3] is 'f' or 'p'))
+            && _parenDepth == 0)
+        {
+            if (Is(word, "begin"))
+            {
+                _beginDepth++;
+            }
+            else if (Is(word, "case"))
+            {
+                if (_beginDepth >= 1)
+                {
+                    _beginDepth++;
+                }
+            }
+            else if (Is(word, "end") && _beginDepth > 0)
+            {
+                _beginDepth--;
+            }
+        }
+
+        // What kind of statement this is: its first two words, and COPY ... FROM STDIN.
+        if (_parenDepth == 0)
+        {
+            if (_firstWord is null)
+            {
+                _firstWord = word.ToString().ToLowerInvariant();
+            }
+            else
+            {
+                _secondWord ??= word.ToString().ToLowerInvariant();
+            }
+
+            if (_afterFrom && Is(word, "stdin"))
+            {
+                _fromStdin = true;
+            }
+
+            _afterFrom = Is(word, "from");
+        }
+    }
+
+    private void Finish(bool terminated)
+    {
+        var normalized = _normalized.ToString();
+        var kind = Classify();
+        var statementEnd = _end;
+        string? copyData = null;
+        if (kind == StatementKind.CopyFromStdin && terminated)
+        {
+            copyData = ReadCopyData(statementEnd);
+        }
+
+        var span = Span(_start, statementEnd);
+        statements.Add(new SqlStatement(statements.Count, _text[_start..statementEnd], normalized, span, kind, copyData));
+
+        var before = session.Effective;
+        session.Apply(kind, normalized);
+        if (session.Effective != before)
+        {
+            var newline = _text.IndexOf('\n', statementEnd);
+            _applyStringsFrom = newline < 0 ? _text.Length : newline + 1;
+        }
+
+        _normalized.Clear();
+        _start = -1;
+        _firstWord = null;
+        _secondWord = null;
+        _afterFrom = false;
+        _fromStdin = false;
+    }
+
+    private StatementKind Classify() => (_firstWord, _secondWord) switch
+    {
+        ("set", "transaction" or "constraints" or "local") => StatementKind.Other,
+        ("set" or "reset" or "discard", _) => StatementKind.Session,
+        ("begin", _) => StatementKind.TransactionStart,
+        ("start", "transaction") => StatementKind.TransactionStart,
+        ("commit" or "rollback", "prepared") => StatementKind.Other,
+        ("rollback", "to") => StatementKind.Other,
+        ("commit" or "end" or "rollback" or "abort", _) => StatementKind.TransactionEnd,
+        ("prepare", "transaction") => StatementKind.TransactionEnd,
+        ("copy", _) when _fromStdin => StatementKind.CopyFromStdin,
+        _ => StatementKind.Other,
+    };
+
+    /// <summary>COPY ... FROM STDIN: the data is every following line up to one that is just <c>\.</c> (or the end of the file).</summary>
+    private string ReadCopyData(int statementEnd)
+    {
+        var lineEnd = _text.IndexOf('\n', statementEnd);
+        var restOfLine = _text.AsSpan(statementEnd, (lineEnd < 0 ? _text.Length : lineEnd) - statementEnd);
+        var trimmed = restOfLine.Trim();
+        if (trimmed.Length > 0 && !trimmed.StartsWith("--", StringComparison.Ordinal))
+        {
+            Problem(statementEnd, "Nothing may follow COPY ... FROM STDIN on its line: the data starts on the next line.",
+                "Move what follows the semicolon to its own line after the data's closing \\. line.");
+        }
+
+        if (lineEnd < 0)
+        {
+            _lexer.Position = _text.Length;
+            return "";
+        }
+
+        var dataStart = lineEnd + 1;
+        var lineStart = dataStart;
+        while (lineStart < _text.Length)
+        {
+            var next = _text.IndexOf('\n', lineStart);
+            var line = _text.AsSpan(lineStart, (next < 0 ? _text.Length : next) - lineStart).TrimEnd('\r');
+            if (line.SequenceEqual("\\."))
+            {
+                _lexer.Position = next < 0 ? _text.Length : next + 1;
+                return _text[dataStart..lineStart];
+            }
+
+            if (next < 0)
+            {
+                break;
+            }
+
+            lineStart = next + 1;
+        }
+
+        // Like psql, the end of the file ends the data.
+        _lexer.Position = _text.Length;
+        return _text[dataStart..];
+    }
+
+    private void MetaCommand(Token token)
+    {
+        var lineEnd = _text.IndexOf('\n', token.Start);
+        lineEnd = lineEnd < 0 ? _text.Length : lineEnd;
+        var command = _text.AsSpan(token.Start, lineEnd - token.Start);
+        var nameEnd = command[1..].IndexOfAny(" \t\r\\;");
+        var name = (nameEnd < 0 ? command : command[..(nameEnd + 1)]).ToString();
+        var hint = name.ToLowerInvariant() switch
+        {
+            "\\copy" => "Write COPY ... FROM STDIN; with the data on the lines that follow, ended by a line \\. (Taidon reads that), or INSERT ... VALUES.",
+            "\\i" or "\\ir" or "\\include" or "\\include_relative" => "Put that script into the project instead: the chain runs init/, seed/ and the script you run, in order.",
+            "\\set" or "\\unset" or "\\gset" => "psql variables are not available; write the values into the SQL.",
+            "\\c" or "\\connect" => "Each project works in one database; create schemas instead of databases.",
+            "\\." => "A \\. line only ends the data of COPY ... FROM STDIN.",
+            "\\;" => "Write a plain semicolon: each statement runs on its own.",
+            "\\g" or "\\gx" or "\\gexec" => "End the statement with a semicolon instead.",
+            _ => "Taidon runs SQL statements only; psql's backslash commands are not available.",
+        };
+        Problem(token.Start, $"The psql command {name} is not SQL, and Taidon does not run psql commands.", hint);
+        _lexer.Position = lineEnd;
+    }
+
+    private string UnterminatedHint(Token token) => _lexer.UnterminatedWhat switch
+    {
+        "quoted string" when !_lexer.StandardConformingStrings || _text[token.Start] is 'e' or 'E' =>
+            "Close it with '. Here a backslash escapes the next character, so write \\\\ for a backslash and '' or \\' for a quote.",
+        "quoted string" => "Close it with '; write '' for a quote inside it.",
+        "quoted identifier" => "Close it with \"; write \"\" for a double quote inside it.",
+        "/* comment" => "Close it with */; comments nest, so every /* inside needs its own */.",
+        _ => "Close it with the same $tag$ it was opened with.",
+    };
+
+    private void Problem(int index, string message, string? hint)
+    {
+        problems.Add(new ScriptProblem(source.Path, _lines.Position(index), _lines.ByteOffset(index), message, hint));
+    }
+
+    private SourceSpan Span(int start, int end) =>
+        new(source.Path, _lines.Position(start), _lines.Position(end), start, end, _lines.ByteOffset(start), _lines.ByteOffset(end));
+
+    private static bool Is(ReadOnlySpan<char> word, string keyword) => word.Equals(keyword, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Line starts of a file, and UTF-8 byte offsets computed forward from the last one asked for.</summary>
+    private sealed class LineMap(string text)
+    {
+        private List<int>? _lineStarts;
+        private int _byteCursorIndex;
+        private long _byteCursor;
+
+        public SourcePosition Position(int index)
+        {
+            _lineStarts ??= LineStarts(text);
+            var line = _lineStarts.BinarySearch(index);
+            if (line < 0)
+            {
+                line = ~line - 1;
+            }
+
+            return new SourcePosition(line + 1, index - _lineStarts[line] + 1);
+        }
+
+        public long ByteOffset(int index)
+        {
+            if (index < _byteCursorIndex)
+            {
+                _byteCursorIndex = 0;
+                _byteCursor = 0;
+            }
+
+            _byteCursor += Encoding.UTF8.GetByteCount(text.AsSpan(_byteCursorIndex, index - _byteCursorIndex));
+            _byteCursorIndex = index;
+            return _byteCursor;
+        }
+
+        private static List<int> LineStarts(string text)
+        {
+            var starts = new List<int>(text.Length / 32 + 1) { 0 };
+            var i = 0;
+            while ((i = text.IndexOf('\n', i)) >= 0)
+            {
+                starts.Add(++i);
+            }
+
+            return starts;
+        }
+    }
+}

@@ -1,0 +1,131 @@
+namespace Taidon.Core.SqlChain;
+
+/// <summary>
+/// Follows <c>standard_conforming_strings</c> through a script as the server would: SET and RESET,
+/// SET LOCAL inside a transaction block, and a block's changes kept on COMMIT and dropped on ROLLBACK.
+/// (A statement that fails is not modelled: a SET that the server refuses is still followed.)
+/// </summary>
+internal sealed class SessionStrings
+{
+    private bool _session = true;
+    private bool? _transaction;
+    private bool? _local;
+    private bool _inTransaction;
+
+    public bool Effective => _local ?? _transaction ?? _session;
+
+    public void Apply(StatementKind kind, string normalized)
+    {
+        switch (kind)
+        {
+            case StatementKind.TransactionStart:
+                _inTransaction = true;
+                _transaction = null;
+                _local = null;
+                break;
+            case StatementKind.TransactionEnd:
+                if (!normalized.StartsWith("rollback", StringComparison.Ordinal) && !normalized.StartsWith("abort", StringComparison.Ordinal))
+                {
+                    _session = _transaction ?? _session;
+                }
+
+                _inTransaction = false;
+                _transaction = null;
+                _local = null;
+                break;
+            case StatementKind.Session:
+                ApplySetting(normalized);
+                break;
+        }
+    }
+
+    private void ApplySetting(string normalized)
+    {
+        if (normalized is "reset all" or "discard all" || normalized == "reset standard_conforming_strings")
+        {
+            Set(true, local: false);
+            return;
+        }
+
+        const string name = "standard_conforming_strings";
+        var local = false;
+        var rest = normalized.AsSpan();
+        if (!TakeWord(ref rest, "set"))
+        {
+            return;
+        }
+
+        if (TakeWord(ref rest, "local"))
+        {
+            local = true;
+        }
+        else
+        {
+            TakeWord(ref rest, "session");
+        }
+
+        if (!TakeWord(ref rest, name))
+        {
+            return;
+        }
+
+        if (!TakeWord(ref rest, "to") && !TakeWord(ref rest, "="))
+        {
+            rest = rest.TrimStart();
+            if (rest.Length > 0 && rest[0] == '=')
+            {
+                rest = rest[1..];
+            }
+            else
+            {
+                return;
+            }
+        }
+
+        var value = rest.Trim().Trim('\'').ToString().ToLowerInvariant();
+        bool? parsed = value switch
+        {
+            "on" or "true" or "yes" or "1" or "t" or "y" or "default" => true,
+            "off" or "false" or "no" or "0" or "f" or "n" => false,
+            _ => null,
+        };
+        if (parsed is { } v)
+        {
+            Set(v, local);
+        }
+    }
+
+    private void Set(bool value, bool local)
+    {
+        if (local)
+        {
+            // Outside a transaction block, SET LOCAL only warns.
+            if (_inTransaction)
+            {
+                _local = value;
+            }
+        }
+        else if (_inTransaction)
+        {
+            _transaction = value;
+            _local = null;
+        }
+        else
+        {
+            _session = value;
+        }
+    }
+
+    private static bool TakeWord(ref ReadOnlySpan<char> rest, string word)
+    {
+        var trimmed = rest.TrimStart();
+        if (trimmed.StartsWith(word, StringComparison.Ordinal)
+            && (trimmed.Length == word.Length || !SqlLexer.IsIdentifierPart(trimmed[word.Length]) || word == "="))
+        {
+            rest = trimmed[word.Length..];
+            return true;
+        }
+
+        return false;
+    }
+}
