@@ -21,10 +21,18 @@ internal sealed class NormalizedBuilder
 
     public ReadOnlySpan<char> AsSpan() => _buffer.AsSpan(0, _length);
 
-    public void Append(string text, Token token)
+    /// <param name="text">The script.</param>
+    /// <param name="token">The token to add.</param>
+    /// <param name="afterNewline">Whether a line ended between the previous token and this one.</param>
+    public void Append(string text, Token token, bool afterNewline)
     {
         var value = text.AsSpan(token.Start, token.Length);
-        if (_length > 0 && NeedsSpace(_previousKind, _previousLast, token.Kind, value[0]))
+        if (_length > 0 && token.Kind == TokenKind.String && _previousKind == TokenKind.String && afterNewline)
+        {
+            // 'a'<newline>'b' is one string to PostgreSQL, 'a' 'b' is an error: keep the difference.
+            Add('\n');
+        }
+        else if (_length > 0 && NeedsSpace(_previousKind, _previousLast, token.Kind, value[0]))
         {
             Add(' ');
         }

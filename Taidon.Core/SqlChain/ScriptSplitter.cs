@@ -27,6 +27,11 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
     // A change of standard_conforming_strings applies from the next line on, as in psql.
     private int _applyStringsFrom = -1;
 
+    // The data lines of a COPY ... FROM STDIN, skipped when the lexer reaches them (the rest of the COPY's line comes first, as in psql).
+    private int _copySkipFrom = -1;
+    private int _copySkipTo;
+    private bool _newline;
+
     public void Run()
     {
         while (true)
@@ -42,9 +47,29 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
                 break;
             }
 
+            if (_copySkipFrom >= 0 && token.End > _copySkipFrom)
+            {
+                var skipFrom = _copySkipFrom;
+                _lexer.Position = _copySkipTo;
+                _copySkipFrom = -1;
+                _newline = true;
+                if (token.Start < skipFrom && token.Kind is not (TokenKind.Whitespace or TokenKind.LineComment))
+                {
+                    Problem(token.Start, "This token runs into the data of the COPY ... FROM STDIN above it.", "Finish the line of the COPY statement before its data starts.");
+                }
+
+                continue;
+            }
+
             switch (token.Kind)
             {
-                case TokenKind.Whitespace or TokenKind.LineComment or TokenKind.BlockComment:
+                case TokenKind.Whitespace:
+                    _newline |= _text.AsSpan(token.Start, token.Length).Contains('\n');
+                    continue;
+                case TokenKind.LineComment:
+                    _newline = true;
+                    continue;
+                case TokenKind.BlockComment:
                     continue;
                 case TokenKind.Unterminated:
                     Problem(token.Start, $"This {_lexer.UnterminatedWhat} is never closed.", UnterminatedHint(token));
@@ -81,7 +106,8 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
         }
 
         _end = token.End;
-        _normalized.Append(_text, token);
+        _normalized.Append(_text, token, _newline);
+        _newline = false;
 
         switch (token.Kind)
         {
@@ -211,47 +237,46 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
         _ => StatementKind.Other,
     };
 
-    /// <summary>COPY ... FROM STDIN: the data is every following line up to one that is just <c>\.</c> (or the end of the file).</summary>
+    /// <summary>
+    /// COPY ... FROM STDIN: the data is every line after the statement's line up to one that is just
+    /// <c>\.</c> (or the end of the file). Like psql, whatever follows the COPY on its own line still runs,
+    /// before the lexer skips the data.
+    /// </summary>
     private string ReadCopyData(int statementEnd)
     {
         var lineEnd = _text.IndexOf('\n', statementEnd);
-        var restOfLine = _text.AsSpan(statementEnd, (lineEnd < 0 ? _text.Length : lineEnd) - statementEnd);
-        var trimmed = restOfLine.Trim();
-        if (trimmed.Length > 0 && !trimmed.StartsWith("--", StringComparison.Ordinal))
-        {
-            Problem(statementEnd, "Nothing may follow COPY ... FROM STDIN on its line: the data starts on the next line.",
-                "Move what follows the semicolon to its own line after the data's closing \\. line.");
-        }
-
         if (lineEnd < 0)
         {
-            _lexer.Position = _text.Length;
             return "";
         }
 
         var dataStart = lineEnd + 1;
         var lineStart = dataStart;
-        while (lineStart < _text.Length)
+        string data;
+        while (true)
         {
+            if (lineStart >= _text.Length)
+            {
+                // Like psql, the end of the file ends the data.
+                data = _text[dataStart..];
+                _copySkipTo = _text.Length;
+                break;
+            }
+
             var next = _text.IndexOf('\n', lineStart);
             var line = _text.AsSpan(lineStart, (next < 0 ? _text.Length : next) - lineStart).TrimEnd('\r');
             if (line.SequenceEqual("\\."))
             {
-                _lexer.Position = next < 0 ? _text.Length : next + 1;
-                return _text[dataStart..lineStart];
-            }
-
-            if (next < 0)
-            {
+                data = _text[dataStart..lineStart];
+                _copySkipTo = next < 0 ? _text.Length : next + 1;
                 break;
             }
 
-            lineStart = next + 1;
+            lineStart = next < 0 ? _text.Length : next + 1;
         }
 
-        // Like psql, the end of the file ends the data.
-        _lexer.Position = _text.Length;
-        return _text[dataStart..];
+        _copySkipFrom = dataStart;
+        return data;
     }
 
     private void MetaCommand(Token token)

@@ -36,6 +36,42 @@ internal sealed class SessionStrings
             case StatementKind.Session:
                 ApplySetting(normalized);
                 break;
+            case StatementKind.Other:
+                // SET LOCAL counts as Other (it ends with the transaction), but it changes the strings too.
+                ApplySetting(normalized);
+                ApplySetConfig(normalized);
+                break;
+        }
+    }
+
+    /// <summary>SELECT set_config('standard_conforming_strings', 'off', false) changes it too (psql follows what the server reports).</summary>
+    private void ApplySetConfig(string normalized)
+    {
+        const string call = "set_config('standard_conforming_strings','";
+        var at = normalized.IndexOf(call, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return;
+        }
+
+        var rest = normalized.AsSpan(at + call.Length);
+        var quote = rest.IndexOf('\'');
+        if (quote < 0)
+        {
+            return;
+        }
+
+        var value = rest[..quote].ToString();
+        rest = rest[(quote + 1)..];
+        var local = rest.StartsWith(",true)", StringComparison.Ordinal);
+        if (!local && !rest.StartsWith(",false)", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        if (Parse(value) is { } parsed)
+        {
+            Set(parsed, local);
         }
     }
 
@@ -82,18 +118,18 @@ internal sealed class SessionStrings
             }
         }
 
-        var value = rest.Trim().Trim('\'').ToString().ToLowerInvariant();
-        bool? parsed = value switch
+        if (Parse(rest.Trim().Trim('\'').ToString()) is { } parsed)
         {
-            "on" or "true" or "yes" or "1" or "t" or "y" or "default" => true,
-            "off" or "false" or "no" or "0" or "f" or "n" => false,
-            _ => null,
-        };
-        if (parsed is { } v)
-        {
-            Set(v, local);
+            Set(parsed, local);
         }
     }
+
+    private static bool? Parse(string value) => value.ToLowerInvariant() switch
+    {
+        "on" or "true" or "yes" or "1" or "t" or "y" or "default" => true,
+        "off" or "false" or "no" or "0" or "f" or "n" => false,
+        _ => null,
+    };
 
     private void Set(bool value, bool local)
     {

@@ -223,57 +223,9 @@ internal struct SqlLexer(string text)
                 continue;
             }
 
-            // 'a'<newline>'b' is one string: the next part goes on in the same mode.
-            var continuation = Continuation(i + 1);
-            if (continuation < 0)
-            {
-                return (TokenKind.String, i + 1);
-            }
-
-            i = continuation;
+            // psql reads line by line, so it never sees 'a'<newline>'b' as one continued string: neither do we.
+            return (TokenKind.String, i + 1);
         }
-    }
-
-    /// <summary>
-    /// After a closing quote: when whitespace with a newline (and perhaps -- comments) leads to another
-    /// quote, the index after that quote; else -1.
-    /// </summary>
-    private readonly int Continuation(int i)
-    {
-        var s = text;
-        while (i < s.Length && s[i] is ' ' or '\t' or '\f')
-        {
-            i++;
-        }
-
-        if (i >= s.Length || s[i] is not ('\n' or '\r'))
-        {
-            return -1;
-        }
-
-        while (i < s.Length)
-        {
-            if (IsWhitespace(s[i]))
-            {
-                i++;
-            }
-            else if (s[i] == '-' && i + 1 < s.Length && s[i + 1] == '-')
-            {
-                var newline = s.IndexOf('\n', i);
-                if (newline < 0)
-                {
-                    return -1;
-                }
-
-                i = newline + 1;
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        return i < s.Length && s[i] == '\'' ? i + 1 : -1;
     }
 
     private (TokenKind, int) QuotedIdentifier(int start, int bodyStart)

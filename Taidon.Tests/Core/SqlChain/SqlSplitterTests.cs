@@ -36,13 +36,30 @@ public sealed class SqlSplitterTests
     [InlineData("SELECT 1 -- a; comment\n;", "SELECT 1 -- a; comment\n;")]
     [InlineData("SELECT a$b$c FROM t;", "SELECT a$b$c FROM t;")]
     [InlineData("SELECT 'a'\n'b;c';", "SELECT 'a'\n'b;c';")]
-    [InlineData("SELECT E'x'\n  'y\\';z';", "SELECT E'x'\n  'y\\';z';")]
     public void SemicolonsInsideQuotesAndCommentsDoNotSplit(string sql, string expected)
     {
         var script = SqlSplitter.Split(sql);
 
         Assert.True(script.IsValid, string.Join("\n", script.Problems));
         Assert.Equal(expected, Assert.Single(script.Statements).Text);
+    }
+
+    [Fact]
+    public void AStringContinuedOnTheNextLineIsLexedThereAfreshAsPsqlDoes()
+    {
+        // The server would continue the E'' string; psql reads the next line as a plain literal and splits.
+        var script = SqlSplitter.Split("SELECT E'x'\n'y\\'; SELECT 2;");
+
+        Assert.Equal(["SELECT E'x'\n'y\\';", "SELECT 2;"], Texts(script));
+    }
+
+    [Fact]
+    public void WhatFollowsCopyOnItsLineRunsBeforeItsDataIsSkipped()
+    {
+        var script = SqlSplitter.Split("COPY t FROM stdin; SELECT 1;\n1\n\\.\nSELECT 2;");
+
+        Assert.Equal(["COPY t FROM stdin;", "SELECT 1;", "SELECT 2;"], Texts(script));
+        Assert.Equal("1\n", script.Statements[0].CopyData);
     }
 
     [Fact]
