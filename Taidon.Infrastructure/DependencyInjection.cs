@@ -10,6 +10,7 @@ using Taidon.Core.Accounts;
 using Taidon.Core.Common;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Jobs;
+using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.Persistence;
 
 namespace Taidon.Infrastructure;
@@ -27,6 +28,8 @@ public static class DependencyInjection
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<EngineIdentityProvider>();
 
         services.TryAddTimeProvider();
         services.AddSingleton<TaidonTelemetry>();

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -11,6 +13,7 @@ using Taidon.Web.Components.Account;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Admin;
 using Taidon.Web.Features.Gateway;
+using Taidon.Web.Features.SqlChain;
 using Taidon.Web.Features.Telemetry;
 
 namespace Taidon.Web;
@@ -66,6 +69,7 @@ public static class DependencyInjection
             .AddPolicy(ApiPolicy, policy => policy.AddAuthenticationSchemes(AccountSchemes.Bearer).RequireAuthenticatedUser());
 
         services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         services.AddTaidonRateLimiting();
         services.AddTaidonTelemetry(builder.Configuration);
@@ -109,6 +113,7 @@ public static class DependencyInjection
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapAccountApi();
+        app.MapSqlChainApi();
         app.MapAdminApi();
 
         app.MapHangfireDashboard("/admin/jobs", new DashboardOptions
