@@ -1,21 +1,32 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Taidon.Core.SqlChain;
 
 /// <summary>
 /// The name of a database state: h_0 names the engine, h_i = SHA-256(h_(i-1) || normalized statement i).
-/// Prints as 64 lowercase hex characters; <see cref="Short"/> (12) is what the UI shows.
+/// Prints as 64 lowercase hex characters; <see cref="Short"/> (12) is what the UI shows. A value type
+/// of 32 bytes, so a chain of 100,000 keys is one array.
 /// </summary>
 public readonly struct ChainKey : IEquatable<ChainKey>
 {
     public const int ShortLength = 12;
 
-    private readonly byte[]? _bytes;
+    private readonly ulong _a;
+    private readonly ulong _b;
+    private readonly ulong _c;
+    private readonly ulong _d;
 
-    private ChainKey(byte[] bytes) => _bytes = bytes;
+    private ChainKey(ReadOnlySpan<byte> hash)
+    {
+        _a = BinaryPrimitives.ReadUInt64BigEndian(hash);
+        _b = BinaryPrimitives.ReadUInt64BigEndian(hash[8..]);
+        _c = BinaryPrimitives.ReadUInt64BigEndian(hash[16..]);
+        _d = BinaryPrimitives.ReadUInt64BigEndian(hash[24..]);
+    }
 
-    public ReadOnlySpan<byte> Bytes => _bytes ?? throw new InvalidOperationException("An empty chain key has no bytes.");
+    /// <summary>True for <c>default(ChainKey)</c>, which names no state.</summary>
+    public bool IsEmpty => (_a | _b | _c | _d) == 0;
 
     public string Short => ToString()[..ShortLength];
 
@@ -46,31 +57,46 @@ public readonly struct ChainKey : IEquatable<ChainKey>
 
     public ChainKey Next(string normalized, string? copyData = null)
     {
-        var extra = copyData is null ? 0 : 1 + Encoding.UTF8.GetByteCount(copyData);
-        var length = 32 + Encoding.UTF8.GetByteCount(normalized) + extra;
-        var buffer = length <= 4096 ? stackalloc byte[length] : new byte[length];
-        Bytes.CopyTo(buffer);
-        var written = 32 + Encoding.UTF8.GetBytes(normalized, buffer[32..]);
-        if (copyData is not null)
-        {
-            // A zero byte keeps "statement + data" apart from any statement text.
-            buffer[written++] = 0;
-            Encoding.UTF8.GetBytes(copyData, buffer[written..]);
-        }
+        using var hasher = new ChainHasher();
+        return hasher.Next(this, normalized, copyData);
+    }
 
-        return new ChainKey(SHA256.HashData(buffer));
+    public void CopyTo(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(destination, _a);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _b);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[16..], _c);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[24..], _d);
+    }
+
+    public byte[] ToArray()
+    {
+        var bytes = new byte[32];
+        CopyTo(bytes);
+        return bytes;
     }
 
     internal static ChainKey Of(ReadOnlySpan<byte> content) => new(SHA256.HashData(content));
 
-    public bool Equals(ChainKey other) =>
-        _bytes is null ? other._bytes is null : other._bytes is not null && _bytes.AsSpan().SequenceEqual(other._bytes);
+    internal static ChainKey FromHash(ReadOnlySpan<byte> hash) => new(hash);
+
+    public bool Equals(ChainKey other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
 
     public override bool Equals(object? obj) => obj is ChainKey other && Equals(other);
 
-    public override int GetHashCode() => _bytes is null ? 0 : BitConverter.ToInt32(_bytes, 0);
+    public override int GetHashCode() => (int)_a;
 
-    public override string ToString() => _bytes is null ? "" : Convert.ToHexStringLower(_bytes);
+    public override string ToString()
+    {
+        if (IsEmpty)
+        {
+            return "";
+        }
+
+        Span<byte> bytes = stackalloc byte[32];
+        CopyTo(bytes);
+        return Convert.ToHexStringLower(bytes);
+    }
 
     public static bool operator ==(ChainKey left, ChainKey right) => left.Equals(right);
 

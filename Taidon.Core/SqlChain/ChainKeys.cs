@@ -17,9 +17,10 @@ public static class ChainKeys
     {
         var keys = new ChainKey[statements.Count + 1];
         keys[0] = engine.Root;
+        using var hasher = new ChainHasher();
         for (var i = 0; i < statements.Count; i++)
         {
-            var next = keys[i].Next(statements[i]);
+            var next = hasher.Next(keys[i], statements[i].Normalized, statements[i].CopyData);
             keys[i + 1] = isNoOp is not null && statements[i].Kind == StatementKind.Other && isNoOp(keys[i], next) ? keys[i] : next;
         }
 

@@ -19,8 +19,9 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
     // The statement being read.
     private int _start = -1;
     private int _end;
-    private string? _firstWord;
-    private string? _secondWord;
+    private Keyword _firstWord;
+    private Keyword _secondWord;
+    private int _words;
     private bool _afterFrom;
     private bool _fromStdin;
 
@@ -141,12 +142,10 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
             Array.Clear(_identifiers);
         }
 
-        if (Is(word, "create") || Is(word, "function") || Is(word, "procedure") || Is(word, "or") || Is(word, "replace"))
+        // Only the first four words can make the CREATE [OR REPLACE] FUNCTION|PROCEDURE prefix.
+        if (_identifierCount < _identifiers.Length && IsFunctionPrefixWord(word))
         {
-            if (_identifierCount < _identifiers.Length)
-            {
-                _identifiers[_identifierCount] = char.ToLowerInvariant(word[0]);
-            }
+            _identifiers[_identifierCount] = char.ToLowerInvariant(word[0]);
         }
 
         _identifierCount++;
@@ -175,21 +174,27 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
         // What kind of statement this is: its first two words, and COPY ... FROM STDIN.
         if (_parenDepth == 0)
         {
-            if (_firstWord is null)
+            if (_words < 2)
             {
-                _firstWord = word.ToString().ToLowerInvariant();
+                var keyword = KeywordOf(word);
+                if (_words++ == 0)
+                {
+                    _firstWord = keyword;
+                }
+                else
+                {
+                    _secondWord = keyword;
+                }
             }
-            else
+            else if (_firstWord == Keyword.Copy)
             {
-                _secondWord ??= word.ToString().ToLowerInvariant();
-            }
+                if (_afterFrom && Is(word, "stdin"))
+                {
+                    _fromStdin = true;
+                }
 
-            if (_afterFrom && Is(word, "stdin"))
-            {
-                _fromStdin = true;
+                _afterFrom = Is(word, "from");
             }
-
-            _afterFrom = Is(word, "from");
         }
     }
 
@@ -205,7 +210,7 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
         }
 
         var span = Span(_start, statementEnd);
-        statements.Add(new SqlStatement(statements.Count, _text[_start..statementEnd], normalized, span, kind, copyData));
+        statements.Add(new SqlStatement(statements.Count, _text, normalized, span, kind, copyData));
 
         var before = session.Effective;
         session.Apply(kind, normalized);
@@ -217,24 +222,52 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
 
         _normalized.Clear();
         _start = -1;
-        _firstWord = null;
-        _secondWord = null;
+        _firstWord = Keyword.None;
+        _secondWord = Keyword.None;
+        _words = 0;
         _afterFrom = false;
         _fromStdin = false;
     }
 
     private StatementKind Classify() => (_firstWord, _secondWord) switch
     {
-        ("set", "transaction" or "constraints" or "local") => StatementKind.Other,
-        ("set" or "reset" or "discard", _) => StatementKind.Session,
-        ("begin", _) => StatementKind.TransactionStart,
-        ("start", "transaction") => StatementKind.TransactionStart,
-        ("commit" or "rollback", "prepared") => StatementKind.Other,
-        ("rollback", "to") => StatementKind.Other,
-        ("commit" or "end" or "rollback" or "abort", _) => StatementKind.TransactionEnd,
-        ("prepare", "transaction") => StatementKind.TransactionEnd,
-        ("copy", _) when _fromStdin => StatementKind.CopyFromStdin,
+        (Keyword.Set, Keyword.Transaction or Keyword.Constraints or Keyword.Local) => StatementKind.Other,
+        (Keyword.Set or Keyword.Reset or Keyword.Discard, _) => StatementKind.Session,
+        (Keyword.Begin, _) => StatementKind.TransactionStart,
+        (Keyword.Start, Keyword.Transaction) => StatementKind.TransactionStart,
+        (Keyword.Commit or Keyword.Rollback, Keyword.Prepared) => StatementKind.Other,
+        (Keyword.Rollback, Keyword.To) => StatementKind.Other,
+        (Keyword.Commit or Keyword.End or Keyword.Rollback or Keyword.Abort, _) => StatementKind.TransactionEnd,
+        (Keyword.Prepare, Keyword.Transaction) => StatementKind.TransactionEnd,
+        (Keyword.Copy, _) when _fromStdin => StatementKind.CopyFromStdin,
         _ => StatementKind.Other,
+    };
+
+    /// <summary>The words that decide a statement's kind, recognised without allocating.</summary>
+    private enum Keyword : byte
+    {
+        None, Other, Set, Reset, Discard, Begin, Start, Commit, End, Rollback, Abort, Prepare, Copy, Transaction, Constraints, Local, Prepared, To,
+    }
+
+    private static Keyword KeywordOf(ReadOnlySpan<char> word) => word.Length switch
+    {
+        2 when Is(word, "to") => Keyword.To,
+        3 when Is(word, "set") => Keyword.Set,
+        3 when Is(word, "end") => Keyword.End,
+        4 when Is(word, "copy") => Keyword.Copy,
+        5 when Is(word, "reset") => Keyword.Reset,
+        5 when Is(word, "begin") => Keyword.Begin,
+        5 when Is(word, "start") => Keyword.Start,
+        5 when Is(word, "abort") => Keyword.Abort,
+        5 when Is(word, "local") => Keyword.Local,
+        6 when Is(word, "commit") => Keyword.Commit,
+        7 when Is(word, "discard") => Keyword.Discard,
+        7 when Is(word, "prepare") => Keyword.Prepare,
+        8 when Is(word, "rollback") => Keyword.Rollback,
+        8 when Is(word, "prepared") => Keyword.Prepared,
+        11 when Is(word, "transaction") => Keyword.Transaction,
+        11 when Is(word, "constraints") => Keyword.Constraints,
+        _ => Keyword.Other,
     };
 
     /// <summary>
@@ -321,23 +354,44 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
 
     private static bool Is(ReadOnlySpan<char> word, string keyword) => word.Equals(keyword, StringComparison.OrdinalIgnoreCase);
 
+    private static bool IsFunctionPrefixWord(ReadOnlySpan<char> word) => word.Length switch
+    {
+        2 => Is(word, "or"),
+        6 => Is(word, "create"),
+        7 => Is(word, "replace"),
+        8 => Is(word, "function"),
+        9 => Is(word, "procedure"),
+        _ => false,
+    };
+
     /// <summary>Line starts of a file, and UTF-8 byte offsets computed forward from the last one asked for.</summary>
     private sealed class LineMap(string text)
     {
         private List<int>? _lineStarts;
+        private int _lineCursor;
         private int _byteCursorIndex;
         private long _byteCursor;
 
+        /// <summary>Statements come in order, so a cursor moving forward finds most lines without a search.</summary>
         public SourcePosition Position(int index)
         {
-            _lineStarts ??= LineStarts(text);
-            var line = _lineStarts.BinarySearch(index);
-            if (line < 0)
+            var starts = _lineStarts ??= LineStarts(text);
+            var line = _lineCursor;
+            if (index < starts[line])
             {
-                line = ~line - 1;
+                line = starts.BinarySearch(index);
+                line = line < 0 ? ~line - 1 : line;
+            }
+            else
+            {
+                while (line + 1 < starts.Count && starts[line + 1] <= index)
+                {
+                    line++;
+                }
             }
 
-            return new SourcePosition(line + 1, index - _lineStarts[line] + 1);
+            _lineCursor = line;
+            return new SourcePosition(line + 1, index - starts[line] + 1);
         }
 
         public long ByteOffset(int index)

@@ -7,7 +7,7 @@ public readonly record struct SourcePosition(int Line, int Column);
 /// Where a statement stands in its file: start and end (exclusive) as line and column, as character
 /// indexes into the file's text, and as UTF-8 byte offsets into the file.
 /// </summary>
-public sealed record SourceSpan(
+public readonly record struct SourceSpan(
     string File,
     SourcePosition Start,
     SourcePosition End,

@@ -16,7 +16,7 @@ public sealed class ChainKeyTests
         var keys = ChainKeys.Compute(Engine, statements);
 
         Assert.Equal(3, keys.Count);
-        var expected = SHA256.HashData([.. keys[0].Bytes, .. Encoding.UTF8.GetBytes("create table t(id int)")]);
+        var expected = SHA256.HashData([.. keys[0].ToArray(), .. Encoding.UTF8.GetBytes("create table t(id int)")]);
         Assert.Equal(Convert.ToHexStringLower(expected), keys[1].ToString());
         Assert.Matches("^[0-9a-f]{64}$", keys[2].ToString());
         Assert.Equal(keys[2].ToString()[..12], keys[2].Short);
