@@ -13,6 +13,10 @@ fi
 if [ ! -x "${TAIDON_CHROMIUM:-/usr/bin/chromium}" ]; then
   missing+=(chromium)
 fi
+# The btrfs snapshot driver is tested on a loop-mounted image, which only root can mount.
+if [ "$(id -u)" = 0 ] && ! command -v mkfs.btrfs >/dev/null 2>&1; then
+  missing+=(btrfs-progs)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && [ -z "${TAIDON_NO_INSTALL:-}" ]; then

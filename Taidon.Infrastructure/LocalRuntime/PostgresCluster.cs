@@ -43,10 +43,24 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
         owner?.Own(Root);
         await CheckReachableAsync(cancellationToken);
 
-        // A half-made cluster from an interrupted initdb is removed; initdb wants an empty directory.
+        // What an interrupted initdb left is removed; initdb wants an empty directory. The directory itself
+        // stays: it may be a btrfs subvolume made for cheap snapshots.
         if (Directory.Exists(DataDirectory))
         {
-            Directory.Delete(DataDirectory, recursive: true);
+            foreach (var entry in new DirectoryInfo(DataDirectory).EnumerateFileSystemInfos())
+            {
+                if (entry is DirectoryInfo directory)
+                {
+                    directory.Delete(recursive: true);
+                }
+                else
+                {
+                    entry.Delete();
+                }
+            }
+
+            File.SetUnixFileMode(DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            owner?.Own(DataDirectory);
         }
 
         var passwordFile = Path.Combine(Root, ".initdb-password");

@@ -1,0 +1,105 @@
+namespace Taidon.Infrastructure.LocalRuntime.Snapshots;
+
+/// <summary>How a directory tree is copied into a layer and back: cheaply when the filesystem can share blocks.</summary>
+public interface ILayerDriver
+{
+    string Name { get; }
+
+    /// <summary>Makes <paramref name="target"/> (which must not exist) a copy of <paramref name="source"/>.</summary>
+    Task CopyAsync(string source, string target, CancellationToken cancellationToken);
+
+    /// <summary>Prepares an empty directory that <see cref="CopyAsync"/> can later copy cheaply (a btrfs subvolume).</summary>
+    Task CreateEmptyAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>Removes a tree made by this driver.</summary>
+    Task DeleteAsync(string path, CancellationToken cancellationToken);
+}
+
+/// <summary>Copies with <c>cp -a --reflink=auto</c>: a block-sharing copy on btrfs and xfs, a full copy elsewhere.</summary>
+public sealed class CopyLayerDriver : ILayerDriver
+{
+    public string Name => "copy";
+
+    public async Task CopyAsync(string source, string target, CancellationToken cancellationToken)
+    {
+        var result = await ProcessRunner.RunAsync("cp", ["-a", "--reflink=auto", source, target], null, TimeSpan.FromMinutes(30), cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new IOException($"Could not copy {source} to {target}: {result.Output}");
+        }
+    }
+
+    public Task CreateEmptyAsync(string path, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(path);
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>btrfs subvolumes: a layer is a read-only snapshot, a restore a writable snapshot of it (milliseconds at any size).</summary>
+public sealed class BtrfsLayerDriver : ILayerDriver
+{
+    public string Name => "btrfs";
+
+    public async Task CopyAsync(string source, string target, CancellationToken cancellationToken)
+    {
+        if (!await IsSubvolumeAsync(source, cancellationToken))
+        {
+            // A plain directory (made before the driver was chosen): fall back to a block-sharing copy.
+            await new CopyLayerDriver().CopyAsync(source, target, cancellationToken);
+            return;
+        }
+
+        await BtrfsAsync(["subvolume", "snapshot", source, target], cancellationToken);
+    }
+
+    public Task CreateEmptyAsync(string path, CancellationToken cancellationToken) =>
+        BtrfsAsync(["subvolume", "create", path], cancellationToken);
+
+    public async Task DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(path))
+        {
+            return;
+        }
+
+        if (await IsSubvolumeAsync(path, cancellationToken))
+        {
+            await BtrfsAsync(["subvolume", "delete", path], cancellationToken);
+        }
+        else
+        {
+            Directory.Delete(path, recursive: true);
+        }
+    }
+
+    /// <summary>True when <paramref name="directory"/> is on a btrfs filesystem and the btrfs tool is installed.</summary>
+    public static bool Supports(string directory)
+    {
+        var type = ProcessRunner.Run("stat", ["-f", "-c", "%T", directory], null, TimeSpan.FromSeconds(10));
+        return type.ExitCode == 0 && type.StandardOutput.Trim() == "btrfs"
+            && ProcessRunner.Run("btrfs", ["--version"], null, TimeSpan.FromSeconds(10)).ExitCode == 0;
+    }
+
+    private static async Task<bool> IsSubvolumeAsync(string path, CancellationToken cancellationToken) =>
+        (await ProcessRunner.RunAsync("btrfs", ["subvolume", "show", path], null, TimeSpan.FromSeconds(30), cancellationToken)).ExitCode == 0;
+
+    private static async Task BtrfsAsync(string[] arguments, CancellationToken cancellationToken)
+    {
+        var result = await ProcessRunner.RunAsync("btrfs", arguments, null, TimeSpan.FromMinutes(5), cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new IOException($"btrfs {string.Join(' ', arguments)} failed: {result.Output}");
+        }
+    }
+}
