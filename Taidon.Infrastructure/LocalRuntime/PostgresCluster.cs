@@ -111,14 +111,29 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
         return pidFile.Length > 3 && int.TryParse(pidFile[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) ? port : null;
     }
 
-    /// <summary>Starts the postmaster on the given port (a free one when null) and waits until it accepts connections.</summary>
-    public async Task<int> StartAsync(int? port, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the postmaster on the given port (a free one when null) and waits until it accepts
+    /// connections. <paramref name="settings"/> go on the command line, so they belong to this start and
+    /// not to the data directory (which a snapshot layer may carry to another instance).
+    /// </summary>
+    public async Task<int> StartAsync(int? port, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
     {
         CheckVersion();
         var chosen = port ?? FindFreePort();
+        var options = new System.Text.StringBuilder($"-p {chosen}");
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            if (value.Contains('\'', StringComparison.Ordinal) || name.AsSpan().IndexOfAnyExcept("abcdefghijklmnopqrstuvwxyz_") >= 0)
+            {
+                throw new ArgumentException($"The setting {name} = {value} cannot be passed on the command line.", nameof(settings));
+            }
+
+            options.Append(" -c ").Append(name).Append("='").Append(value).Append('\'');
+        }
+
         var result = await ProcessRunner.RunAsync(
             binaries.PgCtl,
-            ["start", "-w", "-t", "60", "-D", DataDirectory, "-l", LogFile, "-o", $"-p {chosen}"],
+            ["start", "-w", "-t", "60", "-D", DataDirectory, "-l", LogFile, "-o", options.ToString()],
             owner,
             CommandTimeout,
             cancellationToken);

@@ -1,0 +1,295 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Taidon.Core.Instances;
+using Taidon.Core.Snapshots;
+using Taidon.Core.SqlChain;
+using Taidon.Infrastructure.LocalRuntime.Snapshots;
+
+namespace Taidon.Infrastructure.LocalRuntime;
+
+/// <summary>
+/// The embedded runtime: every instance is its own PostgreSQL cluster in <c>&lt;root&gt;/&lt;id&gt;</c>, run by
+/// the unprivileged account, listening on 127.0.0.1 for the student (password, one role, one
+/// database) and on a private Unix socket for the platform.
+/// </summary>
+/// <remarks>
+/// Snapshot layers carry a whole data directory from one instance to another, so nothing that belongs
+/// to one instance lives there: the port, limits and socket are given on the command line at each
+/// start, and the student's password is set anew after every start or restore (the one in a layer is
+/// another instance's). The base state (h_0) is itself a layer, so a new instance is a copy, not an initdb.
+/// </remarks>
+public sealed class LocalInstanceRuntime(
+    string root,
+    PostgresBinaries binaries,
+    OsUser? owner,
+    LayerStore layers,
+    EngineIdentity engine,
+    ILogger<LocalInstanceRuntime> logger) : IInstanceRuntime
+{
+    public const string StudentRole = "student";
+    public const string Database = "workspace";
+
+    private static readonly SemaphoreSlim BaseLock = new(1, 1);
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public async Task<InstanceConnection> CreateAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        var cluster = Cluster(instanceId);
+        if (Directory.Exists(cluster.Root))
+        {
+            throw new InvalidOperationException($"The instance {instanceId} exists already.");
+        }
+
+        await EnsureBaseLayerAsync(cancellationToken);
+        PrepareInstanceDirectory(cluster.Root);
+        await layers.RestoreAsync(engine.Root, cluster.DataDirectory, cancellationToken);
+        await WritePasswordAsync(instanceId, cancellationToken);
+        logger.LogInformation("Created instance {InstanceId} from the base state", instanceId);
+        return await StartAsync(instanceId, limits, cancellationToken);
+    }
+
+    public async Task<InstanceConnection> StartAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        var cluster = ExistingCluster(instanceId);
+        var port = await cluster.GetRunningPortAsync(cancellationToken)
+            ?? await cluster.StartAsync(await StablePortAsync(cluster, cancellationToken), cancellationToken, Settings(instanceId, limits));
+        var password = await File.ReadAllTextAsync(PasswordFile(instanceId), cancellationToken);
+        await using (var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken))
+        {
+            // The role may come from another instance's layer: this instance's password and limits win.
+            await using var command = new NpgsqlCommand(
+                $"ALTER ROLE {StudentRole} PASSWORD '{password}' CONNECTION LIMIT {limits.MaxConnections.ToString(CultureInfo.InvariantCulture)}",
+                platform);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return new InstanceConnection("127.0.0.1", port, Database, StudentRole, password);
+    }
+
+    public async Task StopAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        var cluster = Cluster(instanceId);
+        if (cluster.IsInitialized)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await cluster.StopAsync(cancellationToken);
+        }
+    }
+
+    public async Task DeleteAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        var cluster = Cluster(instanceId);
+        if (!Directory.Exists(cluster.Root))
+        {
+            return;
+        }
+
+        await StopAsync(instanceId, cancellationToken);
+        await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
+        Directory.Delete(cluster.Root, recursive: true);
+        File.Delete(PasswordFile(instanceId));
+        logger.LogInformation("Deleted instance {InstanceId}", instanceId);
+    }
+
+    public async Task<bool> IsRunningAsync(Guid instanceId, CancellationToken cancellationToken) =>
+        await Cluster(instanceId).GetRunningPortAsync(cancellationToken) is not null;
+
+    public bool HasLayer(ChainKey key) => layers.Contains(key);
+
+    public async Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        // A stopped cluster is a consistent one: the copy needs no recovery when it starts.
+        await StopAsync(instanceId, cancellationToken);
+        try
+        {
+            return await layers.PublishAsync(key, parent, ExistingCluster(instanceId).DataDirectory, cancellationToken);
+        }
+        finally
+        {
+            await StartAsync(instanceId, limits, cancellationToken);
+        }
+    }
+
+    public async Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        var cluster = ExistingCluster(instanceId);
+        var incoming = cluster.DataDirectory + ".restoring";
+        await layers.Driver.DeleteAsync(incoming, cancellationToken);
+
+        // The layer is checked and copied beside the current data first: a damaged layer leaves the instance as it was.
+        await layers.RestoreAsync(key, incoming, cancellationToken);
+        await StopAsync(instanceId, cancellationToken);
+        await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
+        Directory.Move(incoming, cluster.DataDirectory);
+        await StartAsync(instanceId, limits, cancellationToken);
+    }
+
+    /// <summary>The base state: initdb, the student role and its database, published as the layer h_0 (once).</summary>
+    private async Task EnsureBaseLayerAsync(CancellationToken cancellationToken)
+    {
+        if (layers.Contains(engine.Root))
+        {
+            return;
+        }
+
+        await BaseLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (layers.Contains(engine.Root))
+            {
+                return;
+            }
+
+            var id = Guid.NewGuid();
+            var cluster = Cluster(id);
+            PrepareInstanceDirectory(cluster.Root);
+            await layers.Driver.CreateEmptyAsync(cluster.DataDirectory, cancellationToken);
+            try
+            {
+                await cluster.InitializeAsync(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), BaseSettings, cancellationToken);
+                await File.WriteAllTextAsync(Path.Combine(cluster.DataDirectory, "pg_hba.conf"), HostBasedAuthentication, cancellationToken);
+                await cluster.StartAsync(null, cancellationToken, Settings(id, new InstanceLimits()));
+                await using (var platform = await OpenPlatformConnectionAsync(id, cancellationToken))
+                {
+                    foreach (var sql in BaseStatements)
+                    {
+                        await using var command = new NpgsqlCommand(sql, platform);
+                        await command.ExecuteNonQueryAsync(cancellationToken);
+                    }
+                }
+
+                NpgsqlConnection.ClearAllPools();
+                await cluster.StopAsync(cancellationToken);
+                await layers.PublishAsync(engine.Root, null, cluster.DataDirectory, cancellationToken);
+                logger.LogInformation("Published the base state {Key} for new instances", engine.Root.Short);
+            }
+            finally
+            {
+                await cluster.StopAsync(CancellationToken.None);
+                await layers.Driver.DeleteAsync(cluster.DataDirectory, CancellationToken.None);
+                Directory.Delete(cluster.Root, recursive: true);
+            }
+        }
+        finally
+        {
+            BaseLock.Release();
+        }
+    }
+
+    private static readonly string[] BaseStatements =
+    [
+        $"CREATE ROLE {StudentRole} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+        $"CREATE DATABASE {Database} OWNER {StudentRole}",
+        "REVOKE ALL ON DATABASE postgres FROM PUBLIC",
+        "REVOKE ALL ON DATABASE template1 FROM PUBLIC",
+    ];
+
+    // The platform uses the private socket as the superuser; the student reaches only the working database, with a password, over TCP.
+    private const string HostBasedAuthentication = $"""
+        # Written by Taidon.
+        local   all        postgres                   trust
+        host    {Database}  {StudentRole}    127.0.0.1/32   scram-sha-256
+        """;
+
+    // What every instance shares (it is in the layers): sandboxes are rebuilt from their chain, so durability is traded for speed.
+    private static readonly Dictionary<string, string> BaseSettings = new()
+    {
+        ["shared_buffers"] = "16MB",
+        ["fsync"] = "off",
+        ["synchronous_commit"] = "off",
+        ["full_page_writes"] = "off",
+        ["log_min_messages"] = "warning",
+        ["password_encryption"] = "scram-sha-256",
+    };
+
+    private Dictionary<string, string> Settings(Guid instanceId, InstanceLimits limits) => new()
+    {
+        ["unix_socket_directories"] = SocketDirectory(instanceId),
+        ["unix_socket_permissions"] = "0700",
+        ["max_connections"] = (limits.MaxConnections + 3).ToString(CultureInfo.InvariantCulture),
+        ["statement_timeout"] = ((long)limits.EffectiveStatementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+        ["idle_in_transaction_session_timeout"] = ((long)limits.EffectiveIdleInTransactionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+        ["temp_file_limit"] = (limits.TempFileLimitBytes / 1024).ToString(CultureInfo.InvariantCulture) + "kB",
+        ["work_mem"] = limits.WorkMemKilobytes.ToString(CultureInfo.InvariantCulture) + "kB",
+    };
+
+    /// <summary>An instance keeps its port across stops and restores (clients keep their connection settings), unless another process took it.</summary>
+    private static async Task<int> StablePortAsync(PostgresCluster cluster, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(cluster.Root, "port");
+        if (File.Exists(file) && int.TryParse(await File.ReadAllTextAsync(file, cancellationToken), NumberStyles.Integer, CultureInfo.InvariantCulture, out var kept) && IsFree(kept))
+        {
+            return kept;
+        }
+
+        var port = PostgresCluster.FindFreePort();
+        await File.WriteAllTextAsync(file, port.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        return port;
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<NpgsqlConnection> OpenPlatformConnectionAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        var port = await Cluster(instanceId).GetRunningPortAsync(cancellationToken)
+            ?? throw new InvalidOperationException($"The instance {instanceId} is not running.");
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+        {
+            Host = SocketDirectory(instanceId),
+            Port = port,
+            Username = "postgres",
+            Database = "postgres",
+            Pooling = false,
+        }.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private void PrepareInstanceDirectory(string instanceRoot)
+    {
+        Directory.CreateDirectory(Root);
+        File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        Directory.CreateDirectory(instanceRoot);
+        var run = Path.Combine(instanceRoot, "run");
+        Directory.CreateDirectory(run);
+        File.SetUnixFileMode(instanceRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        owner?.Own(instanceRoot);
+    }
+
+    private async Task WritePasswordAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        var secrets = Path.GetDirectoryName(PasswordFile(instanceId))!;
+        Directory.CreateDirectory(secrets);
+        File.SetUnixFileMode(secrets, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await File.WriteAllTextAsync(PasswordFile(instanceId), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(18)), cancellationToken);
+        File.SetUnixFileMode(PasswordFile(instanceId), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    private PostgresCluster Cluster(Guid instanceId) => new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger);
+
+    private PostgresCluster ExistingCluster(Guid instanceId)
+    {
+        var cluster = Cluster(instanceId);
+        return cluster.IsInitialized ? cluster : throw new InvalidOperationException($"There is no instance {instanceId}.");
+    }
+
+    private string SocketDirectory(Guid instanceId) => Path.Combine(Root, instanceId.ToString("N"), "run");
+
+    private string PasswordFile(Guid instanceId) => Path.Combine(Root, ".secrets", instanceId.ToString("N"));
+}

@@ -1,0 +1,175 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Taidon.Core.Instances;
+using Taidon.Core.Snapshots;
+using Taidon.Core.SqlChain;
+using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Infrastructure.LocalRuntime.Snapshots;
+
+namespace Taidon.Tests.Infrastructure.LocalRuntime;
+
+/// <summary>Instances of the embedded runtime against real PostgreSQL: a private, unprivileged student in each.</summary>
+public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
+{
+    private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(2));
+
+    // Short: the Unix socket path of an instance must stay under 108 bytes.
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
+    private readonly List<Guid> _instances = [];
+    private LocalInstanceRuntime _runtime = null!;
+
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_root);
+        File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        var layers = LayerStore.Open(Path.Combine(_root, "layers"), TimeProvider.System, NullLogger.Instance);
+        _runtime = new LocalInstanceRuntime(Path.Combine(_root, "i"), PostgresBinaries.Locate(null), OsUser.ForPostgres(null), layers,
+            EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion), NullLogger<LocalInstanceRuntime>.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        foreach (var id in _instances)
+        {
+            await _runtime.DeleteAsync(id, CancellationToken.None);
+        }
+
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task AStudentOwnsTheWorkingDatabaseButIsNoSuperuser()
+    {
+        var connection = await CreateAsync();
+
+        await ExecuteAsync(connection, "CREATE TABLE mine (id int); INSERT INTO mine VALUES (1);");
+
+        Assert.Equal(1L, await ScalarAsync<long>(connection, "SELECT count(*) FROM mine"));
+        Assert.False(await ScalarAsync<bool>(connection, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
+        Assert.Equal("workspace", await ScalarAsync<string>(connection, "SELECT current_database()"));
+    }
+
+    [Theory]
+    [InlineData("SELECT pg_read_file('/etc/passwd')", "42501")]
+    [InlineData("SELECT pg_ls_dir('.')", "42501")]
+    [InlineData("COPY (SELECT 1) TO PROGRAM 'id'", "42501")]
+    [InlineData("COPY (SELECT 1) TO '/tmp/x'", "42501")]
+    [InlineData("ALTER SYSTEM SET fsync = on", "42501")]
+    [InlineData("SET ROLE postgres", "42501")]
+    [InlineData("SET SESSION AUTHORIZATION postgres", "42501")]
+    [InlineData("CREATE ROLE intruder SUPERUSER", "42501")]
+    [InlineData("SET temp_file_limit = -1", "42501")]
+    [InlineData("SELECT lo_import('/etc/passwd')", "42501")]
+    [InlineData("SELECT pg_sleep(5)", "57014")]
+    public async Task HostileStatementsAreRefusedAndTheInstanceStaysHealthy(string sql, string sqlState)
+    {
+        var connection = await CreateAsync();
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connection, sql));
+
+        Assert.Equal(sqlState, error.SqlState);
+        Assert.Equal(1, await ScalarAsync<int>(connection, "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task OneStudentsPasswordOpensNoOtherInstance()
+    {
+        var first = await CreateAsync();
+        var second = await CreateAsync();
+
+        var wrong = second with { Password = first.Password };
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync<int>(wrong, "SELECT 1"));
+
+        Assert.Equal("28P01", error.SqlState);
+        Assert.NotEqual(first.Port, second.Port);
+    }
+
+    [Fact]
+    public async Task ACapturedStateRestoresIntoAnotherInstanceWhichKeepsItsOwnPassword()
+    {
+        var first = await CreateAsync();
+        await ExecuteAsync(first, "CREATE TABLE shared (id int); INSERT INTO shared SELECT generate_series(1, 500);");
+        var key = EngineIdentity.PostgreSql(15).Root.Next("create table shared(id int)");
+        var layer = await _runtime.CaptureAsync(_instances[0], key, null, Limits, CancellationToken.None);
+        var second = await CreateAsync();
+
+        await _runtime.RestoreAsync(_instances[1], key, Limits, CancellationToken.None);
+
+        Assert.True(_runtime.HasLayer(key));
+        Assert.True(layer.SizeBytes > 1_000_000);
+        Assert.Equal(500L, await ScalarAsync<long>(second, "SELECT count(*) FROM shared"));
+        // The layer carried the first instance's role: its password must not open the second one.
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync<int>(second with { Password = first.Password }, "SELECT 1"));
+        Assert.Equal("28P01", error.SqlState);
+        // The first instance goes on after its capture.
+        Assert.Equal(500L, await ScalarAsync<long>(first, "SELECT count(*) FROM shared"));
+    }
+
+    [Fact]
+    public async Task ADamagedLayerLeavesTheInstanceAsItWas()
+    {
+        var connection = await CreateAsync();
+        await ExecuteAsync(connection, "CREATE TABLE before_restore (id int);");
+        var key = EngineIdentity.PostgreSql(15).Root.Next("select 'damaged'");
+        await _runtime.CaptureAsync(_instances[0], key, null, Limits, CancellationToken.None);
+        var file = Directory.EnumerateFiles(Path.Combine(_root, "layers", "layers", key.ToString(), "data"), "PG_VERSION").Single();
+        await File.WriteAllTextAsync(file, "99\n");
+
+        await Assert.ThrowsAsync<SnapshotDamagedException>(() => _runtime.RestoreAsync(_instances[0], key, Limits, CancellationToken.None));
+
+        Assert.False(_runtime.HasLayer(key));
+        Assert.Equal(0L, await ScalarAsync<long>(connection, "SELECT count(*) FROM before_restore"));
+    }
+
+    [Fact]
+    public async Task AStoppedInstanceComesBackWithItsDataAndADeletedOneIsGone()
+    {
+        var connection = await CreateAsync();
+        await ExecuteAsync(connection, "CREATE TABLE kept (id int); INSERT INTO kept VALUES (7);");
+        var id = _instances[0];
+
+        await _runtime.StopAsync(id, CancellationToken.None);
+        Assert.False(await _runtime.IsRunningAsync(id, CancellationToken.None));
+        var again = await _runtime.StartAsync(id, Limits, CancellationToken.None);
+
+        Assert.Equal(7, await ScalarAsync<int>(again, "SELECT id FROM kept"));
+        await _runtime.DeleteAsync(id, CancellationToken.None);
+        Assert.False(Directory.Exists(Path.Combine(_root, "i", id.ToString("N"))));
+        Assert.False(await _runtime.IsRunningAsync(id, CancellationToken.None));
+    }
+
+    private async Task<InstanceConnection> CreateAsync()
+    {
+        var id = Guid.NewGuid();
+        _instances.Add(id);
+        return await _runtime.CreateAsync(id, Limits, CancellationToken.None);
+    }
+
+    private static async Task ExecuteAsync(InstanceConnection instance, string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString(instance));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<T> ScalarAsync<T>(InstanceConnection instance, string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString(instance));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static string ConnectionString(InstanceConnection instance) => new NpgsqlConnectionStringBuilder
+    {
+        Host = instance.Host,
+        Port = instance.Port,
+        Database = instance.Database,
+        Username = instance.User,
+        Password = instance.Password,
+        Pooling = false,
+    }.ConnectionString;
+}
