@@ -32,6 +32,7 @@ public sealed class AccountFlowTests(BrowserFixture browser)
         var email = $"student-{Guid.NewGuid():N}"[..20] + "@example.org";
         await page.GotoAsync("/");
         await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Guest");
+        await BrowserFixture.WaitForAppAsync(page);
 
         await page.GetByTestId("nav-register").ClickAsync();
         await Assertions.Expect(page.GetByTestId("register-keeps-work")).ToBeVisibleAsync();
@@ -43,6 +44,7 @@ public sealed class AccountFlowTests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync(email);
         await Assertions.Expect(page.GetByTestId("workspace-title")).ToBeVisibleAsync();
 
+        await BrowserFixture.WaitForAppAsync(page);
         await page.GetByTestId("nav-signout").ClickAsync();
         await page.WaitForURLAsync("**/Account/Login");
         await page.GetByTestId("login-email").FillAsync(email);
@@ -72,6 +74,7 @@ public sealed class AccountFlowTests(BrowserFixture browser)
     {
         var admin = await browser.NewPageAsync();
         await SignInAsync(admin, TaidonAppFactory.AdminEmail, TaidonAppFactory.AdminPassword);
+        await BrowserFixture.WaitForAppAsync(admin);
         await admin.GetByTestId("nav-admin").ClickAsync();
         await Assertions.Expect(admin.GetByTestId("admin-title")).ToHaveTextAsync("Administration");
         await Assertions.Expect(admin.GetByTestId("registered-count")).ToBeVisibleAsync();

@@ -55,6 +55,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
+    /// <summary>Waits until Blazor has started on the page, so clicks reach the interactive components, not a prerendered copy.</summary>
+    public static Task WaitForAppAsync(IPage page) =>
+        page.Locator("html[data-taidon-ready=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
     public async Task DisposeAsync()
     {
         if (Browser is not null)

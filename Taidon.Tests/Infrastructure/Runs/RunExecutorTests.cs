@@ -1,0 +1,155 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Taidon.Core.Instances;
+using Taidon.Core.Runs;
+using Taidon.Core.SqlChain;
+using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Infrastructure.LocalRuntime.Snapshots;
+using Taidon.Infrastructure.Sql;
+
+namespace Taidon.Tests.Infrastructure.Runs;
+
+/// <summary>Runs on real instances: replay, layers, cached reruns, results, errors and limits.</summary>
+public sealed class RunExecutorTests : IAsyncLifetime
+{
+    private const string Init = "CREATE TABLE pets (id int PRIMARY KEY, name text, born date);\nINSERT INTO pets VALUES (1, 'Rex', '2020-01-02'), (2, NULL, NULL);";
+    private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(1));
+    private static readonly LayerPolicy EveryTail = new(TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
+    private readonly Guid _instance = Guid.NewGuid();
+    private LocalInstanceRuntime _runtime = null!;
+    private RunExecutor _executor = null!;
+    private EngineIdentity _engine = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_root);
+        File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        var binaries = PostgresBinaries.Locate(null);
+        _engine = EngineIdentity.PostgreSql(binaries.MajorVersion);
+        var layers = LayerStore.Open(Path.Combine(_root, "layers"), TimeProvider.System, NullLogger.Instance);
+        _runtime = new LocalInstanceRuntime(Path.Combine(_root, "i"), binaries, OsUser.ForPostgres(null), layers, _engine, NullLogger<LocalInstanceRuntime>.Instance);
+        _executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System);
+        await _runtime.CreateAsync(_instance, Limits, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await _runtime.DeleteAsync(_instance, CancellationToken.None);
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task AFirstRunReplaysTheTailLayersItAndReturnsTheHeadsRows()
+    {
+        var chain = Chain(Init, "SELECT id, name, born FROM pets ORDER BY id;");
+
+        var result = await RunAsync(chain, headStart: 2, state: null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.Equal("restored the base state, replayed 2 statements", result.Plan.Describe());
+        Assert.Equal([chain.Keys[2]], result.LayersTaken.Select(l => l.Key));
+        Assert.Equal(["CREATE TABLE", "INSERT 0 2", "SELECT 2"], result.Outcomes.Select(o => o.CommandTag));
+        var rows = Assert.Single(result.Outcomes[2].Results);
+        Assert.Equal(["id:integer", "name:text", "born:date"], rows.Columns.Select(c => $"{c.Name}:{c.TypeName}"));
+        Assert.Equal("1|Rex|2020-01-02", string.Join('|', rows.Rows[0]));
+        Assert.True(rows.Rows[1][1] is null && rows.Rows[1][2] is null, "NULL stays null, distinct from any text");
+        // Reading changed nothing: the state stays at the tail's key.
+        Assert.False(result.Outcomes[2].ChangedState);
+        Assert.Equal(chain.Keys[2], result.FinalState);
+        Assert.Single(result.NoOps);
+    }
+
+    [Fact]
+    public async Task RerunningUnchangedIsHotAndRerunningAfterAChangeRestoresTheTailLayer()
+    {
+        var chain = Chain(Init, "UPDATE pets SET name = 'Max' WHERE id = 2;\nSELECT name FROM pets WHERE id = 2;");
+        var first = await RunAsync(chain, headStart: 2, state: null);
+        Assert.True(first.Succeeded, Describe(first));
+
+        // The instance is past the head (the UPDATE changed it): the tail comes back from its layer.
+        var second = await RunAsync(chain, headStart: 2, state: first.FinalState);
+
+        Assert.Equal(RunStart.RestoreLayer, second.Plan.Start);
+        Assert.Equal(2, second.Plan.From);
+        Assert.Equal([StatementStatus.Cached, StatementStatus.Cached, StatementStatus.Executed, StatementStatus.Executed], second.Outcomes.Select(o => o.Status));
+        Assert.Equal("Max", second.Outcomes[3].Results[0].Rows[0][0]);
+        Assert.Equal("UPDATE 1", second.Outcomes[2].CommandTag);
+    }
+
+    [Fact]
+    public async Task AnErrorPointsAtTheLineTypedAndSkipsTheRest()
+    {
+        var chain = Chain(Init, "SELECT 1;\nSELECT name,\n       nosuch FROM pets;\nSELECT 3;");
+
+        var result = await RunAsync(chain, headStart: 2, state: null);
+
+        var failed = result.Outcomes[3];
+        Assert.Equal(StatementStatus.Error, failed.Status);
+        Assert.Equal("42703", failed.Error!.SqlState);
+        Assert.Equal("script1.sql", failed.Error.File);
+        Assert.Equal(new SourcePosition(3, 8), failed.Error.Position);
+        Assert.Equal(StatementStatus.Skipped, result.Outcomes[4].Status);
+        Assert.Equal(chain.Keys[2], result.FinalState);
+    }
+
+    [Fact]
+    public async Task AHugeResultIsCappedAndMarkedTruncated()
+    {
+        var chain = Chain("SELECT generate_series(1, 100000000) AS g, repeat('x', 100) AS padding;");
+
+        var result = await RunAsync(chain, headStart: 0, state: null, new ResultLimits(MaxRows: 100));
+
+        Assert.True(result.Succeeded, Describe(result));
+        var rows = Assert.Single(result.Outcomes[0].Results);
+        Assert.True(rows.Truncated);
+        Assert.Equal(100, rows.Rows.Count);
+        Assert.True(result.Outcomes[0].Duration < TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task AStatementOverTheTimeoutIsStopped()
+    {
+        var chain = Chain("SET statement_timeout = 0;\nSELECT pg_sleep(30);");
+
+        var result = await RunAsync(chain, headStart: 0, state: null);
+
+        Assert.Equal("57014", result.Outcomes[1].Error!.SqlState);
+        Assert.Contains("longer than", result.Outcomes[1].Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CopyFromStdinLoadsItsInlineData()
+    {
+        var chain = Chain("CREATE TABLE t (a int, b text);\nCOPY t FROM stdin;\n1\tone\n2\ttwo\n\\.\n", "SELECT count(*) FROM t;");
+
+        var result = await RunAsync(chain, headStart: 2, state: null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.Equal("COPY 2", result.Outcomes[1].CommandTag);
+        Assert.Equal("2", result.Outcomes[2].Results[0].Rows[0][0]);
+    }
+
+    [Fact]
+    public async Task ATransactionLeftOpenIsRolledBackAndTheStateIsUnknown()
+    {
+        var chain = Chain(Init, "BEGIN;\nDELETE FROM pets;");
+
+        var result = await RunAsync(chain, headStart: 2, state: null);
+
+        Assert.Null(result.FinalState);
+        var check = await RunAsync(Chain(Init, "SELECT count(*) FROM pets;"), headStart: 2, state: null);
+        Assert.Equal("2", check.Outcomes[2].Results[0].Rows[0][0]);
+    }
+
+    private async Task<RunResult> RunAsync(AnalyzedChain chain, int headStart, ChainKey? state, ResultLimits? limits = null) =>
+        await _executor.RunAsync(new ChainRun(_instance, Limits, chain, headStart, chain.Statements.Count, state, limits ?? new ResultLimits(), EveryTail), null, CancellationToken.None);
+
+    private AnalyzedChain Chain(params string[] scripts) =>
+        ChainAnalysis.Analyze([.. scripts.Select((s, i) => new SqlSource($"script{i}.sql", s))], _engine);
+
+    private static string Describe(RunResult result) =>
+        string.Join("\n", result.Outcomes.Select(o => $"{o.Index} {o.Status} {o.CommandTag} {o.Error?.SqlState} {o.Error?.Message}"));
+}
