@@ -10,21 +10,24 @@ public sealed class NpgsqlSqlSessionFactory : ISqlSessionFactory
 {
     public async Task<ISqlSession> OpenAsync(InstanceConnection connection, CancellationToken cancellationToken)
     {
-        var npgsql = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-        {
-            Host = connection.Host,
-            Port = connection.Port,
-            Database = connection.Database,
-            Username = connection.User,
-            Password = connection.Password,
-            Pooling = false,
-            ApplicationName = "taidon-runner",
-            // Cancelling a statement is the runner's job (timeouts and Stop), not the driver's.
-            CommandTimeout = 0,
-        }.ConnectionString);
+        var npgsql = new NpgsqlConnection(ConnectionString(connection, "taidon-runner"));
         await npgsql.OpenAsync(cancellationToken);
         return new NpgsqlSqlSession(npgsql);
     }
+
+    /// <summary>The student's connection string for an instance (no pooling: a session is one connection).</summary>
+    public static string ConnectionString(InstanceConnection connection, string applicationName) => new NpgsqlConnectionStringBuilder
+    {
+        Host = connection.Host,
+        Port = connection.Port,
+        Database = connection.Database,
+        Username = connection.User,
+        Password = connection.Password,
+        Pooling = false,
+        ApplicationName = applicationName,
+        // Cancelling a statement is the runner's job (timeouts and Stop), not the driver's.
+        CommandTimeout = 0,
+    }.ConnectionString;
 }
 
 /// <summary>

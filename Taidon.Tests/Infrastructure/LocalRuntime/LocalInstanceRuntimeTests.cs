@@ -163,13 +163,6 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
-    private static string ConnectionString(InstanceConnection instance) => new NpgsqlConnectionStringBuilder
-    {
-        Host = instance.Host,
-        Port = instance.Port,
-        Database = instance.Database,
-        Username = instance.User,
-        Password = instance.Password,
-        Pooling = false,
-    }.ConnectionString;
+    private static string ConnectionString(InstanceConnection instance) =>
+        Taidon.Infrastructure.Sql.NpgsqlSqlSessionFactory.ConnectionString(instance, "taidon-tests");
 }
