@@ -5,12 +5,18 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Accounts;
 using Taidon.Core.Common;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Jobs;
+using Taidon.Core.Instances;
+using Taidon.Core.Runs;
 using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Infrastructure.LocalRuntime.Snapshots;
+using Taidon.Infrastructure.Runs;
+using Taidon.Infrastructure.Sql;
 using Taidon.Infrastructure.Persistence;
 
 namespace Taidon.Infrastructure;
@@ -82,6 +88,24 @@ public static class DependencyInjection
         }
 
         services.AddHostedService<RecurringJobs>();
+
+        // The embedded runtime: instances and snapshot layers under the data directory, made on first use.
+        services.AddOptions<InstanceOptions>().BindConfiguration(InstanceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new Lazy<LocalInstanceRuntime>(() =>
+        {
+            var data = sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory();
+            var postgres = sp.GetRequiredService<IOptions<PostgresOptions>>().Value;
+            var clock = sp.GetRequiredService<TimeProvider>();
+            var loggers = sp.GetRequiredService<ILoggerFactory>();
+            var layers = LayerStore.Open(Path.Combine(data, "snapshots"), clock, loggers.CreateLogger<LayerStore>());
+            return new LocalInstanceRuntime(Path.Combine(data, "instances"), PostgresBinaries.Locate(postgres.BinDirectory), OsUser.ForPostgres(postgres.OsUser),
+                layers, sp.GetRequiredService<EngineIdentityProvider>().Identity, loggers.CreateLogger<LocalInstanceRuntime>());
+        }));
+        services.AddSingleton<IInstanceRuntime>(sp => sp.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value);
+        services.AddSingleton<ISqlSessionFactory, NpgsqlSqlSessionFactory>();
+        services.AddSingleton<RunExecutor>();
+        services.AddSingleton<RunService>();
+        services.AddHostedService<InstanceShutdown>();
         return services;
     }
 

@@ -13,6 +13,7 @@ using Taidon.Web.Components.Account;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Admin;
 using Taidon.Web.Features.Gateway;
+using Taidon.Web.Features.Runs;
 using Taidon.Web.Features.SqlChain;
 using Taidon.Web.Features.Telemetry;
 
@@ -114,6 +115,7 @@ public static class DependencyInjection
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapAccountApi();
         app.MapSqlChainApi();
+        app.MapRunsApi();
         app.MapAdminApi();
 
         app.MapHangfireDashboard("/admin/jobs", new DashboardOptions

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Taidon.Infrastructure.Identity;
+using Taidon.Infrastructure.Persistence.Records;
 
 namespace Taidon.Infrastructure.Persistence;
 
@@ -12,6 +13,12 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
     public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public DbSet<InstanceRecord> Instances => Set<InstanceRecord>();
+
+    public DbSet<LayerRecord> Layers => Set<LayerRecord>();
+
+    public DbSet<NoOpStatementRecord> NoOpStatements => Set<NoOpStatementRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -36,5 +43,33 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
         });
 
         builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+
+        builder.Entity<InstanceRecord>(instance =>
+        {
+            instance.ToTable("instances");
+            instance.HasKey(i => i.Id);
+            instance.Property(i => i.StateKey).HasMaxLength(64);
+            instance.Property(i => i.State).HasConversion<string>().HasMaxLength(16);
+            instance.HasIndex(i => i.OwnerId);
+            instance.HasIndex(i => i.ExpiresAt);
+            instance.HasOne<TaidonUser>().WithMany().HasForeignKey(i => i.OwnerId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<LayerRecord>(layer =>
+        {
+            layer.ToTable("snapshot_layers");
+            layer.HasKey(l => l.Key);
+            layer.Property(l => l.Key).HasMaxLength(64);
+            layer.Property(l => l.ParentKey).HasMaxLength(64);
+            layer.HasIndex(l => l.LastUsedAt);
+        });
+
+        builder.Entity<NoOpStatementRecord>(noOp =>
+        {
+            noOp.ToTable("no_op_statements");
+            noOp.HasKey(n => new { n.BeforeKey, n.AfterKey });
+            noOp.Property(n => n.BeforeKey).HasMaxLength(64);
+            noOp.Property(n => n.AfterKey).HasMaxLength(64);
+        });
     }
 }

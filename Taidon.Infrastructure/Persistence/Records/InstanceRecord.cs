@@ -1,0 +1,58 @@
+namespace Taidon.Infrastructure.Persistence.Records;
+
+public enum InstanceState
+{
+    Running,
+    Stopped,
+
+    /// <summary>Its process was found dead or its files damaged: it is rebuilt from its state on the next run.</summary>
+    Failed,
+}
+
+/// <summary>The control plane's record of an instance: whose it is, what state it holds, and how long it may live.</summary>
+public sealed class InstanceRecord
+{
+    public Guid Id { get; set; }
+
+    public required string OwnerId { get; set; }
+
+    public InstanceState State { get; set; }
+
+    /// <summary>The chain key of the database state it holds (lowercase hex), or null when unknown.</summary>
+    public string? StateKey { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset LastActivityAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
+/// <summary>A snapshot layer as the cache keeps account of it: what it saves and how much it is used.</summary>
+public sealed class LayerRecord
+{
+    public required string Key { get; set; }
+
+    public string? ParentKey { get; set; }
+
+    public long SizeBytes { get; set; }
+
+    /// <summary>The replay time the layer saves, in milliseconds.</summary>
+    public long BuildCostMilliseconds { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset LastUsedAt { get; set; }
+
+    public long Hits { get; set; }
+}
+
+/// <summary>A statement seen to change nothing: run in state <see cref="BeforeKey"/>, it would have led to <see cref="AfterKey"/>.</summary>
+public sealed class NoOpStatementRecord
+{
+    public required string BeforeKey { get; set; }
+
+    public required string AfterKey { get; set; }
+
+    public DateTimeOffset SeenAt { get; set; }
+}

@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Taidon.Infrastructure.Runs;
+
+/// <summary>Settings of <c>Taidon:Instances</c>: the defaults every account gets until quotas (the admin pages) set others.</summary>
+public sealed class InstanceOptions
+{
+    public const string SectionName = "Taidon:Instances";
+
+    [Range(1, 100, ErrorMessage = "Taidon:Instances:MaxPerAccount must be between 1 and 100.")]
+    public int MaxPerAccount { get; set; } = 2;
+
+    [Range(1, 3600, ErrorMessage = "Taidon:Instances:StatementTimeoutSeconds must be between 1 and 3600.")]
+    public int StatementTimeoutSeconds { get; set; } = 30;
+
+    [Range(1, 1000, ErrorMessage = "Taidon:Instances:MaxConnections must be between 1 and 1000.")]
+    public int MaxConnections { get; set; } = 10;
+
+    [Range(1, 10_000_000, ErrorMessage = "Taidon:Instances:MaxResultRows must be between 1 and 10000000.")]
+    public int MaxResultRows { get; set; } = 1000;
+
+    [Range(1, 24 * 365, ErrorMessage = "Taidon:Instances:LifetimeHours must be between 1 and 8760.")]
+    public int LifetimeHours { get; set; } = 24 * 7;
+}

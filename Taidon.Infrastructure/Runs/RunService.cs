@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Taidon.Core.Instances;
+using Taidon.Core.Runs;
+using Taidon.Core.SqlChain;
+using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Infrastructure.Persistence;
+using Taidon.Infrastructure.Persistence.Records;
+
+namespace Taidon.Infrastructure.Runs;
+
+/// <summary>The part of a run that reaches past one statement: which script is the head.</summary>
+/// <param name="Start">The first statement to run now (0-based, over the whole chain); null for the default.</param>
+/// <param name="End">One past the last; null for the end of the chain.</param>
+public sealed record HeadSelection(int? Start = null, int? End = null);
+
+public sealed class InstanceNotFoundException(Guid id) : Exception($"You have no instance {id}.");
+
+public sealed class QuotaExceededException(string limit, string message) : Exception(message)
+{
+    public string Limit { get; } = limit;
+}
+
+/// <summary>
+/// Instances of an account and runs on them: keeps the control plane's records (state key, activity,
+/// layers, statements seen to change nothing) in step with what the runtime and the runner did.
+/// </summary>
+public sealed class RunService(
+    IDbContextFactory<ControlPlaneDbContext> contexts,
+    IInstanceRuntime runtime,
+    RunExecutor executor,
+    EngineIdentityProvider engine,
+    IOptions<InstanceOptions> options,
+    TimeProvider clock,
+    ILogger<RunService> logger)
+{
+    private static readonly ConcurrentDictionary<Guid, SemaphoreSlim> InstanceLocks = new();
+
+    public InstanceLimits Limits => new(
+        MaxConnections: options.Value.MaxConnections,
+        StatementTimeout: TimeSpan.FromSeconds(options.Value.StatementTimeoutSeconds));
+
+    public async Task<IReadOnlyList<InstanceRecord>> ListAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Instances.AsNoTracking().Where(i => i.OwnerId == ownerId).OrderBy(i => i.CreatedAt).ToListAsync(cancellationToken);
+    }
+
+    public async Task<InstanceRecord> CreateAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var count = await db.Instances.CountAsync(i => i.OwnerId == ownerId, cancellationToken);
+        if (count >= options.Value.MaxPerAccount)
+        {
+            throw new QuotaExceededException("instances per account",
+                $"Your account may have {options.Value.MaxPerAccount} instances and has {count}; delete one before creating another.");
+        }
+
+        var now = clock.GetUtcNow();
+        var record = new InstanceRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            OwnerId = ownerId,
+            State = InstanceState.Running,
+            StateKey = engine.Identity.Root.ToString(),
+            CreatedAt = now,
+            LastActivityAt = now,
+            ExpiresAt = now.AddHours(options.Value.LifetimeHours),
+        };
+        await runtime.CreateAsync(record.Id, Limits, cancellationToken);
+        db.Instances.Add(record);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Created instance {InstanceId} for account {AccountId}", record.Id, ownerId);
+        return record;
+    }
+
+    /// <summary>The account's first instance, created on demand.</summary>
+    public async Task<InstanceRecord> DefaultInstanceAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        var existing = (await ListAsync(ownerId, cancellationToken)).FirstOrDefault();
+        return existing ?? await CreateAsync(ownerId, cancellationToken);
+    }
+
+    public async Task DeleteAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.OwnerId == ownerId, cancellationToken)
+            ?? throw new InstanceNotFoundException(instanceId);
+        await runtime.DeleteAsync(instanceId, cancellationToken);
+        db.Instances.Remove(record);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Puts the instance back into the base state (an empty working database).</summary>
+    public async Task<InstanceRecord> ResetAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken)
+    {
+        var gate = InstanceLocks.GetOrAdd(instanceId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.OwnerId == ownerId, cancellationToken)
+                ?? throw new InstanceNotFoundException(instanceId);
+            await runtime.RestoreAsync(instanceId, engine.Identity.Root, Limits, cancellationToken);
+            record.StateKey = engine.Identity.Root.ToString();
+            record.State = InstanceState.Running;
+            record.LastActivityAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(cancellationToken);
+            return record;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Runs a chain on one of the account's instances (its default one when <paramref name="instanceId"/> is null).</summary>
+    public async Task<(InstanceRecord Instance, AnalyzedChain Chain, RunResult Result)> RunAsync(
+        string ownerId, Guid? instanceId, IReadOnlyList<SqlSource> sources, HeadSelection head, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
+    {
+        var instance = instanceId is { } id
+            ? (await ListAsync(ownerId, cancellationToken)).SingleOrDefault(i => i.Id == id) ?? throw new InstanceNotFoundException(id)
+            : await DefaultInstanceAsync(ownerId, cancellationToken);
+
+        var gate = InstanceLocks.GetOrAdd(instance.Id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var record = await db.Instances.SingleAsync(i => i.Id == instance.Id, cancellationToken);
+            var chain = await AnalyzeAsync(db, sources, cancellationToken);
+            if (!chain.IsValid)
+            {
+                throw new ArgumentException("The script cannot be split: " + chain.Problems[0], nameof(sources));
+            }
+
+            var start = Math.Clamp(head.Start ?? 0, 0, chain.Statements.Count);
+            var end = Math.Clamp(head.End ?? chain.Statements.Count, start, chain.Statements.Count);
+            ChainKey? state = ChainKey.TryParse(record.StateKey, out var key) ? key : null;
+            var run = new ChainRun(record.Id, Limits, chain, start, end, state, new ResultLimits(options.Value.MaxResultRows));
+            var result = await executor.RunAsync(run, progress, cancellationToken);
+
+            var now = clock.GetUtcNow();
+            record.StateKey = result.FinalState?.ToString();
+            record.State = InstanceState.Running;
+            record.LastActivityAt = now;
+            await RecordAsync(db, result, now, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            return (record, chain, result);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Keys the chain, seeing through the statements already known to change nothing (until no new one turns up).</summary>
+    private async Task<AnalyzedChain> AnalyzeAsync(ControlPlaneDbContext db, IReadOnlyList<SqlSource> sources, CancellationToken cancellationToken)
+    {
+        var known = new HashSet<(ChainKey, ChainKey)>();
+        var chain = ChainAnalysis.Analyze(sources, engine.Identity);
+        for (var round = 0; round < 8 && chain.IsValid; round++)
+        {
+            var befores = chain.Keys.Select(k => k.ToString()).Distinct().ToList();
+            var found = await db.NoOpStatements.AsNoTracking().Where(n => befores.Contains(n.BeforeKey)).ToListAsync(cancellationToken);
+            var added = found.Select(n => (ChainKey.Parse(n.BeforeKey), ChainKey.Parse(n.AfterKey))).Count(known.Add);
+            if (added == 0)
+            {
+                break;
+            }
+
+            chain = ChainAnalysis.Analyze(sources, engine.Identity, (before, after) => known.Contains((before, after)));
+        }
+
+        return chain;
+    }
+
+    private static async Task RecordAsync(ControlPlaneDbContext db, RunResult result, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var layer in result.LayersTaken)
+        {
+            var key = layer.Key.ToString();
+            if (await db.Layers.FindAsync([key], cancellationToken) is null)
+            {
+                db.Layers.Add(new LayerRecord
+                {
+                    Key = key,
+                    ParentKey = layer.Parent?.ToString(),
+                    SizeBytes = layer.SizeBytes,
+                    BuildCostMilliseconds = (long)result.Plan.ReplayCost.TotalMilliseconds,
+                    CreatedAt = now,
+                    LastUsedAt = now,
+                });
+            }
+        }
+
+        if (result.Plan.Start == RunStart.RestoreLayer && await db.Layers.FindAsync([result.Plan.FromKey.ToString()], cancellationToken) is { } used)
+        {
+            used.Hits++;
+            used.LastUsedAt = now;
+        }
+
+        foreach (var (before, after) in result.NoOps.Distinct())
+        {
+            var (b, a) = (before.ToString(), after.ToString());
+            if (await db.NoOpStatements.FindAsync([b, a], cancellationToken) is null)
+            {
+                db.NoOpStatements.Add(new NoOpStatementRecord { BeforeKey = b, AfterKey = a, SeenAt = now });
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Taidon.Tests.Support;
+
+namespace Taidon.Tests.Web;
+
+/// <summary>A student's SQL runs over the API in a private instance, and the rerun comes from the cache.</summary>
+public sealed class RunsApiTests : IAsyncLifetime
+{
+    // Short: instance sockets live under the data directory and their paths must stay under 108 bytes.
+    private readonly string _data = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
+    private TaidonAppFactory _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_data);
+        File.SetUnixFileMode(_data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        _app = await TaidonAppFactory.CreateAsync("runs", new Dictionary<string, string?>
+        {
+            ["Taidon:DataDirectory"] = _data,
+            ["Taidon:Instances:MaxPerAccount"] = "1",
+            ["Taidon:Instances:StatementTimeoutSeconds"] = "5",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task AScriptRunsInTheCallersInstanceAndReturnsItsRows()
+    {
+        using var client = await ClientAsync();
+
+        var response = await client.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1), (2);\nSELECT count(*) AS n FROM t;" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var run = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(run.GetProperty("succeeded").GetBoolean());
+        var statements = run.GetProperty("statements");
+        Assert.Equal("INSERT 0 2", statements[1].GetProperty("commandTag").GetString());
+        var result = statements[2].GetProperty("results")[0];
+        Assert.Equal("n", result.GetProperty("columns")[0].GetProperty("name").GetString());
+        Assert.Equal("bigint", result.GetProperty("columns")[0].GetProperty("typeName").GetString());
+        Assert.Equal("2", result.GetProperty("rows")[0][0].GetString());
+        Assert.Matches("^[0-9a-f]{64}$", run.GetProperty("finalState").GetString());
+    }
+
+    [Fact]
+    public async Task RunningATestOfAProjectReplaysInitAndSeedOnceThenIsHot()
+    {
+        using var client = await ClientAsync();
+        var files = new[]
+        {
+            new { path = "init/01_schema.sql", content = "CREATE TABLE pets (id int PRIMARY KEY, name text);" },
+            new { path = "seed/01_pets.sql", content = "INSERT INTO pets VALUES (1, 'Rex'), (2, 'Tom');" },
+            new { path = "test/01_count.sql", content = "SELECT count(*) FROM pets;" },
+        };
+
+        var first = await (await client.PostAsJsonAsync("/api/v1/runs", new { files, run = "test/01_count.sql" })).Content.ReadFromJsonAsync<JsonElement>();
+        var second = await (await client.PostAsJsonAsync("/api/v1/runs", new { files, run = "test/01_count.sql" })).Content.ReadFromJsonAsync<JsonElement>();
+
+        // A new instance is in the base state already: the tail is replayed on it.
+        Assert.Equal("continued on the instance, replayed 2 statements", first.GetProperty("plan").GetProperty("description").GetString());
+        Assert.Equal("2", first.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
+        // The count changed nothing, so the instance is still where the test starts: the rerun is hot.
+        Assert.Equal("hot", second.GetProperty("plan").GetProperty("description").GetString());
+        Assert.Equal(["cached", "cached", "executed"], second.GetProperty("statements").EnumerateArray().Select(s => s.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task AnErrorNamesTheFileLineAndColumn()
+    {
+        using var client = await ClientAsync();
+
+        var run = await (await client.PostAsJsonAsync("/api/v1/runs", new { script = "SELECT 1;\nSELECT\n  nosuch;", path = "test/broken.sql" })).Content.ReadFromJsonAsync<JsonElement>();
+
+        var error = run.GetProperty("statements")[1].GetProperty("error");
+        Assert.Equal("42703", error.GetProperty("sqlState").GetString());
+        Assert.Equal("test/broken.sql", error.GetProperty("file").GetString());
+        Assert.Equal(3, error.GetProperty("line").GetInt32());
+        Assert.Equal(3, error.GetProperty("column").GetInt32());
+        Assert.False(run.GetProperty("succeeded").GetBoolean());
+    }
+
+    [Fact]
+    public async Task TheInstanceQuotaIsNamedWhenReachedAndInstancesArePrivate()
+    {
+        using var owner = await ClientAsync();
+        var created = await owner.PostAsync("/api/v1/instances", null);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+
+        var refused = await owner.PostAsync("/api/v1/instances", null);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("instances per account", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("limit").GetString());
+
+        using var stranger = await ClientAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/api/v1/instances/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsJsonAsync($"/api/v1/instances/{id}/runs", new { script = "SELECT 1" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.DeleteAsync($"/api/v1/instances/{id}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync($"/api/v1/instances/{id}")).StatusCode);
+    }
+
+    private async Task<HttpClient> ClientAsync()
+    {
+        var client = _app.CreateClient();
+        var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+}
