@@ -24,7 +24,27 @@ public sealed class TaidonTelemetry : IDisposable
             "taidon.signins", unit: "{signin}", description: "Sign-in attempts, by outcome.");
         RateLimited = _meter.CreateCounter<long>(
             "taidon.requests.rate_limited", unit: "{request}", description: "Requests refused by the rate limiter, by policy.");
+        Runs = _meter.CreateCounter<long>(
+            "taidon.runs", unit: "{run}", description: "Runs, by plan (hot, continue, restore) and outcome (succeeded, failed).");
+        CacheLookups = _meter.CreateCounter<long>(
+            "taidon.cache.lookups", unit: "{lookup}", description: "Whether a run's tail came from the instance or a layer (hit) or was replayed from the base state (miss).");
+        RunDuration = _meter.CreateHistogram<double>(
+            "taidon.run.duration", unit: "s", description: "Duration of whole runs: restore, replay and head.");
+        ReplayedStatements = _meter.CreateCounter<long>(
+            "taidon.runs.replayed_statements", unit: "{statement}", description: "Statements replayed to reach the head.");
+        LayersTaken = _meter.CreateCounter<long>(
+            "taidon.cache.layers_taken", unit: "{layer}", description: "Snapshot layers published by runs.");
     }
+
+    public Counter<long> Runs { get; }
+
+    public Counter<long> CacheLookups { get; }
+
+    public Histogram<double> RunDuration { get; }
+
+    public Counter<long> ReplayedStatements { get; }
+
+    public Counter<long> LayersTaken { get; }
 
     public Counter<long> AccountsCreated { get; }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
@@ -33,6 +34,7 @@ public sealed class RunService(
     RunExecutor executor,
     EngineIdentityProvider engine,
     IOptions<InstanceOptions> options,
+    TaidonTelemetry telemetry,
     TimeProvider clock,
     ILogger<RunService> logger)
 {
@@ -141,6 +143,7 @@ public sealed class RunService(
             ChainKey? state = ChainKey.TryParse(record.StateKey, out var key) ? key : null;
             var run = new ChainRun(record.Id, Limits, chain, start, end, state, new ResultLimits(options.Value.MaxResultRows));
             var result = await executor.RunAsync(run, progress, cancellationToken);
+            Measure(result);
 
             var now = clock.GetUtcNow();
             record.StateKey = result.FinalState?.ToString();
@@ -154,6 +157,25 @@ public sealed class RunService(
         {
             gate.Release();
         }
+    }
+
+    private void Measure(RunResult result)
+    {
+        var plan = result.Plan.Start switch
+        {
+            RunStart.Hot => "hot",
+            RunStart.ContinueOnInstance => "continue",
+            _ => "restore",
+        };
+        telemetry.Runs.Add(1, new KeyValuePair<string, object?>("plan", plan), new KeyValuePair<string, object?>("outcome", result.Succeeded ? "succeeded" : "failed"));
+        if (result.Plan.HeadStart > 0)
+        {
+            telemetry.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", result.Plan.From > 0 ? "hit" : "miss"));
+        }
+
+        telemetry.RunDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("plan", plan));
+        telemetry.ReplayedStatements.Add(result.Plan.ReplayCount);
+        telemetry.LayersTaken.Add(result.LayersTaken.Count);
     }
 
     /// <summary>Keys the chain, seeing through the statements already known to change nothing (until no new one turns up).</summary>

@@ -70,6 +70,11 @@ public sealed class RunsApiTests : IAsyncLifetime
         // The count changed nothing, so the instance is still where the test starts: the rerun is hot.
         Assert.Equal("hot", second.GetProperty("plan").GetProperty("description").GetString());
         Assert.Equal(["cached", "cached", "executed"], second.GetProperty("statements").EnumerateArray().Select(s => s.GetProperty("status").GetString()));
+
+        var metrics = await client.GetStringAsync("/metrics");
+        Assert.Contains("taidon_runs_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("plan=\"hot\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("taidon_cache_lookups_total{", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
