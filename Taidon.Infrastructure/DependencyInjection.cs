@@ -105,6 +105,7 @@ public static class DependencyInjection
         services.AddSingleton<ISqlSessionFactory, NpgsqlSqlSessionFactory>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunService>();
+        services.AddSingleton<InstanceLifecycle>();
         services.AddHostedService<InstanceShutdown>();
         return services;
     }

@@ -1,6 +1,7 @@
 using Hangfire;
 using Microsoft.Extensions.Hosting;
 using Taidon.Infrastructure.Identity;
+using Taidon.Infrastructure.Runs;
 
 namespace Taidon.Infrastructure.Jobs;
 
@@ -8,6 +9,7 @@ namespace Taidon.Infrastructure.Jobs;
 public sealed class RecurringJobs(IRecurringJobManager jobs) : IHostedService
 {
     public const string AnonymousAccountCleanup = "accounts.anonymous-cleanup";
+    public const string InstanceSweep = "instances.idle-and-expiry";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -15,6 +17,10 @@ public sealed class RecurringJobs(IRecurringJobManager jobs) : IHostedService
             AnonymousAccountCleanup,
             accounts => accounts.RemoveStaleAsync(CancellationToken.None),
             Cron.Daily(3));
+        jobs.AddOrUpdate<InstanceLifecycle>(
+            InstanceSweep,
+            lifecycle => lifecycle.SweepAsync(CancellationToken.None),
+            Cron.Minutely());
         return Task.CompletedTask;
     }
 

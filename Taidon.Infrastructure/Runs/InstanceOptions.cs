@@ -21,4 +21,8 @@ public sealed class InstanceOptions
 
     [Range(1, 24 * 365, ErrorMessage = "Taidon:Instances:LifetimeHours must be between 1 and 8760.")]
     public int LifetimeHours { get; set; } = 24 * 7;
+
+    /// <summary>An instance without a run for this long is stopped (it starts again, with its data, on the next run).</summary>
+    [Range(1, 24 * 60, ErrorMessage = "Taidon:Instances:IdleMinutes must be between 1 and 1440.")]
+    public int IdleMinutes { get; set; } = 15;
 }

@@ -2,6 +2,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Taidon.Core.Instances;
+using Taidon.Infrastructure.Persistence;
+using Taidon.Infrastructure.Runs;
 using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Web;
@@ -111,6 +116,42 @@ public sealed class RunsApiTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync($"/api/v1/instances/{id}")).StatusCode);
     }
+
+    [Fact]
+    public async Task AnIdleInstanceIsStoppedAndComesBackWithItsDataAndAnExpiredOneIsDeleted()
+    {
+        using var client = await ClientAsync();
+        var first = await (await client.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE kept (id int);\nINSERT INTO kept VALUES (42);" })).Content.ReadFromJsonAsync<JsonElement>();
+        var id = Guid.Parse(first.GetProperty("instanceId").GetString()!);
+        await using (var db = await Db())
+        {
+            await db.Instances.Where(i => i.Id == id).ExecuteUpdateAsync(s => s.SetProperty(i => i.LastActivityAt, DateTimeOffset.UtcNow.AddHours(-1)));
+        }
+
+        var sweep = await Lifecycle().SweepAsync(CancellationToken.None);
+
+        Assert.Equal(1, sweep.Stopped);
+        Assert.False(await _app.Services.GetRequiredService<IInstanceRuntime>().IsRunningAsync(id, CancellationToken.None));
+        Assert.Equal("stopped", (await client.GetFromJsonAsync<JsonElement>($"/api/v1/instances/{id}")).GetProperty("state").GetString());
+
+        // Scale to zero and back: the next run starts it, in the state it had.
+        var again = await (await client.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE kept (id int);\nINSERT INTO kept VALUES (42);\nSELECT id FROM kept;", head = new { start = 2 } })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("hot", again.GetProperty("plan").GetProperty("description").GetString());
+        Assert.Equal("42", again.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
+
+        await using (var db = await Db())
+        {
+            await db.Instances.Where(i => i.Id == id).ExecuteUpdateAsync(s => s.SetProperty(i => i.ExpiresAt, DateTimeOffset.UtcNow.AddMinutes(-1)));
+        }
+
+        Assert.Equal(1, (await Lifecycle().SweepAsync(CancellationToken.None)).Deleted);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/instances/{id}")).StatusCode);
+    }
+
+    private InstanceLifecycle Lifecycle() => _app.Services.GetRequiredService<InstanceLifecycle>();
+
+    private Task<ControlPlaneDbContext> Db() =>
+        _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
 
     private async Task<HttpClient> ClientAsync()
     {
