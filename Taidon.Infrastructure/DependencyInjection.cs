@@ -106,6 +106,8 @@ public static class DependencyInjection
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunService>();
         services.AddSingleton<InstanceLifecycle>();
+        services.AddOptions<SnapshotOptions>().BindConfiguration(SnapshotOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<LayerGarbageCollector>();
         services.AddHostedService<InstanceShutdown>();
         return services;
     }

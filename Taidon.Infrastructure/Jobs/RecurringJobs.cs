@@ -10,6 +10,7 @@ public sealed class RecurringJobs(IRecurringJobManager jobs) : IHostedService
 {
     public const string AnonymousAccountCleanup = "accounts.anonymous-cleanup";
     public const string InstanceSweep = "instances.idle-and-expiry";
+    public const string LayerCollection = "snapshots.garbage-collection";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -21,6 +22,10 @@ public sealed class RecurringJobs(IRecurringJobManager jobs) : IHostedService
             InstanceSweep,
             lifecycle => lifecycle.SweepAsync(CancellationToken.None),
             Cron.Minutely());
+        jobs.AddOrUpdate<LayerGarbageCollector>(
+            LayerCollection,
+            collector => collector.CollectAsync(CancellationToken.None),
+            Cron.Hourly());
         return Task.CompletedTask;
     }
 

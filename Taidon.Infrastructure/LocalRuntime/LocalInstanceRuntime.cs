@@ -35,6 +35,9 @@ public sealed class LocalInstanceRuntime(
 
     public string Root { get; } = Path.GetFullPath(root);
 
+    /// <summary>The snapshot layers this runtime restores from and captures into.</summary>
+    public LayerStore Layers => layers;
+
     public async Task<InstanceConnection> CreateAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
     {
         var cluster = Cluster(instanceId);

@@ -21,6 +21,7 @@ public sealed class LayerStore
     private const string ManifestFileName = "manifest.json";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ChainKey, int> _inUse = new();
     private readonly string _layers;
     private readonly string _temporary;
     private readonly TimeProvider _clock;
@@ -109,6 +110,22 @@ public sealed class LayerStore
     /// file of the layer against its manifest. A damaged layer is removed and reported.
     /// </summary>
     public async Task<SnapshotLayer> RestoreAsync(ChainKey key, string target, CancellationToken cancellationToken)
+    {
+        _inUse.AddOrUpdate(key, 1, (_, count) => count + 1);
+        try
+        {
+            return await RestoreInUseAsync(key, target, cancellationToken);
+        }
+        finally
+        {
+            _inUse.AddOrUpdate(key, 0, (_, count) => count - 1);
+        }
+    }
+
+    /// <summary>Whether a restore is reading the layer now (the garbage collector leaves such a layer alone).</summary>
+    public bool IsInUse(ChainKey key) => _inUse.TryGetValue(key, out var count) && count > 0;
+
+    private async Task<SnapshotLayer> RestoreInUseAsync(ChainKey key, string target, CancellationToken cancellationToken)
     {
         var manifest = TryReadManifest(key) ?? throw new InvalidOperationException($"There is no snapshot layer {key.Short}.");
         var data = Path.Combine(LayerPath(key), "data");

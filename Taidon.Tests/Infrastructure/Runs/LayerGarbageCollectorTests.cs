@@ -1,0 +1,81 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Taidon.Core.Snapshots;
+using Taidon.Core.SqlChain;
+using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Infrastructure.Persistence;
+using Taidon.Infrastructure.Persistence.Records;
+using Taidon.Infrastructure.Runs;
+using Taidon.Tests.Support;
+
+namespace Taidon.Tests.Infrastructure.Runs;
+
+public sealed class LayerGarbageCollectorTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+    private static readonly ChainKey Key = EngineIdentity.PostgreSql(15).Root.Next("select 1");
+
+    private readonly string _data = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
+    private TaidonAppFactory _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_data);
+        File.SetUnixFileMode(_data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        _app = await TaidonAppFactory.CreateAsync("gc", new Dictionary<string, string?>
+        {
+            ["Taidon:DataDirectory"] = _data,
+            ["Taidon:Snapshots:BudgetBytes"] = (1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public void AnOftenHitCostlySmallLayerIsWorthMoreThanAnIdleBigOne()
+    {
+        var small = new SnapshotLayer(Key, null, 10_000_000, 100, Now.AddDays(-3), "copy");
+        var big = small with { SizeBytes = 80_000_000 };
+        var hit = new LayerRecord { Key = Key.ToString(), Hits = 40, BuildCostMilliseconds = 5_000, LastUsedAt = Now.AddMinutes(-5) };
+        var stale = new LayerRecord { Key = Key.ToString(), Hits = 40, BuildCostMilliseconds = 5_000, LastUsedAt = Now.AddDays(-20) };
+
+        Assert.True(LayerGarbageCollector.Value(small, hit, Now) > LayerGarbageCollector.Value(big, hit, Now));
+        Assert.True(LayerGarbageCollector.Value(small, hit, Now) > LayerGarbageCollector.Value(small, stale, Now));
+        Assert.True(LayerGarbageCollector.Value(small, hit, Now) > LayerGarbageCollector.Value(small, null, Now));
+    }
+
+    [Fact]
+    public async Task OverBudgetTheLayersGoButTheBaseStateStays()
+    {
+        using var client = _app.CreateClient();
+        var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        // A seed long enough (by the default estimate) to be worth a layer at the end of the tail.
+        var seed = string.Join("\n", Enumerable.Range(1, 150).Select(i => $"INSERT INTO t VALUES ({i});"));
+        var files = new[]
+        {
+            new { path = "init/01.sql", content = "CREATE TABLE t (id int);" },
+            new { path = "seed/01.sql", content = seed },
+            new { path = "test/01.sql", content = "SELECT count(*) FROM t;" },
+        };
+        var run = await (await client.PostAsJsonAsync("/api/v1/runs", new { files, run = "test/01.sql" })).Content.ReadFromJsonAsync<JsonElement>();
+        var taken = run.GetProperty("plan").GetProperty("layersTaken").EnumerateArray().Select(k => k.GetString()!).ToList();
+        Assert.Single(taken);
+
+        var collection = await _app.Services.GetRequiredService<LayerGarbageCollector>().CollectAsync(CancellationToken.None);
+
+        var layers = _app.Services.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value.Layers;
+        Assert.Equal(1, collection.Evicted);
+        Assert.False(layers.Contains(ChainKey.Parse(taken[0])));
+        Assert.True(layers.Contains(_app.Services.GetRequiredService<EngineIdentityProvider>().Identity.Root));
+        await using var db = await _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
+        Assert.False(await db.Layers.AnyAsync(l => l.Key == taken[0]));
+    }
+}
