@@ -57,8 +57,18 @@ public sealed class LocalInstanceRuntime(
     public async Task<InstanceConnection> StartAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
     {
         var cluster = ExistingCluster(instanceId);
-        var port = await cluster.GetRunningPortAsync(cancellationToken)
-            ?? await cluster.StartAsync(await StablePortAsync(cluster, cancellationToken), cancellationToken, Settings(instanceId, limits));
+        var port = await cluster.GetRunningPortAsync(cancellationToken);
+        if (port is null)
+        {
+            // A postmaster that died (SIGKILL, OOM) leaves its socket's lock file behind: the private socket directory is ours to clear.
+            foreach (var stale in Directory.EnumerateFiles(SocketDirectory(instanceId)))
+            {
+                File.Delete(stale);
+            }
+
+            port = await cluster.StartAsync(await StablePortAsync(cluster, cancellationToken), cancellationToken, Settings(instanceId, limits));
+        }
+
         var password = await File.ReadAllTextAsync(PasswordFile(instanceId), cancellationToken);
         await using (var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken))
         {
@@ -69,7 +79,7 @@ public sealed class LocalInstanceRuntime(
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        return new InstanceConnection("127.0.0.1", port, Database, StudentRole, password);
+        return new InstanceConnection("127.0.0.1", port.Value, Database, StudentRole, password);
     }
 
     public async Task StopAsync(Guid instanceId, CancellationToken cancellationToken)

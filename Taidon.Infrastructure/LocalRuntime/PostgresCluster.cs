@@ -95,7 +95,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     /// <summary>The port of the running postmaster, or null when the cluster is not running.</summary>
     public async Task<int?> GetRunningPortAsync(CancellationToken cancellationToken)
     {
-        if (!IsInitialized)
+        if (!IsInitialized || RemoveStalePidFile())
         {
             return null;
         }
@@ -119,6 +119,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     public async Task<int> StartAsync(int? port, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
     {
         CheckVersion();
+        RemoveStalePidFile();
         var chosen = port ?? FindFreePort();
         var options = new System.Text.StringBuilder($"-p {chosen}");
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
@@ -149,19 +150,55 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     /// <summary>Stops the postmaster (fast shutdown: open transactions are rolled back). Does nothing when it is not running.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (!IsInitialized)
+        if (!IsInitialized || RemoveStalePidFile())
         {
             return;
         }
 
         var result = await ProcessRunner.RunAsync(binaries.PgCtl, ["stop", "-w", "-m", "fast", "-D", DataDirectory], owner, CommandTimeout, cancellationToken);
-        // Exit 1 with "Is server running?" means it was already stopped.
-        if (result.ExitCode != 0 && !result.Output.Contains("Is server running?", StringComparison.Ordinal))
+        // "Is server running?": it was already stopped; "No such process": it died and left its pid file.
+        if (result.ExitCode != 0 && !result.Output.Contains("Is server running?", StringComparison.Ordinal)
+            && !result.Output.Contains("No such process", StringComparison.Ordinal))
         {
             throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not stop: {result.Output}");
         }
 
         logger.LogInformation("PostgreSQL in {DataDirectory} stopped", DataDirectory);
+    }
+
+    /// <summary>
+    /// A postmaster killed with SIGKILL leaves its pid file, and (where nothing reaps orphans) a zombie
+    /// that pg_ctl takes for a live server. Removes such a pid file; true when it did.
+    /// </summary>
+    private bool RemoveStalePidFile()
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        string? first;
+        try
+        {
+            first = File.ReadLines(pidFile).FirstOrDefault();
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+
+        if (!int.TryParse(first, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+        {
+            return false;
+        }
+
+        var status = $"/proc/{pid}/status";
+        var alive = File.Exists(status)
+            && !File.ReadLines(status).Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains("Z (zombie)", StringComparison.Ordinal));
+        if (alive)
+        {
+            return false;
+        }
+
+        logger.LogWarning("PostgreSQL in {DataDirectory} died (process {Pid}); removing its stale pid file", DataDirectory, pid);
+        File.Delete(pidFile);
+        return true;
     }
 
     public static int FindFreePort()

@@ -75,6 +75,11 @@ public sealed class NpgsqlSqlSession : ISqlSession
         {
             return Failed(statement, watch.Elapsed, e.SqlState, e.MessageText, e.Detail, e.Hint, e.Position);
         }
+        catch (NpgsqlException e) when (e is not PostgresException && !_connection.FullState.HasFlag(System.Data.ConnectionState.Open))
+        {
+            return Failed(statement, watch.Elapsed, "08006", "The connection to your instance was lost while this statement ran (the instance stopped).", null,
+                "Run again: the instance is restarted and brought back to the state before this statement.", 0);
+        }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return Failed(statement, watch.Elapsed, "57014", $"The statement ran longer than {timeout.TotalSeconds:0} s and was stopped.", null,
@@ -84,6 +89,12 @@ public sealed class NpgsqlSqlSession : ISqlSession
 
     public async Task<bool> RollbackOpenTransactionAsync(CancellationToken cancellationToken)
     {
+        if (!_connection.FullState.HasFlag(System.Data.ConnectionState.Open))
+        {
+            // The connection is gone, and with it any transaction: the state is not known.
+            return true;
+        }
+
         // ROLLBACK outside a block only warns (25P01): that warning says nothing was open.
         _notices.Clear();
         _noticeStates.Clear();

@@ -144,6 +144,51 @@ public sealed class RunExecutorTests : IAsyncLifetime
         Assert.Equal("2", check.Outcomes[2].Results[0].Rows[0][0]);
     }
 
+    [Fact]
+    public async Task KillingThePostmasterInTheMiddleOfARunGivesAClearErrorAndTheNextRunWorks()
+    {
+        var running = RunAsync(Chain(Init, "SELECT pg_sleep(0.9);"), headStart: 2, state: null);
+        var connection = await _runtime.StartAsync(_instance, Limits, CancellationToken.None);
+        await WaitUntilSleepingAsync(connection);
+        var pid = int.Parse(File.ReadLines(Path.Combine(_root, "i", _instance.ToString("N"), "pgdata", "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+
+        var result = await running;
+
+        var error = result.Outcomes[2].Error!;
+        Assert.Equal("08006", error.SqlState);
+        Assert.Contains("connection to your instance was lost", error.Message, StringComparison.Ordinal);
+        Assert.Null(result.FinalState);
+        var next = await RunAsync(Chain(Init, "SELECT count(*) FROM pets;"), headStart: 2, state: null);
+        Assert.True(next.Succeeded, Describe(next));
+        Assert.Equal("2", next.Outcomes[2].Results[0].Rows[0][0]);
+    }
+
+    private static async Task WaitUntilSleepingAsync(InstanceConnection connection)
+    {
+        for (var attempt = 0; attempt < 500; attempt++)
+        {
+            try
+            {
+                await using var probe = new NpgsqlConnection(Taidon.Infrastructure.Sql.NpgsqlSqlSessionFactory.ConnectionString(connection, "probe"));
+                await probe.OpenAsync();
+                await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'", probe);
+                if ((long)(await command.ExecuteScalarAsync())! > 0)
+                {
+                    return;
+                }
+            }
+            catch (NpgsqlException)
+            {
+                // The run restarts the instance while it takes its layer: try again.
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException("The statement never started.");
+    }
+
     private async Task<RunResult> RunAsync(AnalyzedChain chain, int headStart, ChainKey? state, ResultLimits? limits = null) =>
         await _executor.RunAsync(new ChainRun(_instance, Limits, chain, headStart, chain.Statements.Count, state, limits ?? new ResultLimits(), EveryTail), null, CancellationToken.None);
 
