@@ -108,6 +108,8 @@ public static class DependencyInjection
         services.AddSingleton<InstanceLifecycle>();
         services.AddOptions<SnapshotOptions>().BindConfiguration(SnapshotOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<LayerGarbageCollector>();
+        services.AddSingleton<InstanceReconciliation>();
+        services.AddHostedService<InstanceReconciliationAtStart>();
         services.AddHostedService<InstanceShutdown>();
         return services;
     }

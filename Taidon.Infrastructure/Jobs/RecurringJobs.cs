@@ -11,6 +11,7 @@ public sealed class RecurringJobs(IRecurringJobManager jobs) : IHostedService
     public const string AnonymousAccountCleanup = "accounts.anonymous-cleanup";
     public const string InstanceSweep = "instances.idle-and-expiry";
     public const string LayerCollection = "snapshots.garbage-collection";
+    public const string Reconciliation = "instances.reconciliation";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -26,6 +27,10 @@ public sealed class RecurringJobs(IRecurringJobManager jobs) : IHostedService
             LayerCollection,
             collector => collector.CollectAsync(CancellationToken.None),
             Cron.Hourly());
+        jobs.AddOrUpdate<InstanceReconciliation>(
+            Reconciliation,
+            reconciliation => reconciliation.ReconcileAsync(CancellationToken.None),
+            "*/5 * * * *");
         return Task.CompletedTask;
     }
 

@@ -132,6 +132,15 @@ public sealed class RunService(
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             var record = await db.Instances.SingleAsync(i => i.Id == instance.Id, cancellationToken);
+            if (record.State == InstanceState.Failed)
+            {
+                // Its data is gone: it comes back as a new instance in the base state, under the same id.
+                await runtime.DeleteAsync(record.Id, cancellationToken);
+                await runtime.CreateAsync(record.Id, Limits, cancellationToken);
+                record.StateKey = engine.Identity.Root.ToString();
+                logger.LogInformation("Rebuilt instance {InstanceId}", record.Id);
+            }
+
             var chain = await AnalyzeAsync(db, sources, cancellationToken);
             if (!chain.IsValid)
             {

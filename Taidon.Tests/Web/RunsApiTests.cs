@@ -148,6 +148,34 @@ public sealed class RunsApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/instances/{id}")).StatusCode);
     }
 
+    [Fact]
+    public async Task ReconciliationRemovesOrphansAndMarksDeadAndMissingInstances()
+    {
+        using var client = await ClientAsync();
+        var run = await (await client.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE t (id int);" })).Content.ReadFromJsonAsync<JsonElement>();
+        var id = Guid.Parse(run.GetProperty("instanceId").GetString()!);
+        var runtime = _app.Services.GetRequiredService<IInstanceRuntime>();
+        var orphan = Guid.NewGuid();
+        await runtime.CreateAsync(orphan, new InstanceLimits(), CancellationToken.None);
+        var pidFile = Path.Combine(_data, "instances", id.ToString("N"), "pgdata", "postmaster.pid");
+        System.Diagnostics.Process.GetProcessById(int.Parse(File.ReadLines(pidFile).First(), System.Globalization.CultureInfo.InvariantCulture)).Kill();
+        await Task.Delay(500);
+
+        var report = await _app.Services.GetRequiredService<InstanceReconciliation>().ReconcileAsync(CancellationToken.None);
+
+        Assert.Equal(1, report.OrphansRemoved);
+        Assert.Equal(1, report.MarkedStopped);
+        Assert.False(Directory.Exists(Path.Combine(_data, "instances", orphan.ToString("N"))));
+        Assert.Equal("stopped", (await client.GetFromJsonAsync<JsonElement>($"/api/v1/instances/{id}")).GetProperty("state").GetString());
+
+        // An instance whose data is gone is marked failed and rebuilt, empty, on its next run.
+        await runtime.DeleteAsync(id, CancellationToken.None);
+        Assert.Equal(1, (await _app.Services.GetRequiredService<InstanceReconciliation>().ReconcileAsync(CancellationToken.None)).MarkedFailed);
+        var rebuilt = await (await client.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE t (id int);\nSELECT count(*) FROM t;" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(rebuilt.GetProperty("succeeded").GetBoolean());
+        Assert.Equal(id.ToString(), rebuilt.GetProperty("instanceId").GetString());
+    }
+
     private InstanceLifecycle Lifecycle() => _app.Services.GetRequiredService<InstanceLifecycle>();
 
     private Task<ControlPlaneDbContext> Db() =>

@@ -1,0 +1,77 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Infrastructure.Persistence;
+using Taidon.Infrastructure.Persistence.Records;
+
+namespace Taidon.Infrastructure.Runs;
+
+/// <summary>
+/// Makes the control plane's records and the instances on disk agree, at start and as a recurring job:
+/// instances without a record are stopped and removed; records of instances whose process died are
+/// marked stopped (they start on the next run); records whose instance is gone are marked failed (it is
+/// rebuilt on the next run).
+/// </summary>
+public sealed class InstanceReconciliation(
+    IDbContextFactory<ControlPlaneDbContext> contexts,
+    Lazy<LocalInstanceRuntime> runtime,
+    IOptions<TaidonOptions> taidon,
+    ILogger<InstanceReconciliation> logger)
+{
+    public sealed record Report(int OrphansRemoved, int MarkedStopped, int MarkedFailed);
+
+    public async Task<Report> ReconcileAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var records = await db.Instances.ToListAsync(cancellationToken);
+        var root = Path.Combine(taidon.Value.ResolveDataDirectory(), "instances");
+        var onDisk = Directory.Exists(root)
+            ? Directory.EnumerateDirectories(root).Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).ToHashSet()
+            : [];
+        if (records.Count == 0 && onDisk.Count == 0)
+        {
+            return new Report(0, 0, 0);
+        }
+
+        var orphans = onDisk.Except(records.Select(r => r.Id)).ToList();
+        foreach (var orphan in orphans)
+        {
+            await runtime.Value.DeleteAsync(orphan, cancellationToken);
+            logger.LogWarning("Removed instance {InstanceId}: it had no record in the control plane", orphan);
+        }
+
+        int stopped = 0, failed = 0;
+        foreach (var record in records)
+        {
+            if (!onDisk.Contains(record.Id))
+            {
+                if (record.State != InstanceState.Failed)
+                {
+                    record.State = InstanceState.Failed;
+                    record.StateKey = null;
+                    failed++;
+                    logger.LogWarning("Instance {InstanceId} has a record but no data; it will be rebuilt on its next run", record.Id);
+                }
+            }
+            else if (record.State == InstanceState.Running && !await runtime.Value.IsRunningAsync(record.Id, cancellationToken))
+            {
+                record.State = InstanceState.Stopped;
+                stopped++;
+                logger.LogWarning("Instance {InstanceId} was not running; it starts again on its next run", record.Id);
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return new Report(orphans.Count, stopped, failed);
+    }
+}
+
+/// <summary>Reconciles once when the app starts, after the migrations.</summary>
+public sealed class InstanceReconciliationAtStart(InstanceReconciliation reconciliation) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => reconciliation.ReconcileAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
