@@ -63,6 +63,8 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
     [InlineData("SET temp_file_limit = -1", "42501")]
     [InlineData("SELECT lo_import('/etc/passwd')", "42501")]
     [InlineData("SELECT pg_sleep(5)", "57014")]
+    [InlineData("DO $$ BEGIN LOOP END LOOP; END $$", "57014")]
+    [InlineData("CREATE EXTENSION adminpack", "42501")]
     public async Task HostileStatementsAreRefusedAndTheInstanceStaysHealthy(string sql, string sqlState)
     {
         var connection = await CreateAsync();
@@ -70,6 +72,48 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connection, sql));
 
         Assert.Equal(sqlState, error.SqlState);
+        Assert.Equal(1, await ScalarAsync<int>(connection, "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task OpeningMoreConnectionsThanTheLimitIsRefused()
+    {
+        var connection = await CreateAsync();
+        var open = new List<NpgsqlConnection>();
+        try
+        {
+            for (var i = 0; i < Limits.MaxConnections; i++)
+            {
+                var c = new NpgsqlConnection(ConnectionString(connection));
+                await c.OpenAsync();
+                open.Add(c);
+            }
+
+            var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync<int>(connection, "SELECT 1"));
+            Assert.Equal("53300", error.SqlState);
+        }
+        finally
+        {
+            foreach (var c in open)
+            {
+                await c.DisposeAsync();
+            }
+        }
+
+        Assert.Equal(1, await ScalarAsync<int>(connection, "SELECT 1"));
+    }
+
+    [Fact]
+    public async Task ATempFileExplosionStopsAtTheLimit()
+    {
+        var id = Guid.NewGuid();
+        _instances.Add(id);
+        var connection = await _runtime.CreateAsync(id, new InstanceLimits(TempFileLimitBytes: 1024 * 1024, WorkMemKilobytes: 64, StatementTimeout: TimeSpan.FromSeconds(20)), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() =>
+            ScalarAsync<long>(connection, "SELECT count(*) FROM (SELECT g, md5(g::text) FROM generate_series(1, 300000) g ORDER BY 2) s"));
+
+        Assert.Equal("53400", error.SqlState);
         Assert.Equal(1, await ScalarAsync<int>(connection, "SELECT 1"));
     }
 
