@@ -13,6 +13,7 @@ using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Jobs;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
+using Taidon.Core.Snapshots;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Runs;
@@ -103,6 +104,7 @@ public static class DependencyInjection
         }));
         services.AddSingleton<IInstanceRuntime>(sp => sp.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value);
         services.AddSingleton<ISqlSessionFactory, NpgsqlSqlSessionFactory>();
+        services.AddSingleton<ILayerBuildGate, AdvisoryLayerBuildGate>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunService>();
         services.AddSingleton<InstanceLifecycle>();

@@ -38,7 +38,7 @@ public sealed record RunResult(
 /// or by continuing on it), re-applies the session settings, replays the tail taking the planned layers,
 /// then runs the head. The state key moves only when a statement changed the database.
 /// </summary>
-public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory sessions, TimeProvider clock)
+public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory sessions, TimeProvider clock, ILayerBuildGate? gate = null)
 {
     private const int MaxPlanAttempts = 3;
 
@@ -136,6 +136,14 @@ public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory ses
 
                 if (layerPoints.Contains(i + 1) && !inTransaction && !runtime.HasLayer(current))
                 {
+                    await using var building = gate is null ? null : await gate.EnterAsync(current, cancellationToken);
+                    if (runtime.HasLayer(current))
+                    {
+                        // Another run built it while this one waited at the gate.
+                        lastLayer = current;
+                        continue;
+                    }
+
                     progress?.Report(new RunProgress(i - plan.From + 1, total, $"taking layer {current.Short}"));
                     await session.DisposeAsync();
                     layers.Add(await runtime.CaptureAsync(run.InstanceId, current, lastLayer, run.Limits, cancellationToken));

@@ -145,6 +145,32 @@ public sealed class RunExecutorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoRunsThatNeedTheSameMissingLayerBuildItOnce()
+    {
+        var controlPlane = await Taidon.Tests.Support.TestControlPlane.GetAsync();
+        var gate = new Taidon.Infrastructure.Persistence.AdvisoryLayerBuildGate(new Taidon.Infrastructure.Persistence.ControlPlaneConnection(controlPlane.ConnectionString, null));
+        var executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System, gate);
+        var other = Guid.NewGuid();
+        await _runtime.CreateAsync(other, Limits, CancellationToken.None);
+        try
+        {
+            var chain = Chain(Init, "SELECT count(*) FROM pets;");
+
+            var results = await Task.WhenAll(
+                executor.RunAsync(new ChainRun(_instance, Limits, chain, 2, 3, null, new ResultLimits(), EveryTail), null, CancellationToken.None),
+                executor.RunAsync(new ChainRun(other, Limits, chain, 2, 3, null, new ResultLimits(), EveryTail), null, CancellationToken.None));
+
+            Assert.All(results, r => Assert.True(r.Succeeded, Describe(r)));
+            Assert.Equal(1, results.Sum(r => r.LayersTaken.Count));
+            Assert.True(_runtime.HasLayer(chain.Keys[2]));
+        }
+        finally
+        {
+            await _runtime.DeleteAsync(other, CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task KillingThePostmasterInTheMiddleOfARunGivesAClearErrorAndTheNextRunWorks()
     {
         var running = RunAsync(Chain(Init, "SELECT pg_sleep(0.9);"), headStart: 2, state: null);
