@@ -57,19 +57,21 @@ public sealed class LocalInstanceRuntime(
     public async Task<InstanceConnection> StartAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
     {
         var cluster = ExistingCluster(instanceId);
+        var password = await File.ReadAllTextAsync(PasswordFile(instanceId), cancellationToken);
         var port = await cluster.GetRunningPortAsync(cancellationToken);
-        if (port is null)
+        if (port is not null)
         {
-            // A postmaster that died (SIGKILL, OOM) leaves its socket's lock file behind: the private socket directory is ours to clear.
-            foreach (var stale in Directory.EnumerateFiles(SocketDirectory(instanceId)))
-            {
-                File.Delete(stale);
-            }
-
-            port = await cluster.StartAsync(await StablePortAsync(cluster, cancellationToken), cancellationToken, Settings(instanceId, limits));
+            // Running: its password and limits were set when it started.
+            return new InstanceConnection("127.0.0.1", port.Value, Database, StudentRole, password);
         }
 
-        var password = await File.ReadAllTextAsync(PasswordFile(instanceId), cancellationToken);
+        // A postmaster that died (SIGKILL, OOM) leaves its socket's lock file behind: the private socket directory is ours to clear.
+        foreach (var stale in Directory.EnumerateFiles(SocketDirectory(instanceId)))
+        {
+            File.Delete(stale);
+        }
+
+        port = await cluster.StartAsync(await StablePortAsync(cluster, cancellationToken), cancellationToken, Settings(instanceId, limits));
         await using (var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken))
         {
             // The role may come from another instance's layer: this instance's password and limits win.

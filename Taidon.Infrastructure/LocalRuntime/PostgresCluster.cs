@@ -93,22 +93,16 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     }
 
     /// <summary>The port of the running postmaster, or null when the cluster is not running.</summary>
-    public async Task<int?> GetRunningPortAsync(CancellationToken cancellationToken)
+    public Task<int?> GetRunningPortAsync(CancellationToken cancellationToken) => Task.FromResult(RunningPort(cancellationToken));
+
+    private int? RunningPort(CancellationToken cancellationToken)
     {
-        if (!IsInitialized || RemoveStalePidFile())
-        {
-            return null;
-        }
+        cancellationToken.ThrowIfCancellationRequested();
 
-        var status = await ProcessRunner.RunAsync(binaries.PgCtl, ["status", "-D", DataDirectory], owner, CommandTimeout, cancellationToken);
-        if (status.ExitCode != 0)
-        {
-            return null;
-        }
-
+        // Every run asks this: the pid file and /proc answer it without starting pg_ctl status.
         // postmaster.pid: pid, data directory, start time, port, socket directory, listen address, shmem key, status.
-        var pidFile = await File.ReadAllLinesAsync(Path.Combine(DataDirectory, "postmaster.pid"), cancellationToken);
-        return pidFile.Length > 3 && int.TryParse(pidFile[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) ? port : null;
+        var pidFile = IsInitialized ? ReadLivePidFile() : null;
+        return pidFile is { Length: > 3 } && int.TryParse(pidFile[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) ? port : null;
     }
 
     /// <summary>
@@ -119,7 +113,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     public async Task<int> StartAsync(int? port, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
     {
         CheckVersion();
-        RemoveStalePidFile();
+        ReadLivePidFile();
         var chosen = port ?? FindFreePort();
         var options = new System.Text.StringBuilder($"-p {chosen}");
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
@@ -150,7 +144,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     /// <summary>Stops the postmaster (fast shutdown: open transactions are rolled back). Does nothing when it is not running.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (!IsInitialized || RemoveStalePidFile())
+        if (!IsInitialized || ReadLivePidFile() is null)
         {
             return;
         }
@@ -167,25 +161,26 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     }
 
     /// <summary>
-    /// A postmaster killed with SIGKILL leaves its pid file, and (where nothing reaps orphans) a zombie
-    /// that pg_ctl takes for a live server. Removes such a pid file; true when it did.
+    /// The lines of postmaster.pid when its postmaster lives, else null. A postmaster killed with SIGKILL
+    /// leaves its pid file, and (where nothing reaps orphans) a zombie that pg_ctl takes for a live
+    /// server: such a pid file is removed.
     /// </summary>
-    private bool RemoveStalePidFile()
+    private string[]? ReadLivePidFile()
     {
         var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
-        string? first;
+        string[] lines;
         try
         {
-            first = File.ReadLines(pidFile).FirstOrDefault();
+            lines = File.ReadAllLines(pidFile);
         }
         catch (IOException)
         {
-            return false;
+            return null;
         }
 
-        if (!int.TryParse(first, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+        if (lines.Length == 0 || !int.TryParse(lines[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
         {
-            return false;
+            return null;
         }
 
         var status = $"/proc/{pid}/status";
@@ -193,12 +188,12 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
             && !File.ReadLines(status).Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains("Z (zombie)", StringComparison.Ordinal));
         if (alive)
         {
-            return false;
+            return lines;
         }
 
         logger.LogWarning("PostgreSQL in {DataDirectory} died (process {Pid}); removing its stale pid file", DataDirectory, pid);
         File.Delete(pidFile);
-        return true;
+        return null;
     }
 
     public static int FindFreePort()

@@ -15,7 +15,8 @@ namespace Taidon.Infrastructure.Runs;
 /// <summary>The part of a run that reaches past one statement: which script is the head.</summary>
 /// <param name="Start">The first statement to run now (0-based, over the whole chain); null for the default.</param>
 /// <param name="End">One past the last; null for the end of the chain.</param>
-public sealed record HeadSelection(int? Start = null, int? End = null);
+/// <param name="FromFile">When <paramref name="Start"/> is null: the head starts at this file's first statement (the script being run).</param>
+public sealed record HeadSelection(int? Start = null, int? End = null, string? FromFile = null);
 
 public sealed class InstanceNotFoundException(Guid id) : Exception($"You have no instance {id}.");
 
@@ -147,7 +148,8 @@ public sealed class RunService(
                 throw new ArgumentException("The script cannot be split: " + chain.Problems[0], nameof(sources));
             }
 
-            var start = Math.Clamp(head.Start ?? 0, 0, chain.Statements.Count);
+            var fromFile = head.FromFile is null ? 0 : chain.Statements.Count(s => s.Span.File != head.FromFile);
+            var start = Math.Clamp(head.Start ?? fromFile, 0, chain.Statements.Count);
             var end = Math.Clamp(head.End ?? chain.Statements.Count, start, chain.Statements.Count);
             ChainKey? state = ChainKey.TryParse(record.StateKey, out var key) ? key : null;
             var run = new ChainRun(record.Id, Limits, chain, start, end, state, new ResultLimits(options.Value.MaxResultRows));

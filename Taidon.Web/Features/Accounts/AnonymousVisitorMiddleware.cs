@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Identity;
 using Taidon.Core.Accounts;
 using Taidon.Infrastructure.Identity;
@@ -19,7 +18,7 @@ public sealed class AnonymousVisitorMiddleware(RequestDelegate next)
         SignInManager<TaidonUser> signIn,
         AccountActivity activity)
     {
-        if (!IsPageView(context))
+        if (!VisitorPages.IsPageView(context))
         {
             await next(context);
             return;
@@ -44,12 +43,4 @@ public sealed class AnonymousVisitorMiddleware(RequestDelegate next)
 
         await next(context);
     }
-
-    /// <summary>A GET of one of the app's pages, outside the account pages (sign-in must not make an anonymous account).</summary>
-    private static bool IsPageView(HttpContext context) =>
-        HttpMethods.IsGet(context.Request.Method)
-        && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null
-        && !context.Request.Path.StartsWithSegments("/Account", StringComparison.OrdinalIgnoreCase)
-        && !context.Request.Path.StartsWithSegments("/not-found", StringComparison.OrdinalIgnoreCase)
-        && !context.Request.Path.StartsWithSegments("/Error", StringComparison.OrdinalIgnoreCase);
 }

@@ -2,11 +2,11 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Accounts;
 using Taidon.Core.Common;
+using Taidon.Web.Features.Accounts;
 
 namespace Taidon.Web.Features.Gateway;
 
@@ -81,10 +81,7 @@ public static class RateLimiting
                 : Window("api:" + account, limits.ApiPerMinute, TimeSpan.FromMinutes(1));
         }
 
-        if (context.User.Identity?.IsAuthenticated != true
-            && HttpMethods.IsGet(context.Request.Method)
-            && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null
-            && !path.StartsWithSegments("/Account", StringComparison.OrdinalIgnoreCase))
+        if (context.User.Identity?.IsAuthenticated != true && VisitorPages.IsPageView(context))
         {
             // Each such visit makes an anonymous account.
             return Window("visitor:" + address, limits.NewVisitorsPerHour, TimeSpan.FromHours(1));

@@ -64,7 +64,7 @@ public static class RunsApi
         }
 
         IReadOnlyList<SqlSource> sources;
-        int? defaultHead = null;
+        string? headFile = null;
         if (body.Script is not null)
         {
             sources = [new SqlSource(string.IsNullOrWhiteSpace(body.Path) ? "script.sql" : body.Path, body.Script)];
@@ -85,7 +85,7 @@ public static class RunsApi
                 }
 
                 // By default the head is the script being run: everything before it is the tail.
-                defaultHead = sources.Count - 1;
+                headFile = sources[^1].Path;
             }
             else
             {
@@ -95,14 +95,7 @@ public static class RunsApi
 
         try
         {
-            var headStart = body.Head?.Start;
-            if (headStart is null && defaultHead is { } lastFile)
-            {
-                var split = SqlSplitter.Split(sources);
-                headStart = split.Statements.Count(s => s.Span.File != sources[lastFile].Path);
-            }
-
-            var (instance, chain, result) = await runs.RunAsync(Account(user), instanceId, sources, new HeadSelection(headStart, body.Head?.End), null, ct);
+            var (instance, chain, result) = await runs.RunAsync(Account(user), instanceId, sources, new HeadSelection(body.Head?.Start, body.Head?.End, headFile), null, ct);
             return TypedResults.Ok(ToResponse(instance, chain, result));
         }
         catch (ArgumentException e)
