@@ -99,19 +99,28 @@ public static class DependencyInjection
             var clock = sp.GetRequiredService<TimeProvider>();
             var loggers = sp.GetRequiredService<ILoggerFactory>();
             var layers = LayerStore.Open(Path.Combine(data, "snapshots"), clock, loggers.CreateLogger<LayerStore>());
-            return new LocalInstanceRuntime(Path.Combine(data, "instances"), PostgresBinaries.Locate(postgres.BinDirectory), OsUser.ForPostgres(postgres.OsUser),
+            var runtime = new LocalInstanceRuntime(Path.Combine(data, "instances"), PostgresBinaries.Locate(postgres.BinDirectory), OsUser.ForPostgres(postgres.OsUser),
                 layers, sp.GetRequiredService<EngineIdentityProvider>().Identity, loggers.CreateLogger<LocalInstanceRuntime>());
+            var telemetry = sp.GetRequiredService<TaidonTelemetry>();
+            telemetry.ActiveInstances = () => runtime.CountRunning();
+            telemetry.CacheBytes = layers.TotalBytes;
+            return runtime;
         }));
         services.AddSingleton<IInstanceRuntime>(sp => sp.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value);
         services.AddSingleton<ISqlSessionFactory, NpgsqlSqlSessionFactory>();
         services.AddSingleton<ILayerBuildGate, AdvisoryLayerBuildGate>();
+        services.AddSingleton<StatementOutcomeStore>();
+        services.AddSingleton<IStatementOutcomeStore>(sp => sp.GetRequiredService<StatementOutcomeStore>());
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunService>();
+        services.AddSingleton<ActiveRuns>();
         services.AddSingleton<InstanceLifecycle>();
         services.AddOptions<SnapshotOptions>().BindConfiguration(SnapshotOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<LayerGarbageCollector>();
         services.AddSingleton<InstanceReconciliation>();
         services.AddHostedService<InstanceReconciliationAtStart>();
+        services.AddSingleton<WarmPool>();
+        services.AddHostedService(sp => sp.GetRequiredService<WarmPool>());
         services.AddHostedService<InstanceShutdown>();
         return services;
     }

@@ -34,7 +34,33 @@ public sealed class TaidonTelemetry : IDisposable
             "taidon.runs.replayed_statements", unit: "{statement}", description: "Statements replayed to reach the head.");
         LayersTaken = _meter.CreateCounter<long>(
             "taidon.cache.layers_taken", unit: "{layer}", description: "Snapshot layers published by runs.");
+        LayerBuildDuration = _meter.CreateHistogram<double>(
+            "taidon.cache.layer_build.duration", unit: "s", description: "Time to publish a snapshot layer (stop, copy, checksum, start).");
+        Evictions = _meter.CreateCounter<long>(
+            "taidon.cache.evictions", unit: "{layer}", description: "Snapshot layers evicted by the garbage collector.");
+        HeadDuration = _meter.CreateHistogram<double>(
+            "taidon.run.head.duration", unit: "s", description: "Time to execute the head of a run (the statements the student asked for).");
+        InstanceStartDuration = _meter.CreateHistogram<double>(
+            "taidon.instance.start.duration", unit: "s", description: "Time until a new instance accepts connections, by source (pool or created).");
+        _meter.CreateObservableGauge(
+            "taidon.instances.active", () => ActiveInstances?.Invoke() ?? 0, unit: "{instance}", description: "Instances with a running PostgreSQL.");
+        _meter.CreateObservableGauge(
+            "taidon.cache.size", () => CacheBytes?.Invoke() ?? 0, unit: "By", description: "Bytes the snapshot layers take.");
     }
+
+    /// <summary>Where the active-instances gauge reads its figure (set by the runtime).</summary>
+    public Func<long>? ActiveInstances { get; set; }
+
+    /// <summary>Where the cache-size gauge reads its figure (set by the snapshot store).</summary>
+    public Func<long>? CacheBytes { get; set; }
+
+    public Histogram<double> LayerBuildDuration { get; }
+
+    public Counter<long> Evictions { get; }
+
+    public Histogram<double> HeadDuration { get; }
+
+    public Histogram<double> InstanceStartDuration { get; }
 
     public Counter<long> Runs { get; }
 

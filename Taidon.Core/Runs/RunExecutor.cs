@@ -30,6 +30,15 @@ public sealed record RunResult(
     IReadOnlyList<SnapshotLayer> LayersTaken,
     TimeSpan Duration)
 {
+    /// <summary>The student stopped the run before it finished.</summary>
+    public bool Stopped { get; init; }
+
+    /// <summary>Time spent publishing <see cref="LayersTaken"/>, one entry per layer.</summary>
+    public IReadOnlyList<TimeSpan> LayerBuildTimes { get; init; } = [];
+
+    /// <summary>Time spent executing the head's statements.</summary>
+    public TimeSpan HeadDuration => Outcomes.Where(o => o.Index >= Plan.HeadStart).Aggregate(TimeSpan.Zero, (sum, o) => sum + o.Duration);
+
     public bool Succeeded => Outcomes.All(o => o.Status is StatementStatus.Cached or StatementStatus.Executed);
 }
 
@@ -38,19 +47,34 @@ public sealed record RunResult(
 /// or by continuing on it), re-applies the session settings, replays the tail taking the planned layers,
 /// then runs the head. The state key moves only when a statement changed the database.
 /// </summary>
-public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory sessions, TimeProvider clock, ILayerBuildGate? gate = null)
+public sealed class RunExecutor(
+    IInstanceRuntime runtime,
+    ISqlSessionFactory sessions,
+    TimeProvider clock,
+    ILayerBuildGate? gate = null,
+    IStatementOutcomeStore? outcomeStore = null)
 {
     private const int MaxPlanAttempts = 3;
+    private const int MaxRecordedNotices = 20;
 
+    /// <summary>
+    /// Runs the chain. Cancelling <paramref name="cancellationToken"/> stops the run (the statement running
+    /// is cancelled on the server): the result marks that statement as stopped and the rest as skipped.
+    /// </summary>
     public async Task<RunResult> RunAsync(ChainRun run, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
     {
         var started = clock.GetTimestamp();
         var statements = run.Chain.Statements;
+        var keys = run.Chain.Keys;
+        var recorded = outcomeStore is null
+            ? new Dictionary<ChainKey, RecordedOutcome>()
+            : await outcomeStore.FindAsync(StateChangingKeys(keys, run.HeadEnd), CancellationToken.None);
         RunPlan plan;
         var attempt = 0;
         while (true)
         {
-            plan = RunPlanner.Plan(new RunRequest(statements, run.Chain.Keys, run.HeadStart, run.HeadEnd, run.InstanceState, runtime.HasLayer, Policy: run.Policy));
+            plan = RunPlanner.Plan(new RunRequest(statements, keys, run.HeadStart, run.HeadEnd, run.InstanceState, runtime.HasLayer,
+                Policy: run.Policy, HasOutcome: outcomeStore is null ? null : recorded.ContainsKey));
             if (plan.Start != RunStart.RestoreLayer)
             {
                 break;
@@ -59,7 +83,9 @@ public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory ses
             try
             {
                 progress?.Report(new RunProgress(0, plan.ReplayCount, $"restoring layer {plan.FromKey.Short}"));
-                await runtime.RestoreAsync(run.InstanceId, plan.FromKey, run.Limits, cancellationToken);
+
+                // A restore is short and leaves the instance whole only when it finishes: it is not cancelled.
+                await runtime.RestoreAsync(run.InstanceId, plan.FromKey, run.Limits, CancellationToken.None);
                 break;
             }
             catch (SnapshotDamagedException) when (++attempt < MaxPlanAttempts)
@@ -68,26 +94,29 @@ public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory ses
             }
         }
 
-        var connection = await runtime.StartAsync(run.InstanceId, run.Limits, cancellationToken);
+        var connection = await runtime.StartAsync(run.InstanceId, run.Limits, CancellationToken.None);
         var outcomes = new StatementOutcome?[statements.Count];
         for (var i = 0; i < plan.From; i++)
         {
-            outcomes[i] = StatementOutcome.Cached(i);
+            outcomes[i] = StatementOutcome.Cached(i, keys[i + 1] != keys[i] ? recorded.GetValueOrDefault(keys[i + 1]) : null);
         }
 
+        var toRecord = new Dictionary<ChainKey, RecordedOutcome>();
         var noOps = new List<(ChainKey, ChainKey)>();
         var layers = new List<SnapshotLayer>();
+        var buildTimes = new List<TimeSpan>();
         var appliedSettings = new List<SqlStatement>();
         var current = plan.FromKey;
         var lastLayer = plan.Start == RunStart.RestoreLayer ? plan.FromKey : (ChainKey?)null;
         var inTransaction = false;
         var failed = false;
-        var session = await sessions.OpenAsync(connection, cancellationToken);
+        var stopped = false;
+        var session = await sessions.OpenAsync(connection, CancellationToken.None);
         try
         {
             foreach (var index in plan.SessionStatements)
             {
-                var setting = await session.ExecuteAsync(statements[index], run.ResultLimits, run.Limits.EffectiveStatementTimeout, cancellationToken);
+                var setting = await session.ExecuteAsync(statements[index], run.ResultLimits, run.Limits.EffectiveStatementTimeout, CancellationToken.None);
                 if (setting.Status == StatementStatus.Error)
                 {
                     outcomes[index] = setting;
@@ -102,14 +131,21 @@ public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory ses
             var total = run.HeadEnd - plan.From;
             for (var i = plan.From; i < run.HeadEnd && !failed; i++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 var statement = statements[i];
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    outcomes[i] = StatementOutcome.Stopped(statement, TimeSpan.Zero);
+                    failed = stopped = true;
+                    break;
+                }
+
                 progress?.Report(new RunProgress(i - plan.From + 1, total, i < plan.HeadStart ? "replaying" : "running"));
                 var outcome = await session.ExecuteAsync(statement, run.ResultLimits, run.Limits.EffectiveStatementTimeout, cancellationToken);
                 outcomes[i] = outcome;
                 if (outcome.Status == StatementStatus.Error)
                 {
                     failed = true;
+                    stopped = cancellationToken.IsCancellationRequested;
                     break;
                 }
 
@@ -123,6 +159,7 @@ public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory ses
                 if (outcome.ChangedState || statement.Kind != StatementKind.Other)
                 {
                     current = next;
+                    toRecord.TryAdd(next, new RecordedOutcome(outcome.CommandTag, outcome.RowsAffected, [.. outcome.Notices.Take(MaxRecordedNotices)]));
                 }
                 else
                 {
@@ -134,9 +171,9 @@ public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory ses
                     appliedSettings.Add(statement);
                 }
 
-                if (layerPoints.Contains(i + 1) && !inTransaction && !runtime.HasLayer(current))
+                if (layerPoints.Contains(i + 1) && !inTransaction && !runtime.HasLayer(current) && !cancellationToken.IsCancellationRequested)
                 {
-                    await using var building = gate is null ? null : await gate.EnterAsync(current, cancellationToken);
+                    await using var building = gate is null ? null : await gate.EnterAsync(current, CancellationToken.None);
                     if (runtime.HasLayer(current))
                     {
                         // Another run built it while this one waited at the gate.
@@ -146,20 +183,22 @@ public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory ses
 
                     progress?.Report(new RunProgress(i - plan.From + 1, total, $"taking layer {current.Short}"));
                     await session.DisposeAsync();
-                    layers.Add(await runtime.CaptureAsync(run.InstanceId, current, lastLayer, run.Limits, cancellationToken));
+                    var capturing = clock.GetTimestamp();
+                    layers.Add(await runtime.CaptureAsync(run.InstanceId, current, lastLayer, run.Limits, CancellationToken.None));
+                    buildTimes.Add(clock.GetElapsedTime(capturing));
                     lastLayer = current;
 
                     // Capturing restarted the instance: a new session gets the settings made so far.
-                    session = await sessions.OpenAsync(await runtime.StartAsync(run.InstanceId, run.Limits, cancellationToken), cancellationToken);
+                    session = await sessions.OpenAsync(await runtime.StartAsync(run.InstanceId, run.Limits, CancellationToken.None), CancellationToken.None);
                     foreach (var setting in appliedSettings)
                     {
-                        await session.ExecuteAsync(setting, run.ResultLimits, run.Limits.EffectiveStatementTimeout, cancellationToken);
+                        await session.ExecuteAsync(setting, run.ResultLimits, run.Limits.EffectiveStatementTimeout, CancellationToken.None);
                     }
                 }
             }
 
             // A transaction left open (or aborted) is rolled back: its state has no key.
-            var rolledBack = await session.RollbackOpenTransactionAsync(cancellationToken);
+            var rolledBack = await session.RollbackOpenTransactionAsync(CancellationToken.None);
             var finalState = (failed && inTransaction) || rolledBack ? (ChainKey?)null : current;
             var result = new StatementOutcome[run.HeadEnd];
             for (var i = 0; i < run.HeadEnd; i++)
@@ -167,11 +206,31 @@ public sealed class RunExecutor(IInstanceRuntime runtime, ISqlSessionFactory ses
                 result[i] = outcomes[i] ?? StatementOutcome.Skipped(i);
             }
 
-            return new RunResult(plan, result, finalState, noOps, layers, clock.GetElapsedTime(started));
+            if (outcomeStore is not null && toRecord.Count > 0)
+            {
+                await outcomeStore.RecordAsync(toRecord, CancellationToken.None);
+            }
+
+            return new RunResult(plan, result, finalState, noOps, layers, clock.GetElapsedTime(started)) { Stopped = stopped, LayerBuildTimes = buildTimes };
         }
         finally
         {
             await session.DisposeAsync();
         }
+    }
+
+    /// <summary>The keys reached by statements that changed the state (where the next key differs), up to <paramref name="end"/>.</summary>
+    private static List<ChainKey> StateChangingKeys(IReadOnlyList<ChainKey> keys, int end)
+    {
+        var found = new List<ChainKey>();
+        for (var i = 0; i < end; i++)
+        {
+            if (keys[i + 1] != keys[i])
+            {
+                found.Add(keys[i + 1]);
+            }
+        }
+
+        return found;
     }
 }

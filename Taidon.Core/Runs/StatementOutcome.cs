@@ -36,7 +36,14 @@ public sealed record StatementOutcome(
     RunError? Error,
     bool ChangedState)
 {
-    public static StatementOutcome Cached(int index) => new(index, StatementStatus.Cached, null, null, [], [], TimeSpan.Zero, null, false);
+    /// <summary>A statement whose effect was restored, with what it did when it was executed (when recorded).</summary>
+    public static StatementOutcome Cached(int index, RecordedOutcome? recorded = null) =>
+        new(index, StatementStatus.Cached, recorded?.CommandTag, recorded?.RowsAffected, [], recorded?.Notices ?? [], TimeSpan.Zero, null, false);
+
+    /// <summary>A statement not finished because the student stopped the run (PostgreSQL's query_canceled).</summary>
+    public static StatementOutcome Stopped(SqlStatement statement, TimeSpan duration) =>
+        new(statement.Index, StatementStatus.Error, null, null, [], [], duration,
+            new RunError("57014", "You stopped the run; this statement did not finish and changed nothing.", null, null, statement.Span.File, statement.Locate(1)), false);
 
     public static StatementOutcome Skipped(int index) => new(index, StatementStatus.Skipped, null, null, [], [], TimeSpan.Zero, null, false);
 }

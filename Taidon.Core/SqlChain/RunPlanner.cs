@@ -34,6 +34,11 @@ public sealed record LayerPolicy(TimeSpan RewindBudget, TimeSpan MinimumLayerCos
 /// <param name="HasLayer">Whether the snapshot cache holds a layer for a key (h_0, the base state, always counts).</param>
 /// <param name="Cost">What replaying a statement costs (measured when known); <see cref="StatementCost.Estimate"/> when null.</param>
 /// <param name="Policy">Where layers go; <see cref="LayerPolicy.Default"/> when null.</param>
+/// <param name="HasOutcome">
+/// Whether the outcome of the statement leading to a key is recorded. When given, the start may reach
+/// into the head over statements that change the database and whose outcome is known (they are shown
+/// cached); it stops at the first statement that must run to show something (a query, a SET, BEGIN).
+/// </param>
 public sealed record RunRequest(
     IReadOnlyList<SqlStatement> Statements,
     IReadOnlyList<ChainKey> Keys,
@@ -42,12 +47,14 @@ public sealed record RunRequest(
     ChainKey? InstanceState,
     Func<ChainKey, bool> HasLayer,
     Func<SqlStatement, TimeSpan>? Cost = null,
-    LayerPolicy? Policy = null);
+    LayerPolicy? Policy = null,
+    Func<ChainKey, bool>? HasOutcome = null);
 
 /// <summary>
 /// The plan of a run: start from <see cref="From"/> (by <see cref="Start"/>), re-apply the session
 /// statements before it, replay statements From..HeadStart-1 taking a layer at each state index in
-/// <see cref="Layers"/>, then run the head.
+/// <see cref="Layers"/>, then run the head. <see cref="From"/> is past <see cref="HeadStart"/> when the
+/// head's first statements are cached.
 /// </summary>
 public sealed record RunPlan(
     RunStart Start,
@@ -59,7 +66,10 @@ public sealed record RunPlan(
     int HeadEnd,
     TimeSpan ReplayCost)
 {
-    public int ReplayCount => HeadStart - From;
+    public int ReplayCount => Math.Max(0, HeadStart - From);
+
+    /// <summary>How many statements of the head were not executed because their effect was already there.</summary>
+    public int HeadCached => Math.Max(0, From - HeadStart);
 
     public IEnumerable<int> Replay => Enumerable.Range(From, ReplayCount);
 
@@ -70,7 +80,7 @@ public sealed record RunPlan(
         RunStart.ContinueOnInstance => $"continued on the instance, replayed {ReplayCount} {Statements(ReplayCount)}",
         _ when From == 0 => $"restored the base state, replayed {ReplayCount} {Statements(ReplayCount)}",
         _ => $"restored layer {FromKey.Short}, replayed {ReplayCount} {Statements(ReplayCount)}",
-    };
+    } + (HeadCached > 0 ? $", {HeadCached} head {Statements(HeadCached)} cached" : "");
 
     private static string Statements(int count) => count == 1 ? "statement" : "statements";
 }
@@ -105,16 +115,23 @@ public static class RunPlanner
         var cost = request.Cost ?? StatementCost.Estimate;
         var tail = request.HeadStart;
         var clean = CleanBoundaries(statements);
+        var reach = Reach(request);
 
-        // The instance is already where the head starts.
-        if (request.InstanceState is { } state && state == keys[tail])
+        // The instance is already where the head starts (or further, past head statements already known).
+        if (request.InstanceState is { } state)
         {
-            return new RunPlan(RunStart.Hot, tail, keys[tail], SessionStatements(statements, tail), [], tail, request.HeadEnd, TimeSpan.Zero);
+            for (var i = reach; i >= tail; i--)
+            {
+                if (state == keys[i] && clean[i])
+                {
+                    return new RunPlan(RunStart.Hot, i, keys[i], SessionStatements(statements, i), [], tail, request.HeadEnd, TimeSpan.Zero);
+                }
+            }
         }
 
         // The longest cached prefix (h_0, the base state, is always there), and the instance's place on this chain.
         var restore = 0;
-        for (var i = tail; i > 0; i--)
+        for (var i = reach; i > 0; i--)
         {
             if (clean[i] && request.HasLayer(keys[i]))
             {
@@ -126,7 +143,7 @@ public static class RunPlanner
         var onInstance = -1;
         if (request.InstanceState is { } current)
         {
-            for (var i = tail; i >= 0; i--)
+            for (var i = reach; i >= 0; i--)
             {
                 if (clean[i] && keys[i] == current)
                 {
@@ -174,6 +191,26 @@ public static class RunPlanner
         }
 
         return new RunPlan(start, from, keys[from], SessionStatements(statements, from), layers, tail, request.HeadEnd, total);
+    }
+
+    /// <summary>How far into the head a start may be: past the leading head statements that change the database and whose outcome is recorded.</summary>
+    private static int Reach(RunRequest request)
+    {
+        var reach = request.HeadStart;
+        if (request.HasOutcome is not { } hasOutcome)
+        {
+            return reach;
+        }
+
+        while (reach < request.HeadEnd
+               && request.Statements[reach].Kind is StatementKind.Other or StatementKind.CopyFromStdin
+               && request.Keys[reach + 1] != request.Keys[reach]
+               && hasOutcome(request.Keys[reach + 1]))
+        {
+            reach++;
+        }
+
+        return reach;
     }
 
     /// <summary>clean[i]: after the first i statements no transaction block is open, so the state can be a layer.</summary>

@@ -114,6 +114,12 @@ public sealed class LocalInstanceRuntime(
 
     public bool HasLayer(ChainKey key) => layers.Contains(key);
 
+    /// <summary>How many instances have a live postmaster (for the active-instances gauge).</summary>
+    public int CountRunning() => !Directory.Exists(Root)
+        ? 0
+        : Directory.EnumerateDirectories(Root)
+            .Count(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) && Cluster(id).IsRunning);
+
     public async Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
     {
         // A stopped cluster is a consistent one: the copy needs no recovery when it starts.

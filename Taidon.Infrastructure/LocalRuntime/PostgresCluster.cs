@@ -95,6 +95,9 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     /// <summary>The port of the running postmaster, or null when the cluster is not running.</summary>
     public Task<int?> GetRunningPortAsync(CancellationToken cancellationToken) => Task.FromResult(RunningPort(cancellationToken));
 
+    /// <summary>Whether a live postmaster runs this cluster (from its pid file and /proc, without pg_ctl).</summary>
+    public bool IsRunning => RunningPort(CancellationToken.None) is not null;
+
     private int? RunningPort(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

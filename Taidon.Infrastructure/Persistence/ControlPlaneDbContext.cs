@@ -20,6 +20,8 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
 
     public DbSet<NoOpStatementRecord> NoOpStatements => Set<NoOpStatementRecord>();
 
+    public DbSet<StatementOutcomeRecord> StatementOutcomes => Set<StatementOutcomeRecord>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -70,6 +72,16 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             noOp.HasKey(n => new { n.BeforeKey, n.AfterKey });
             noOp.Property(n => n.BeforeKey).HasMaxLength(64);
             noOp.Property(n => n.AfterKey).HasMaxLength(64);
+        });
+
+        builder.Entity<StatementOutcomeRecord>(outcome =>
+        {
+            outcome.ToTable("statement_outcomes");
+            outcome.HasKey(o => o.AfterKey);
+            outcome.Property(o => o.AfterKey).HasMaxLength(64);
+            outcome.Property(o => o.CommandTag).HasMaxLength(64);
+            outcome.Property(o => o.Notices).HasColumnType("jsonb");
+            outcome.HasIndex(o => o.RecordedAt);
         });
     }
 }

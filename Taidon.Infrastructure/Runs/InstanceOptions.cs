@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Taidon.Core.Instances;
 
 namespace Taidon.Infrastructure.Runs;
 
@@ -25,4 +26,13 @@ public sealed class InstanceOptions
     /// <summary>An instance without a run for this long is stopped (it starts again, with its data, on the next run).</summary>
     [Range(1, 24 * 60, ErrorMessage = "Taidon:Instances:IdleMinutes must be between 1 and 1440.")]
     public int IdleMinutes { get; set; } = 15;
+
+    /// <summary>Instances kept started in the base state, so a new student's first run needs no start (0 turns the pool off).</summary>
+    [Range(0, 1000, ErrorMessage = "Taidon:Instances:WarmPoolSize must be between 0 and 1000.")]
+    public int WarmPoolSize { get; set; } = 2;
+
+    /// <summary>The limits an instance runs with under these settings.</summary>
+    public InstanceLimits ToLimits() => new(
+        MaxConnections: MaxConnections,
+        StatementTimeout: TimeSpan.FromSeconds(StatementTimeoutSeconds));
 }

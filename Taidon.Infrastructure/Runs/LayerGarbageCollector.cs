@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Taidon.Core.Common;
 using Taidon.Core.Snapshots;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.Persistence;
@@ -17,6 +18,10 @@ public sealed class SnapshotOptions
     /// <summary>The most the layers may take on disk; the garbage collector evicts the least valuable beyond it.</summary>
     [Range(1L << 20, long.MaxValue, ErrorMessage = "Taidon:Snapshots:BudgetBytes must be at least 1 MiB (1048576).")]
     public long BudgetBytes { get; set; } = 20L * 1024 * 1024 * 1024;
+
+    /// <summary>How long a recorded statement outcome (shown for cached statements) is kept.</summary>
+    [Range(1, 3650, ErrorMessage = "Taidon:Snapshots:OutcomeRetentionDays must be between 1 and 3650.")]
+    public int OutcomeRetentionDays { get; set; } = 90;
 }
 
 /// <summary>
@@ -27,7 +32,9 @@ public sealed class SnapshotOptions
 public sealed class LayerGarbageCollector(
     IDbContextFactory<ControlPlaneDbContext> contexts,
     Lazy<LocalInstanceRuntime> runtime,
+    StatementOutcomeStore outcomes,
     EngineIdentityProvider engine,
+    TaidonTelemetry telemetry,
     IOptions<SnapshotOptions> options,
     TimeProvider clock,
     ILogger<LayerGarbageCollector> logger)
@@ -67,6 +74,7 @@ public sealed class LayerGarbageCollector(
                 total -= layer.SizeBytes;
                 freed += layer.SizeBytes;
                 evicted++;
+                telemetry.Evictions.Add(1);
                 if (records.TryGetValue(layer.Key.ToString(), out var record))
                 {
                     db.Layers.Remove(record);
@@ -77,6 +85,7 @@ public sealed class LayerGarbageCollector(
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        await outcomes.ForgetAsync(now.AddDays(-options.Value.OutcomeRetentionDays), cancellationToken);
         if (total > budget)
         {
             logger.LogWarning("The snapshot cache holds {Bytes} bytes, over its budget of {Budget}: what is left is in use or the base state", total, budget);

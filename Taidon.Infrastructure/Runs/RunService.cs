@@ -34,6 +34,7 @@ public sealed class RunService(
     IInstanceRuntime runtime,
     RunExecutor executor,
     EngineIdentityProvider engine,
+    WarmPool pool,
     IOptions<InstanceOptions> options,
     TaidonTelemetry telemetry,
     TimeProvider clock,
@@ -41,9 +42,7 @@ public sealed class RunService(
 {
     private static readonly ConcurrentDictionary<Guid, SemaphoreSlim> InstanceLocks = new();
 
-    public InstanceLimits Limits => new(
-        MaxConnections: options.Value.MaxConnections,
-        StatementTimeout: TimeSpan.FromSeconds(options.Value.StatementTimeoutSeconds));
+    public InstanceLimits Limits => options.Value.ToLimits();
 
     public async Task<IReadOnlyList<InstanceRecord>> ListAsync(string ownerId, CancellationToken cancellationToken)
     {
@@ -62,6 +61,15 @@ public sealed class RunService(
         }
 
         var now = clock.GetUtcNow();
+        var expires = now.AddHours(options.Value.LifetimeHours);
+        var started = clock.GetTimestamp();
+        if (await pool.ClaimAsync(db, ownerId, now, expires, cancellationToken) is { } pooled)
+        {
+            telemetry.InstanceStartDuration.Record(clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("source", "pool"));
+            logger.LogInformation("Handed pooled instance {InstanceId} to account {AccountId}", pooled.Id, ownerId);
+            return pooled;
+        }
+
         var record = new InstanceRecord
         {
             Id = Guid.CreateVersion7(now),
@@ -70,9 +78,10 @@ public sealed class RunService(
             StateKey = engine.Identity.Root.ToString(),
             CreatedAt = now,
             LastActivityAt = now,
-            ExpiresAt = now.AddHours(options.Value.LifetimeHours),
+            ExpiresAt = expires,
         };
         await runtime.CreateAsync(record.Id, Limits, cancellationToken);
+        telemetry.InstanceStartDuration.Record(clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("source", "created"));
         db.Instances.Add(record);
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Created instance {InstanceId} for account {AccountId}", record.Id, ownerId);
@@ -156,12 +165,13 @@ public sealed class RunService(
             var result = await executor.RunAsync(run, progress, cancellationToken);
             Measure(result);
 
+            // What the run did is recorded even when it was stopped.
             var now = clock.GetUtcNow();
             record.StateKey = result.FinalState?.ToString();
             record.State = InstanceState.Running;
             record.LastActivityAt = now;
-            await RecordAsync(db, result, now, cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
+            await RecordAsync(db, result, now, CancellationToken.None);
+            await db.SaveChangesAsync(CancellationToken.None);
             return (record, chain, result);
         }
         finally
@@ -178,13 +188,20 @@ public sealed class RunService(
             RunStart.ContinueOnInstance => "continue",
             _ => "restore",
         };
-        telemetry.Runs.Add(1, new KeyValuePair<string, object?>("plan", plan), new KeyValuePair<string, object?>("outcome", result.Succeeded ? "succeeded" : "failed"));
+        var outcome = result.Stopped ? "stopped" : result.Succeeded ? "succeeded" : "failed";
+        telemetry.Runs.Add(1, new KeyValuePair<string, object?>("plan", plan), new KeyValuePair<string, object?>("outcome", outcome));
         if (result.Plan.HeadStart > 0)
         {
             telemetry.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", result.Plan.From > 0 ? "hit" : "miss"));
         }
 
         telemetry.RunDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("plan", plan));
+        telemetry.HeadDuration.Record(result.HeadDuration.TotalSeconds, new KeyValuePair<string, object?>("plan", plan));
+        foreach (var build in result.LayerBuildTimes)
+        {
+            telemetry.LayerBuildDuration.Record(build.TotalSeconds);
+        }
+
         telemetry.ReplayedStatements.Add(result.Plan.ReplayCount);
         telemetry.LayersTaken.Add(result.LayersTaken.Count);
     }

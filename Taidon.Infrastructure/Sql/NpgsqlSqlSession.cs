@@ -57,17 +57,19 @@ public sealed class NpgsqlSqlSession : ISqlSession
     public async Task<StatementOutcome> ExecuteAsync(SqlStatement statement, ResultLimits limits, TimeSpan timeout, CancellationToken cancellationToken)
     {
         _notices.Clear();
-        var before = await ProbeAsync(cancellationToken);
         var watch = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The server's statement_timeout can be changed by the student; this one cannot.
         deadline.CancelAfter(timeout + TimeSpan.FromSeconds(2));
         try
         {
+            var before = await ProbeAsync(cancellationToken);
             var (tag, rows, results) = statement.Kind == StatementKind.CopyFromStdin
                 ? await CopyInAsync(statement, deadline.Token)
                 : await QueryAsync(statement, limits, deadline.Token);
-            var after = await ProbeAsync(cancellationToken);
+
+            // The statement finished: what it did is reported even when a Stop arrives now.
+            var after = await ProbeAsync(CancellationToken.None);
             var changed = before != after || statement.Kind != StatementKind.Other || MentionsSequence(statement);
             return new StatementOutcome(statement.Index, StatementStatus.Executed, tag, rows, results, [.. _notices], watch.Elapsed, null, changed);
         }
@@ -80,7 +82,11 @@ public sealed class NpgsqlSqlSession : ISqlSession
             return Failed(statement, watch.Elapsed, "08006", "The connection to your instance was lost while this statement ran (the instance stopped).", null,
                 "Run again: the instance is restarted and brought back to the state before this statement.", 0);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return StatementOutcome.Stopped(statement, watch.Elapsed) with { Notices = [.. _notices] };
+        }
+        catch (OperationCanceledException)
         {
             return Failed(statement, watch.Elapsed, "57014", $"The statement ran longer than {timeout.TotalSeconds:0} s and was stopped.", null,
                 "Make it faster (an index, a smaller result), or ask for a longer statement timeout.", 0);

@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -24,6 +27,42 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
     public static async Task<TaidonAppFactory> CreateAsync(string purpose, IReadOnlyDictionary<string, string?>? settings = null) =>
         new(await TestControlPlane.CreateDatabaseAsync(purpose), settings);
 
+    /// <summary>
+    /// An app that runs instances, with its own data directory (removed on dispose). The path is short:
+    /// instance sockets live under it, and Unix socket paths must stay under 108 bytes.
+    /// </summary>
+    public static async Task<TaidonAppFactory> CreateWithInstancesAsync(string purpose, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var data = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
+        Directory.CreateDirectory(data);
+        File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Taidon:DataDirectory"] = data };
+        return new TaidonAppFactory(await TestControlPlane.CreateDatabaseAsync(purpose), all) { DataDirectory = data };
+    }
+
+    /// <summary>The data directory made by <see cref="CreateWithInstancesAsync"/>.</summary>
+    public string? DataDirectory { get; private init; }
+
+    /// <summary>A client with the bearer token of a new guest account.</summary>
+    public async Task<HttpClient> GuestApiClientAsync()
+    {
+        var client = CreateClient();
+        var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (DataDirectory is not null && Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
     /// <summary>Serves the app with Kestrel on a free loopback port and returns its base address.</summary>
     public Uri StartOnLoopback()
     {
@@ -42,6 +81,7 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
         builder.UseSetting("Taidon:Accounts:AdminEmail", AdminEmail);
         builder.UseSetting("Taidon:Accounts:AdminPassword", AdminPassword);
         builder.UseSetting("Taidon:Jobs:RunServer", "false");
+        builder.UseSetting("Taidon:Instances:WarmPoolSize", "0");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

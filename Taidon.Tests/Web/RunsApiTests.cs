@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -15,26 +14,20 @@ namespace Taidon.Tests.Web;
 public sealed class RunsApiTests : IAsyncLifetime
 {
     // Short: instance sockets live under the data directory and their paths must stay under 108 bytes.
-    private readonly string _data = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
     private TaidonAppFactory _app = null!;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_data);
-        File.SetUnixFileMode(_data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
-        _app = await TaidonAppFactory.CreateAsync("runs", new Dictionary<string, string?>
+        _app = await TaidonAppFactory.CreateWithInstancesAsync("runs", new Dictionary<string, string?>
         {
-            ["Taidon:DataDirectory"] = _data,
             ["Taidon:Instances:MaxPerAccount"] = "1",
             ["Taidon:Instances:StatementTimeoutSeconds"] = "5",
+            // Following a run polls; the guests' API limit is not what these tests are about.
+            ["Taidon:RateLimits:AnonymousApiPerMinute"] = "10000",
         });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_data, recursive: true);
-    }
+    public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Fact]
     public async Task AScriptRunsInTheCallersInstanceAndReturnsItsRows()
@@ -80,6 +73,69 @@ public sealed class RunsApiTests : IAsyncLifetime
         Assert.Contains("taidon_runs_total{", metrics, StringComparison.Ordinal);
         Assert.Contains("plan=\"hot\"", metrics, StringComparison.Ordinal);
         Assert.Contains("taidon_cache_lookups_total{", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARerunShowsTheCachedStatementsWithWhatTheyDidWhenTheyRan()
+    {
+        using var client = await ClientAsync();
+        object[] Files(string test) =>
+        [
+            new { path = "init/01_schema.sql", content = "CREATE TABLE pets (id int PRIMARY KEY, name text);" },
+            new { path = "seed/01_pets.sql", content = "INSERT INTO pets VALUES (1, 'Rex'), (2, 'Tom');\nDO $$ BEGIN INSERT INTO pets VALUES (3, 'Kit'); RAISE NOTICE 'seeded'; END $$;" },
+            new { path = "test/01_count.sql", content = test },
+        ];
+
+        await client.PostAsJsonAsync("/api/v1/runs", new { files = Files("SELECT count(*) FROM pets;"), run = "test/01_count.sql" });
+        var edited = await (await client.PostAsJsonAsync("/api/v1/runs", new { files = Files("SELECT max(id) FROM pets;"), run = "test/01_count.sql" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+
+        var statements = edited.GetProperty("statements");
+        Assert.Equal(["cached", "cached", "cached", "executed"], statements.EnumerateArray().Select(s => s.GetProperty("status").GetString()));
+        Assert.Equal("CREATE TABLE", statements[0].GetProperty("commandTag").GetString());
+        Assert.Equal("INSERT 0 2", statements[1].GetProperty("commandTag").GetString());
+        Assert.Equal(2, statements[1].GetProperty("rowsAffected").GetInt64());
+        Assert.Equal("NOTICE: seeded", statements[2].GetProperty("notices")[0].GetString());
+        Assert.Equal("3", statements[3].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
+    }
+
+    [Fact]
+    public async Task ARunCanBeFollowedAndStoppedByItsOwnerAlone()
+    {
+        using var owner = await ClientAsync();
+        using var stranger = await ClientAsync();
+        var runId = Guid.NewGuid();
+
+        var running = owner.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE t (id int);\nSELECT pg_sleep(4.5);\nINSERT INTO t VALUES (1);", runId });
+        JsonElement progress = default;
+        for (var i = 0; i < 200 && progress.ValueKind == JsonValueKind.Undefined; i++)
+        {
+            var poll = await owner.GetAsync($"/api/v1/runs/{runId}");
+            if (poll.StatusCode == HttpStatusCode.OK && (await poll.Content.ReadFromJsonAsync<JsonElement>()) is { } p && p.GetProperty("current").GetInt32() == 2)
+            {
+                progress = p;
+            }
+            else
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.True(progress.ValueKind == JsonValueKind.Object, running.IsCompleted ? await (await running).Content.ReadAsStringAsync() : "still running, never seen");
+        Assert.Equal("running", progress.GetProperty("phase").GetString());
+        Assert.Equal(3, progress.GetProperty("total").GetInt32());
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/api/v1/runs/{runId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsync($"/api/v1/runs/{runId}/stop", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await owner.PostAsync($"/api/v1/runs/{runId}/stop", null)).StatusCode);
+
+        var run = await (await running).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(run.GetProperty("stopped").GetBoolean());
+        Assert.Equal(runId.ToString(), run.GetProperty("runId").GetString());
+        var statements = run.GetProperty("statements");
+        Assert.Equal(["executed", "error", "skipped"], statements.EnumerateArray().Select(s => s.GetProperty("status").GetString()));
+        Assert.Equal("57014", statements[1].GetProperty("error").GetProperty("sqlState").GetString());
+        Assert.True(statements[1].GetProperty("durationMs").GetDouble() < 4000, "the sleep was cancelled on the server");
+        Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync($"/api/v1/runs/{runId}")).StatusCode);
     }
 
     [Fact]
@@ -157,7 +213,7 @@ public sealed class RunsApiTests : IAsyncLifetime
         var runtime = _app.Services.GetRequiredService<IInstanceRuntime>();
         var orphan = Guid.NewGuid();
         await runtime.CreateAsync(orphan, new InstanceLimits(), CancellationToken.None);
-        var pidFile = Path.Combine(_data, "instances", id.ToString("N"), "pgdata", "postmaster.pid");
+        var pidFile = Path.Combine(_app.DataDirectory!, "instances", id.ToString("N"), "pgdata", "postmaster.pid");
         System.Diagnostics.Process.GetProcessById(int.Parse(File.ReadLines(pidFile).First(), System.Globalization.CultureInfo.InvariantCulture)).Kill();
         await Task.Delay(500);
 
@@ -165,7 +221,7 @@ public sealed class RunsApiTests : IAsyncLifetime
 
         Assert.Equal(1, report.OrphansRemoved);
         Assert.Equal(1, report.MarkedStopped);
-        Assert.False(Directory.Exists(Path.Combine(_data, "instances", orphan.ToString("N"))));
+        Assert.False(Directory.Exists(Path.Combine(_app.DataDirectory!, "instances", orphan.ToString("N"))));
         Assert.Equal("stopped", (await client.GetFromJsonAsync<JsonElement>($"/api/v1/instances/{id}")).GetProperty("state").GetString());
 
         // An instance whose data is gone is marked failed and rebuilt, empty, on its next run.
@@ -181,11 +237,5 @@ public sealed class RunsApiTests : IAsyncLifetime
     private Task<ControlPlaneDbContext> Db() =>
         _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
 
-    private async Task<HttpClient> ClientAsync()
-    {
-        var client = _app.CreateClient();
-        var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    private Task<HttpClient> ClientAsync() => _app.GuestApiClientAsync();
 }

@@ -26,6 +26,7 @@ public sealed class LayerStore
     private readonly string _temporary;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
+    private (long Bytes, long At) _total = (0, long.MinValue);
 
     private LayerStore(string root, ILayerDriver driver, TimeProvider clock, ILogger logger)
     {
@@ -55,6 +56,18 @@ public sealed class LayerStore
     }
 
     public bool Contains(ChainKey key) => File.Exists(Path.Combine(LayerPath(key), ManifestFileName));
+
+    /// <summary>The bytes all layers take, from their manifests (read again at most every 30 seconds).</summary>
+    public long TotalBytes()
+    {
+        var now = _clock.GetTimestamp();
+        if (_total.At == long.MinValue || _clock.GetElapsedTime(_total.At, now) > TimeSpan.FromSeconds(30))
+        {
+            _total = (List().Sum(l => l.SizeBytes), now);
+        }
+
+        return _total.Bytes;
+    }
 
     public IReadOnlyList<SnapshotLayer> List() =>
         [.. Directory.EnumerateDirectories(_layers)

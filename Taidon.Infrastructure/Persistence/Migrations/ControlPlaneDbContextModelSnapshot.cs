@@ -316,7 +316,6 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("OwnerId")
-                        .IsRequired()
                         .HasColumnType("text");
 
                     b.Property<string>("State")
@@ -387,6 +386,33 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("no_op_statements", (string)null);
                 });
 
+            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.StatementOutcomeRecord", b =>
+                {
+                    b.Property<string>("AfterKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("CommandTag")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Notices")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("RowsAffected")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("AfterKey");
+
+                    b.HasIndex("RecordedAt");
+
+                    b.ToTable("statement_outcomes", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -454,8 +480,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()
                         .HasForeignKey("OwnerId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 #pragma warning restore 612, 618
         }

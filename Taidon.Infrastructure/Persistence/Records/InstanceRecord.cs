@@ -7,6 +7,9 @@ public enum InstanceState
 
     /// <summary>Its process was found dead or its files damaged: it is rebuilt from its state on the next run.</summary>
     Failed,
+
+    /// <summary>Started in the base state and owned by nobody yet: the warm pool hands it to the next new instance.</summary>
+    Pooled,
 }
 
 /// <summary>The control plane's record of an instance: whose it is, what state it holds, and how long it may live.</summary>
@@ -14,7 +17,8 @@ public sealed class InstanceRecord
 {
     public Guid Id { get; set; }
 
-    public required string OwnerId { get; set; }
+    /// <summary>The account it belongs to; null while it waits in the warm pool.</summary>
+    public string? OwnerId { get; set; }
 
     public InstanceState State { get; set; }
 
@@ -55,4 +59,19 @@ public sealed class NoOpStatementRecord
     public required string AfterKey { get; set; }
 
     public DateTimeOffset SeenAt { get; set; }
+}
+
+/// <summary>What a state-changing statement did, by the chain key it leads to (see <c>IStatementOutcomeStore</c>).</summary>
+public sealed class StatementOutcomeRecord
+{
+    public required string AfterKey { get; set; }
+
+    public string? CommandTag { get; set; }
+
+    public long? RowsAffected { get; set; }
+
+    /// <summary>The notices it raised, as a JSON array of strings.</summary>
+    public string Notices { get; set; } = "[]";
+
+    public DateTimeOffset RecordedAt { get; set; }
 }

@@ -195,6 +195,53 @@ public sealed class RunPlannerTests
     }
 
     [Fact]
+    public void RerunningAHeadThatOnlyChangedDataIsHotWithItsStatementsCached()
+    {
+        var chain = Chain(Init, Seed, "INSERT INTO customers VALUES (3, 'Cy');\nUPDATE orders SET total = 0;");
+        var recorded = chain.Keys.Skip(1).ToHashSet();
+
+        var plan = Plan(chain, headStart: 4, instance: chain.Keys[6], hasOutcome: recorded.Contains);
+
+        Assert.Equal(RunStart.Hot, plan.Start);
+        Assert.Equal(6, plan.From);
+        Assert.Equal(2, plan.HeadCached);
+        Assert.Equal("hot, 2 head statements cached", plan.Describe());
+    }
+
+    [Fact]
+    public void TheStartReachesIntoTheHeadOnlyUpToTheFirstStatementThatMustRunToShowSomething()
+    {
+        // The SELECT is known to change nothing: its key repeats, and it must run to show its rows.
+        var files = new[] { new SqlSource("init.sql", Init), new SqlSource("run.sql", "INSERT INTO customers VALUES (3, 'Cy');\nSELECT * FROM customers;\nDELETE FROM orders;") };
+        var statements = SqlSplitter.Split(files).Statements;
+        var plain = ChainKeys.Compute(Engine, statements);
+        var seeThrough = ChainKeys.Compute(Engine, statements, (before, after) => before == plain[3] && after == plain[4]);
+        _layers.Add(seeThrough[3]);
+        _layers.Add(seeThrough[5]);
+
+        var plan = RunPlanner.Plan(new RunRequest(statements, seeThrough, 2, 5, null, _layers.Contains, TenMilliseconds, HasOutcome: _ => true));
+
+        Assert.Equal(RunStart.RestoreLayer, plan.Start);
+        Assert.Equal(3, plan.From);
+        Assert.Equal(1, plan.HeadCached);
+        Assert.Empty(plan.Replay);
+    }
+
+    [Fact]
+    public void WithoutARecordedOutcomeTheHeadRunsAsAsked()
+    {
+        var chain = Chain(Init, Seed, "INSERT INTO customers VALUES (3, 'Cy');");
+        _layers.Add(chain.Keys[5]);
+
+        var plan = Plan(chain, headStart: 4, instance: chain.Keys[5], hasOutcome: _ => false);
+
+        // The layer after the INSERT is not used: the INSERT's outcome is unknown, so it runs again after the replay.
+        Assert.Equal(0, plan.From);
+        Assert.Equal(0, plan.HeadCached);
+        Assert.Equal(4, plan.ReplayCount);
+    }
+
+    [Fact]
     public void AHeadOutsideTheChainIsRefused()
     {
         var chain = Chain("SELECT 1;");
@@ -202,9 +249,10 @@ public sealed class RunPlannerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Plan(chain, headStart: 1, headEnd: 3, instance: null));
     }
 
-    private RunPlan Plan((IReadOnlyList<SqlStatement> Statements, IReadOnlyList<ChainKey> Keys) chain, int headStart, ChainKey? instance, int? headEnd = null) =>
+    private RunPlan Plan(
+        (IReadOnlyList<SqlStatement> Statements, IReadOnlyList<ChainKey> Keys) chain, int headStart, ChainKey? instance, int? headEnd = null, Func<ChainKey, bool>? hasOutcome = null) =>
         RunPlanner.Plan(new RunRequest(chain.Statements, chain.Keys, headStart, headEnd ?? chain.Statements.Count, instance, _layers.Contains, TenMilliseconds,
-            new LayerPolicy(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100))));
+            new LayerPolicy(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100)), hasOutcome));
 
     private static (IReadOnlyList<SqlStatement> Statements, IReadOnlyList<ChainKey> Keys) Chain(params string[] scripts)
     {

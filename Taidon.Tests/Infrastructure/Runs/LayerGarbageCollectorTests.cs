@@ -18,25 +18,17 @@ public sealed class LayerGarbageCollectorTests : IAsyncLifetime
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
     private static readonly ChainKey Key = EngineIdentity.PostgreSql(15).Root.Next("select 1");
 
-    private readonly string _data = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
     private TaidonAppFactory _app = null!;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_data);
-        File.SetUnixFileMode(_data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
-        _app = await TaidonAppFactory.CreateAsync("gc", new Dictionary<string, string?>
+        _app = await TaidonAppFactory.CreateWithInstancesAsync("gc", new Dictionary<string, string?>
         {
-            ["Taidon:DataDirectory"] = _data,
             ["Taidon:Snapshots:BudgetBytes"] = (1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
     }
 
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_data, recursive: true);
-    }
+    public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Fact]
     public void AnOftenHitCostlySmallLayerIsWorthMoreThanAnIdleBigOne()

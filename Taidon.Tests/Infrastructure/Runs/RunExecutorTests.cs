@@ -121,6 +121,53 @@ public sealed class RunExecutorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoppingARunCancelsTheRunningStatementKeepsTheStateAndTheNextRunWorks()
+    {
+        var chain = Chain(Init, "UPDATE pets SET name = 'Max' WHERE id = 2;\nSELECT pg_sleep(30);\nDELETE FROM pets;");
+        var progress = new SynchronousProgress();
+        using var stop = new CancellationTokenSource();
+        progress.Reported += p =>
+        {
+            if (p.Phase == "running" && p.Current == 4)
+            {
+                stop.CancelAfter(TimeSpan.FromMilliseconds(300));
+            }
+        };
+
+        var result = await _executor.RunAsync(new ChainRun(_instance, Limits with { StatementTimeout = TimeSpan.FromSeconds(60) }, chain, 2, 5, null, new ResultLimits(), EveryTail), progress, stop.Token);
+
+        Assert.True(result.Stopped);
+        Assert.False(result.Succeeded);
+        Assert.Equal([StatementStatus.Executed, StatementStatus.Executed, StatementStatus.Executed, StatementStatus.Error, StatementStatus.Skipped], result.Outcomes.Select(o => o.Status));
+        Assert.Equal("57014", result.Outcomes[3].Error!.SqlState);
+        Assert.Contains("You stopped the run", result.Outcomes[3].Error!.Message, StringComparison.Ordinal);
+        Assert.True(result.Outcomes[3].Duration < TimeSpan.FromSeconds(10), "the server stopped the sleep at once");
+        Assert.Equal(chain.Keys[3], result.FinalState);
+
+        var next = await RunAsync(Chain(Init, "UPDATE pets SET name = 'Max' WHERE id = 2;\nSELECT name FROM pets WHERE id = 2;"), headStart: 3, state: result.FinalState);
+        Assert.Equal(RunStart.Hot, next.Plan.Start);
+        Assert.Equal("Max", next.Outcomes[3].Results[0].Rows[0][0]);
+    }
+
+    [Fact]
+    public async Task RestoredStatementsShowWhatTheyDidAndAHeadAlreadyAppliedIsNotRunAgain()
+    {
+        var executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System, outcomeStore: new RememberedOutcomes());
+        var chain = Chain(Init, "INSERT INTO pets VALUES (3, 'Tom');\nSELECT count(*) FROM pets;");
+        var first = await executor.RunAsync(new ChainRun(_instance, Limits, chain, 2, 4, null, new ResultLimits(), EveryTail), null, CancellationToken.None);
+        Assert.True(first.Succeeded, Describe(first));
+
+        // The same script again: the INSERT's effect is there, so it is shown cached with its tag; the count runs.
+        var second = await executor.RunAsync(new ChainRun(_instance, Limits, chain, 2, 4, first.FinalState, new ResultLimits(), EveryTail), null, CancellationToken.None);
+
+        Assert.Equal(RunStart.Hot, second.Plan.Start);
+        Assert.Equal([StatementStatus.Cached, StatementStatus.Cached, StatementStatus.Cached, StatementStatus.Executed], second.Outcomes.Select(o => o.Status));
+        Assert.Equal(["CREATE TABLE", "INSERT 0 2", "INSERT 0 1"], second.Outcomes.Take(3).Select(o => o.CommandTag));
+        Assert.Equal([null, 2L, 1L], second.Outcomes.Take(3).Select(o => o.RowsAffected));
+        Assert.Equal("3", second.Outcomes[3].Results[0].Rows[0][0]);
+    }
+
+    [Fact]
     public async Task CopyFromStdinLoadsItsInlineData()
     {
         var chain = Chain("CREATE TABLE t (a int, b text);\nCOPY t FROM stdin;\n1\tone\n2\ttwo\n\\.\n", "SELECT count(*) FROM t;");
@@ -217,6 +264,33 @@ public sealed class RunExecutorTests : IAsyncLifetime
 
     private async Task<RunResult> RunAsync(AnalyzedChain chain, int headStart, ChainKey? state, ResultLimits? limits = null) =>
         await _executor.RunAsync(new ChainRun(_instance, Limits, chain, headStart, chain.Statements.Count, state, limits ?? new ResultLimits(), EveryTail), null, CancellationToken.None);
+
+    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, too late to stop a statement in time).</summary>
+    private sealed class SynchronousProgress : IProgress<RunProgress>
+    {
+        public event Action<RunProgress>? Reported;
+
+        public void Report(RunProgress value) => Reported?.Invoke(value);
+    }
+
+    /// <summary>The outcome store's contract in memory; the control-plane table behind it is tested through the API.</summary>
+    private sealed class RememberedOutcomes : IStatementOutcomeStore
+    {
+        private readonly Dictionary<ChainKey, RecordedOutcome> _outcomes = [];
+
+        public Task<IReadOnlyDictionary<ChainKey, RecordedOutcome>> FindAsync(IReadOnlyCollection<ChainKey> keys, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyDictionary<ChainKey, RecordedOutcome>>(keys.Where(_outcomes.ContainsKey).Distinct().ToDictionary(k => k, k => _outcomes[k]));
+
+        public Task RecordAsync(IReadOnlyCollection<KeyValuePair<ChainKey, RecordedOutcome>> outcomes, CancellationToken cancellationToken)
+        {
+            foreach (var (key, outcome) in outcomes)
+            {
+                _outcomes.TryAdd(key, outcome);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
 
     private AnalyzedChain Chain(params string[] scripts) =>
         ChainAnalysis.Analyze([.. scripts.Select((s, i) => new SqlSource($"script{i}.sql", s))], _engine);

@@ -17,12 +17,28 @@ public static class RunsApi
     {
         var api = endpoints.MapGroup("/api/v1").WithTags("Runs and instances").RequireAuthorization(DependencyInjection.ApiPolicy);
 
-        api.MapPost("/runs", (RunBody body, ClaimsPrincipal user, RunService runs, CancellationToken ct) => RunAsync(null, body, user, runs, ct))
+        api.MapPost("/runs", (RunBody body, ClaimsPrincipal user, RunService runs, ActiveRuns active, CancellationToken ct) => RunAsync(null, body, user, runs, active, ct))
             .WithMetadata(new RequestSizeLimitAttribute(SqlChainApi.MaxRequestBytes))
-            .WithSummary("Runs a script (or a project's files) on your default instance, created on demand.");
-        api.MapPost("/instances/{id:guid}/runs", (Guid id, RunBody body, ClaimsPrincipal user, RunService runs, CancellationToken ct) => RunAsync(id, body, user, runs, ct))
+            .WithSummary("Runs a script (or a project's files) on your default instance, created on demand.")
+            .WithDescription("Give the run an id ('runId') to follow it with GET /api/v1/runs/{runId} and stop it with POST /api/v1/runs/{runId}/stop while it runs.");
+        api.MapPost("/instances/{id:guid}/runs", (Guid id, RunBody body, ClaimsPrincipal user, RunService runs, ActiveRuns active, CancellationToken ct) => RunAsync(id, body, user, runs, active, ct))
             .WithMetadata(new RequestSizeLimitAttribute(SqlChainApi.MaxRequestBytes))
             .WithSummary("Runs a script (or a project's files) on one of your instances.");
+        api.MapGet("/runs", (ClaimsPrincipal user, ActiveRuns active) => TypedResults.Ok(active.OfOwner(Account(user)).Select(ToProgress).ToList()))
+            .WithSummary("Your runs in progress, with how far each is.");
+        api.MapGet("/runs/{runId:guid}", Results<Ok<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, ActiveRuns active) =>
+            active.Find(Account(user), runId) is { } run ? TypedResults.Ok(ToProgress(run)) : NoRun(runId))
+            .WithSummary("How far a run in progress is: statement i of n, and what it is doing.");
+        api.MapPost("/runs/{runId:guid}/stop", Results<Accepted<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, ActiveRuns active) =>
+        {
+            if (active.Find(Account(user), runId) is not { } run)
+            {
+                return NoRun(runId);
+            }
+
+            run.Stop();
+            return TypedResults.Accepted($"/api/v1/runs/{runId}", ToProgress(run));
+        }).WithSummary("Stops a run in progress: the statement running is cancelled on the server, the rest is skipped.");
 
         api.MapGet("/instances", async (ClaimsPrincipal user, RunService runs, CancellationToken ct) =>
             TypedResults.Ok((await runs.ListAsync(Account(user), ct)).Select(ToResult).ToList()))
@@ -41,7 +57,8 @@ public static class RunsApi
         [property: Description("The file name to report for 'script'.")] string? Path,
         [property: Description("Or a project's files: the chain is init/ and seed/, then the script named by 'run'.")] IReadOnlyList<SqlChainApi.AnalyzeFile>? Files,
         [property: Description("With 'files': the script to run (its statements are the head).")] string? Run,
-        [property: Description("The statements to run now, by index over the whole chain; the default is the script being run.")] HeadBody? Head);
+        [property: Description("The statements to run now, by index over the whole chain; the default is the script being run.")] HeadBody? Head,
+        [property: Description("An id you choose for this run, to follow or stop it from another request while it runs.")] Guid? RunId = null);
 
     public sealed record HeadBody(int? Start, int? End);
 
@@ -54,9 +71,12 @@ public static class RunsApi
 
     public sealed record ErrorResult(string SqlState, string Message, string? Detail, string? Hint, string File, int? Line, int? Column);
 
-    public sealed record RunResponse(Guid InstanceId, PlanResult Plan, string? FinalState, bool Succeeded, double DurationMs, IReadOnlyList<StatementResult> Statements);
+    public sealed record RunResponse(Guid RunId, Guid InstanceId, PlanResult Plan, string? FinalState, bool Succeeded, bool Stopped, double DurationMs, IReadOnlyList<StatementResult> Statements);
 
-    private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> RunAsync(Guid? instanceId, RunBody body, ClaimsPrincipal user, RunService runs, CancellationToken ct)
+    public sealed record ProgressResult(Guid RunId, DateTimeOffset StartedAt, int Current, int Total, string Phase, bool StopRequested);
+
+    private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> RunAsync(
+        Guid? instanceId, RunBody body, ClaimsPrincipal user, RunService runs, ActiveRuns active, CancellationToken ct)
     {
         if ((body.Script is null) == (body.Files is null))
         {
@@ -93,10 +113,23 @@ public static class RunsApi
             }
         }
 
+        ActiveRun run;
         try
         {
-            var (instance, chain, result) = await runs.RunAsync(Account(user), instanceId, sources, new HeadSelection(body.Head?.Start, body.Head?.End, headFile), null, ct);
-            return TypedResults.Ok(ToResponse(instance, chain, result));
+            run = active.Begin(Account(user), body.RunId, ct);
+        }
+        catch (ArgumentException e)
+        {
+            return TypedResults.Problem(e.Message.Split(" (Parameter")[0], statusCode: 409, title: "Run id in use");
+        }
+
+        try
+        {
+            using (run)
+            {
+                var (instance, chain, result) = await runs.RunAsync(Account(user), instanceId, sources, new HeadSelection(body.Head?.Start, body.Head?.End, headFile), run, run.Token);
+                return TypedResults.Ok(ToResponse(run.Id, instance, chain, result));
+            }
         }
         catch (ArgumentException e)
         {
@@ -105,6 +138,10 @@ public static class RunsApi
         catch (InstanceNotFoundException e)
         {
             return TypedResults.Problem(e.Message, statusCode: 404, title: "No such instance");
+        }
+        catch (OperationCanceledException) when (run.StopRequested && !ct.IsCancellationRequested)
+        {
+            return TypedResults.Problem("The run was stopped before its first statement; nothing ran.", statusCode: 409, title: "Run stopped");
         }
         catch (QuotaExceededException e)
         {
@@ -150,7 +187,8 @@ public static class RunsApi
         }
     }
 
-    private static RunResponse ToResponse(InstanceRecord instance, AnalyzedChain chain, RunResult result) => new(
+    private static RunResponse ToResponse(Guid runId, InstanceRecord instance, AnalyzedChain chain, RunResult result) => new(
+        runId,
         instance.Id,
         new PlanResult(
             result.Plan.Start.ToString(),
@@ -161,6 +199,7 @@ public static class RunsApi
             [.. result.LayersTaken.Select(l => l.Key.ToString())]),
         result.FinalState?.ToString(),
         result.Succeeded,
+        result.Stopped,
         result.Duration.TotalMilliseconds,
         [.. result.Outcomes.Select(o => new StatementResult(
             o.Index,
@@ -176,6 +215,12 @@ public static class RunsApi
 
     private static InstanceResult ToResult(InstanceRecord i) =>
         new(i.Id, i.State.ToString().ToLowerInvariant(), i.StateKey, i.StateKey?[..ChainKey.ShortLength], i.CreatedAt, i.LastActivityAt, i.ExpiresAt);
+
+    private static ProgressResult ToProgress(ActiveRun run) =>
+        new(run.Id, run.StartedAt, run.Progress?.Current ?? 0, run.Progress?.Total ?? 0, run.Progress?.Phase ?? "starting", run.StopRequested);
+
+    private static ProblemHttpResult NoRun(Guid runId) =>
+        TypedResults.Problem($"You have no run {runId} in progress (it may have finished).", statusCode: 404, title: "No such run");
 
     private static ProblemHttpResult NotFound(Guid id) =>
         TypedResults.Problem($"You have no instance {id}.", statusCode: 404, title: "No such instance");
