@@ -2,8 +2,11 @@ using Taidon.Core.SqlChain;
 
 namespace Taidon.Core.Runs;
 
-/// <summary>What a state-changing statement did, kept so that a run which restores its effect can still show it.</summary>
-public sealed record RecordedOutcome(string? CommandTag, long? RowsAffected, IReadOnlyList<string> Notices);
+/// <summary>
+/// What a state-changing statement did, kept so that a run which restores its effect can still show it,
+/// and how long it took (what replaying it costs, for the planner).
+/// </summary>
+public sealed record RecordedOutcome(string? CommandTag, long? RowsAffected, IReadOnlyList<string> Notices, TimeSpan? Duration = null);
 
 /// <summary>
 /// The outcomes of state-changing statements, by the chain key each one leads to. A key names the state

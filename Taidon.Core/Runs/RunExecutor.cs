@@ -36,6 +36,9 @@ public sealed record RunResult(
     /// <summary>Time spent publishing <see cref="LayersTaken"/>, one entry per layer.</summary>
     public IReadOnlyList<TimeSpan> LayerBuildTimes { get; init; } = [];
 
+    /// <summary>Time spent replaying the tail's statements (what the layers taken save).</summary>
+    public TimeSpan ReplayDuration => Outcomes.Where(o => o.Index >= Plan.From && o.Index < Plan.HeadStart).Aggregate(TimeSpan.Zero, (sum, o) => sum + o.Duration);
+
     /// <summary>Time spent executing the head's statements.</summary>
     public TimeSpan HeadDuration => Outcomes.Where(o => o.Index >= Plan.HeadStart).Aggregate(TimeSpan.Zero, (sum, o) => sum + o.Duration);
 
@@ -74,6 +77,9 @@ public sealed class RunExecutor(
         while (true)
         {
             plan = RunPlanner.Plan(new RunRequest(statements, keys, run.HeadStart, run.HeadEnd, run.InstanceState, runtime.HasLayer,
+                Cost: s => keys[s.Index + 1] != keys[s.Index] && recorded.TryGetValue(keys[s.Index + 1], out var known) && known.Duration is { } took
+                    ? took
+                    : StatementCost.Estimate(s),
                 Policy: run.Policy, HasOutcome: outcomeStore is null ? null : recorded.ContainsKey));
             if (plan.Start != RunStart.RestoreLayer)
             {
@@ -128,6 +134,8 @@ public sealed class RunExecutor(
             }
 
             var layerPoints = new HashSet<int>(plan.Layers);
+            var policy = run.Policy ?? LayerPolicy.Default;
+            var sinceLayer = TimeSpan.Zero;
             var total = run.HeadEnd - plan.From;
             for (var i = plan.From; i < run.HeadEnd && !failed; i++)
             {
@@ -159,7 +167,7 @@ public sealed class RunExecutor(
                 if (outcome.ChangedState || statement.Kind != StatementKind.Other)
                 {
                     current = next;
-                    toRecord.TryAdd(next, new RecordedOutcome(outcome.CommandTag, outcome.RowsAffected, [.. outcome.Notices.Take(MaxRecordedNotices)]));
+                    toRecord.TryAdd(next, new RecordedOutcome(outcome.CommandTag, outcome.RowsAffected, [.. outcome.Notices.Take(MaxRecordedNotices)], outcome.Duration));
                 }
                 else
                 {
@@ -171,8 +179,21 @@ public sealed class RunExecutor(
                     appliedSettings.Add(statement);
                 }
 
-                if (layerPoints.Contains(i + 1) && !inTransaction && !runtime.HasLayer(current) && !cancellationToken.IsCancellationRequested)
+                // Layers go where the plan put them, and also where the replay turned out to cost more than estimated.
+                if (i >= plan.HeadStart)
                 {
+                    continue;
+                }
+
+                sinceLayer += outcome.Duration;
+                var worthALayer = layerPoints.Contains(i + 1) || sinceLayer >= policy.RewindBudget || (i + 1 == plan.HeadStart && sinceLayer >= policy.MinimumLayerCost);
+                if (runtime.HasLayer(current))
+                {
+                    sinceLayer = TimeSpan.Zero;
+                }
+                else if (worthALayer && !inTransaction && !cancellationToken.IsCancellationRequested)
+                {
+                    sinceLayer = TimeSpan.Zero;
                     await using var building = gate is null ? null : await gate.EnterAsync(current, CancellationToken.None);
                     if (runtime.HasLayer(current))
                     {

@@ -204,6 +204,7 @@ public static class RunPlanner
 
         while (reach < request.HeadEnd
                && request.Statements[reach].Kind is StatementKind.Other or StatementKind.CopyFromStdin
+               && !MentionsTemporary(request.Statements[reach])
                && request.Keys[reach + 1] != request.Keys[reach]
                && hasOutcome(request.Keys[reach + 1]))
         {
@@ -212,6 +213,13 @@ public static class RunPlanner
 
         return reach;
     }
+
+    /// <summary>
+    /// A temporary table or view lives in the session, not in the state a key names: a statement that may
+    /// make one runs again, so that what follows it finds it.
+    /// </summary>
+    private static bool MentionsTemporary(SqlStatement statement) =>
+        statement.Normalized.Contains(" temp ", StringComparison.Ordinal) || statement.Normalized.Contains(" temporary ", StringComparison.Ordinal);
 
     /// <summary>clean[i]: after the first i statements no transaction block is open, so the state can be a layer.</summary>
     private static bool[] CleanBoundaries(IReadOnlyList<SqlStatement> statements)

@@ -170,7 +170,7 @@ public sealed class LocalInstanceRuntime(
             await layers.Driver.CreateEmptyAsync(cluster.DataDirectory, cancellationToken);
             try
             {
-                await cluster.InitializeAsync(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), BaseSettings, cancellationToken);
+                await cluster.InitializeAsync(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), BaseSettings, cancellationToken, walSegmentMegabytes: 1);
                 await File.WriteAllTextAsync(Path.Combine(cluster.DataDirectory, "pg_hba.conf"), HostBasedAuthentication, cancellationToken);
                 await cluster.StartAsync(null, cancellationToken, Settings(id, new InstanceLimits()));
                 await using (var platform = await OpenPlatformConnectionAsync(id, cancellationToken))
@@ -224,6 +224,17 @@ public sealed class LocalInstanceRuntime(
         ["full_page_writes"] = "off",
         ["log_min_messages"] = "warning",
         ["password_encryption"] = "scram-sha-256",
+
+        // No background writers: autovacuum would change the database at moments no run chose (plans and
+        // statistics would differ between reruns), and its transactions would make a read look like a change.
+        ["autovacuum"] = "off",
+
+        // Small WAL: a layer carries what pg_wal holds, so it keeps only what a restart needs.
+        ["wal_level"] = "minimal",
+        ["max_wal_senders"] = "0",
+        ["min_wal_size"] = "2MB",
+        ["max_wal_size"] = "64MB",
+        ["wal_recycle"] = "off",
     };
 
     private Dictionary<string, string> Settings(Guid instanceId, InstanceLimits limits) => new()

@@ -30,7 +30,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     public bool IsInitialized => File.Exists(Path.Combine(DataDirectory, "PG_VERSION"));
 
     /// <summary>Creates the cluster with scram-sha-256 authentication for the superuser, unless it exists.</summary>
-    public async Task InitializeAsync(string superuserPassword, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    public async Task InitializeAsync(string superuserPassword, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken, int? walSegmentMegabytes = null)
     {
         if (IsInitialized)
         {
@@ -73,7 +73,8 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
             var result = await ProcessRunner.RunAsync(
                 binaries.InitDb,
                 ["-D", DataDirectory, "-U", Superuser, "--auth=scram-sha-256", $"--pwfile={passwordFile}",
-                 "--encoding=UTF8", "--no-locale", "--no-instructions"],
+                 "--encoding=UTF8", "--no-locale", "--no-instructions",
+                 .. walSegmentMegabytes is { } wal ? [$"--wal-segsize={wal.ToString(CultureInfo.InvariantCulture)}"] : Array.Empty<string>()],
                 owner,
                 CommandTimeout,
                 cancellationToken);

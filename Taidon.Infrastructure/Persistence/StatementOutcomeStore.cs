@@ -22,7 +22,8 @@ public sealed class StatementOutcomeStore(IDbContextFactory<ControlPlaneDbContex
         var found = await db.StatementOutcomes.AsNoTracking().Where(o => wanted.Contains(o.AfterKey)).ToListAsync(cancellationToken);
         return found.ToDictionary(
             o => ChainKey.Parse(o.AfterKey),
-            o => new RecordedOutcome(o.CommandTag, o.RowsAffected, JsonSerializer.Deserialize<string[]>(o.Notices) ?? []));
+            o => new RecordedOutcome(o.CommandTag, o.RowsAffected, JsonSerializer.Deserialize<string[]>(o.Notices) ?? [],
+                o.DurationMicroseconds is { } micros ? TimeSpan.FromMicroseconds(micros) : null));
     }
 
     public async Task RecordAsync(IReadOnlyCollection<KeyValuePair<ChainKey, RecordedOutcome>> outcomes, CancellationToken cancellationToken)
@@ -36,8 +37,8 @@ public sealed class StatementOutcomeStore(IDbContextFactory<ControlPlaneDbContex
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await db.Database.ExecuteSqlRawAsync(
             """
-            INSERT INTO statement_outcomes ("AfterKey", "CommandTag", "RowsAffected", "Notices", "RecordedAt")
-            SELECT k, t, r, n, @at FROM unnest(@keys, @tags, @rows, @notices) AS o(k, t, r, n)
+            INSERT INTO statement_outcomes ("AfterKey", "CommandTag", "RowsAffected", "Notices", "DurationMicroseconds", "RecordedAt")
+            SELECT k, t, r, n, d, @at FROM unnest(@keys, @tags, @rows, @notices, @durations) AS o(k, t, r, n, d)
             ON CONFLICT ("AfterKey") DO NOTHING
             """,
             [
@@ -45,6 +46,7 @@ public sealed class StatementOutcomeStore(IDbContextFactory<ControlPlaneDbContex
                 new NpgsqlParameter("tags", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = outcomes.Select(o => Clip(o.Value.CommandTag)).ToArray() },
                 new NpgsqlParameter("rows", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = outcomes.Select(o => o.Value.RowsAffected).ToArray() },
                 new NpgsqlParameter("notices", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = outcomes.Select(o => JsonSerializer.Serialize(o.Value.Notices)).ToArray() },
+                new NpgsqlParameter("durations", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = outcomes.Select(o => (long?)o.Value.Duration?.TotalMicroseconds).ToArray() },
                 new NpgsqlParameter("at", clock.GetUtcNow()),
             ],
             cancellationToken);

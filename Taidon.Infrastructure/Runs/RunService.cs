@@ -239,7 +239,7 @@ public sealed class RunService(
                     Key = key,
                     ParentKey = layer.Parent?.ToString(),
                     SizeBytes = layer.SizeBytes,
-                    BuildCostMilliseconds = (long)result.Plan.ReplayCost.TotalMilliseconds,
+                    BuildCostMilliseconds = (long)result.ReplayDuration.TotalMilliseconds,
                     CreatedAt = now,
                     LastUsedAt = now,
                 });

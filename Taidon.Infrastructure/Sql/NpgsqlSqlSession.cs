@@ -33,7 +33,7 @@ public sealed class NpgsqlSqlSessionFactory : ISqlSessionFactory
 /// <summary>
 /// Runs a student's statements over one connection, as the student. Values come back in PostgreSQL's
 /// text form; results are capped; whether a statement changed anything is seen from the next
-/// transaction id and the WAL insert position before and after it.
+/// transaction id before and after it (the WAL position is not asked: checkpoints and other background work move it).
 /// </summary>
 public sealed class NpgsqlSqlSession : ISqlSession
 {
@@ -203,11 +203,11 @@ public sealed class NpgsqlSqlSession : ISqlSession
         return ($"COPY {lines}", lines, []);
     }
 
-    /// <summary>The next transaction id and the WAL insert position: both stay put when a statement changed nothing.</summary>
+    /// <summary>The next transaction id and the one assigned, if any: both stay put when a statement changed nothing.</summary>
     private async Task<string> ProbeAsync(CancellationToken cancellationToken)
     {
         await using var probe = new NpgsqlCommand(
-            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text || '/' || pg_current_wal_insert_lsn()::text || '/' || coalesce(pg_current_xact_id_if_assigned()::text, '')",
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text || '/' || coalesce(pg_current_xact_id_if_assigned()::text, '')",
             _connection);
         try
         {

@@ -396,6 +396,9 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<long?>("DurationMicroseconds")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Notices")
                         .IsRequired()
                         .HasColumnType("jsonb");

@@ -70,6 +70,9 @@ public sealed class StatementOutcomeRecord
 
     public long? RowsAffected { get; set; }
 
+    /// <summary>How long it took, in microseconds (what replaying it costs).</summary>
+    public long? DurationMicroseconds { get; set; }
+
     /// <summary>The notices it raised, as a JSON array of strings.</summary>
     public string Notices { get; set; } = "[]";
 

@@ -228,6 +228,18 @@ public sealed class RunPlannerTests
     }
 
     [Fact]
+    public void AHeadThatMakesATemporaryObjectRunsAgainBecauseTheSessionLosesIt()
+    {
+        var chain = Chain(Init, Seed, "CREATE TEMP TABLE picked AS SELECT * FROM customers;\nSELECT count(*) FROM picked;");
+        _layers.Add(chain.Keys[4]);
+
+        var plan = Plan(chain, headStart: 4, instance: chain.Keys[5], hasOutcome: _ => true);
+
+        Assert.Equal(0, plan.HeadCached);
+        Assert.Equal(4, plan.From);
+    }
+
+    [Fact]
     public void WithoutARecordedOutcomeTheHeadRunsAsAsked()
     {
         var chain = Chain(Init, Seed, "INSERT INTO customers VALUES (3, 'Cy');");

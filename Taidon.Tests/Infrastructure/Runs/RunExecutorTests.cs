@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Taidon.Core.Instances;
+using Taidon.Core.Projects;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
@@ -165,6 +166,28 @@ public sealed class RunExecutorTests : IAsyncLifetime
         Assert.Equal(["CREATE TABLE", "INSERT 0 2", "INSERT 0 1"], second.Outcomes.Take(3).Select(o => o.CommandTag));
         Assert.Equal([null, 2L, 1L], second.Outcomes.Take(3).Select(o => o.RowsAffected));
         Assert.Equal("3", second.Outcomes[3].Results[0].Rows[0][0]);
+    }
+
+    [Fact]
+    public async Task TheSampleCoursesExercisesPassOnItsSeedAndARerunRestoresTheSeedLayer()
+    {
+        ChainKey? state = null;
+        var plans = new List<string>();
+        foreach (var test in SampleCourse.Files.Where(f => f.Path.StartsWith("test/", StringComparison.Ordinal)))
+        {
+            var sources = SampleCourse.Files.Where(f => f.Path.StartsWith("init/", StringComparison.Ordinal) || f.Path.StartsWith("seed/", StringComparison.Ordinal)).Append(test).ToList();
+            var chain = ChainAnalysis.Analyze(sources, _engine);
+            var headStart = chain.Statements.Count(s => s.Span.File != test.Path);
+            var result = await _executor.RunAsync(new ChainRun(_instance, Limits with { StatementTimeout = TimeSpan.FromSeconds(30) }, chain, headStart, chain.Statements.Count, state, new ResultLimits(), LayerPolicy.Default), null, CancellationToken.None);
+
+            Assert.True(result.Succeeded, test.Path + "\n" + Describe(result));
+            plans.Add(result.Plan.Start + (result.Plan.From == headStart ? "" : $" from {result.Plan.From}"));
+            state = result.FinalState;
+        }
+
+        // The first run replays init and seed (and layers their end, measured as costly); exploring changes nothing, so the
+        // first exercise starts hot; the exercises change the database, so the next ones restore the seed's layer.
+        Assert.Equal([$"{nameof(RunStart.RestoreLayer)} from 0", nameof(RunStart.Hot), nameof(RunStart.RestoreLayer), nameof(RunStart.RestoreLayer)], plans);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ using Taidon.Infrastructure.Persistence;
 namespace Taidon.Infrastructure.Persistence.Migrations
 {
     [DbContext(typeof(ControlPlaneDbContext))]
-    [Migration("20261127004236_OutcomesAndWarmPool")]
+    [Migration("20261127010213_OutcomesAndWarmPool")]
     partial class OutcomesAndWarmPool
     {
         /// <inheritdoc />
@@ -398,6 +398,9 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.Property<string>("CommandTag")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<long?>("DurationMicroseconds")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Notices")
                         .IsRequired()

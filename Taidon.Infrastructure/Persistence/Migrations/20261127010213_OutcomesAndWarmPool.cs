@@ -26,6 +26,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     AfterKey = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     CommandTag = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     RowsAffected = table.Column<long>(type: "bigint", nullable: true),
+                    DurationMicroseconds = table.Column<long>(type: "bigint", nullable: true),
                     Notices = table.Column<string>(type: "jsonb", nullable: false),
                     RecordedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
