@@ -1,6 +1,13 @@
 using BenchmarkDotNet.Running;
 using Taidon.Benchmarks;
 
+if (args.Contains("--runs"))
+{
+    var at = Array.IndexOf(args, "--iterations");
+    await RunBenchmarks.RunAsync(at >= 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 15);
+    return;
+}
+
 if (args.Contains("--profile"))
 {
     QuickProfile.Run();

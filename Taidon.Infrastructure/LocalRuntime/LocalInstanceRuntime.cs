@@ -33,6 +33,8 @@ public sealed class LocalInstanceRuntime(
 
     private static readonly SemaphoreSlim BaseLock = new(1, 1);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Standby> _standbys = new();
+
     public string Root { get; } = Path.GetFullPath(root);
 
     /// <summary>The snapshot layers this runtime restores from and captures into.</summary>
@@ -102,7 +104,9 @@ public sealed class LocalInstanceRuntime(
             return;
         }
 
-        await StopAsync(instanceId, cancellationToken);
+        await DiscardStandbyAsync(instanceId);
+        await cluster.StopAsync(cancellationToken, discard: true);
+        NpgsqlConnection.ClearAllPools();
         await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
         Directory.Delete(cluster.Root, recursive: true);
         File.Delete(PasswordFile(instanceId));
@@ -124,28 +128,162 @@ public sealed class LocalInstanceRuntime(
     {
         // A stopped cluster is a consistent one: the copy needs no recovery when it starts.
         await StopAsync(instanceId, cancellationToken);
+        SnapshotLayer layer;
         try
         {
-            return await layers.PublishAsync(key, parent, ExistingCluster(instanceId).DataDirectory, cancellationToken);
+            layer = await layers.PublishAsync(key, parent, ExistingCluster(instanceId).DataDirectory, cancellationToken);
         }
         finally
         {
             await StartAsync(instanceId, limits, cancellationToken);
         }
+
+        PrepareStandby(instanceId, key);
+        return layer;
     }
 
     public async Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken)
     {
         var cluster = ExistingCluster(instanceId);
-        var incoming = cluster.DataDirectory + ".restoring";
-        await layers.Driver.DeleteAsync(incoming, cancellationToken);
+        var incoming = await TakeStandbyAsync(instanceId, key);
+        if (incoming is null)
+        {
+            // The layer is checked and copied beside the current data first: a damaged layer leaves the instance as it was.
+            incoming = cluster.DataDirectory + ".restoring";
+            await layers.Driver.DeleteAsync(incoming, cancellationToken);
+            await layers.RestoreAsync(key, incoming, cancellationToken);
+        }
 
-        // The layer is checked and copied beside the current data first: a damaged layer leaves the instance as it was.
-        await layers.RestoreAsync(key, incoming, cancellationToken);
-        await StopAsync(instanceId, cancellationToken);
-        await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
+        // The current state is thrown away: no shutdown checkpoint is needed.
+        NpgsqlConnection.ClearAllPools();
+        await cluster.StopAsync(cancellationToken, discard: true);
+        var outgoing = $"{cluster.DataDirectory}.discarded-{Guid.NewGuid():N}";
+        Directory.Move(cluster.DataDirectory, outgoing);
         Directory.Move(incoming, cluster.DataDirectory);
         await StartAsync(instanceId, limits, cancellationToken);
+        _ = Task.Run(() => layers.Driver.DeleteAsync(outgoing, CancellationToken.None));
+
+        // A student who edits and reruns comes back to this layer next: its copy is made while they type.
+        PrepareStandby(instanceId, key);
+    }
+
+    /// <summary>
+    /// With a copying driver, an instance keeps a standby copy of the layer it last restored or took
+    /// (made in the background), so the next rewind to it is a rename instead of a copy. A btrfs
+    /// snapshot is as quick as the rename, so there is no standby there.
+    /// </summary>
+    private void PrepareStandby(Guid instanceId, ChainKey key)
+    {
+        if (layers.Driver is BtrfsLayerDriver)
+        {
+            return;
+        }
+
+        var standby = _standbys.AddOrUpdate(
+            instanceId,
+            _ => Standby.Start(key, StandbyDirectory(instanceId), layers, logger),
+            (_, existing) => existing.Key == key && !existing.Ready.IsFaulted ? existing : existing.Replace(key, StandbyDirectory(instanceId), layers, logger));
+        _ = standby.Ready;
+    }
+
+    /// <summary>The standby copy's data directory when it holds <paramref name="key"/> (waiting for it to be finished), else null.</summary>
+    private async Task<string?> TakeStandbyAsync(Guid instanceId, ChainKey key)
+    {
+        if (!_standbys.TryRemove(instanceId, out var standby))
+        {
+            return null;
+        }
+
+        if (standby.Key != key)
+        {
+            await standby.DiscardAsync(layers);
+            return null;
+        }
+
+        try
+        {
+            // Waiting for a copy under way costs less than starting another.
+            await standby.Ready;
+            return standby.Path;
+        }
+        catch (SnapshotDamagedException)
+        {
+            await layers.Driver.DeleteAsync(standby.Path, CancellationToken.None);
+            throw;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A damaged layer is reported as such (it is gone, the run plans again); any other failure falls back to a copy.
+            logger.LogWarning(e, "The standby copy of layer {Key} failed; copying the layer instead", key.Short);
+            await standby.DiscardAsync(layers);
+            return null;
+        }
+    }
+
+    private async Task DiscardStandbyAsync(Guid instanceId)
+    {
+        if (_standbys.TryRemove(instanceId, out var standby))
+        {
+            await standby.DiscardAsync(layers);
+        }
+    }
+
+    private string StandbyDirectory(Guid instanceId) => Path.Combine(Root, instanceId.ToString("N"), "standby");
+
+    /// <summary>A copy of a layer being made (or made) for one instance.</summary>
+    private sealed class Standby
+    {
+        private static readonly TimeSpan StandbyDelay = TimeSpan.FromSeconds(1);
+
+        private readonly CancellationTokenSource _cancel = new();
+
+        private Standby(ChainKey key, string path)
+        {
+            Key = key;
+            Path = path;
+        }
+
+        public ChainKey Key { get; }
+
+        public string Path { get; }
+
+        public Task Ready { get; private set; } = Task.CompletedTask;
+
+        public static Standby Start(ChainKey key, string path, LayerStore layers, ILogger logger) => Start(key, path, layers, logger, Task.CompletedTask);
+
+        /// <summary>A standby for another key: the old copy is stopped and removed first.</summary>
+        public Standby Replace(ChainKey key, string path, LayerStore layers, ILogger logger) => Start(key, path, layers, logger, DiscardAsync(layers));
+
+        public async Task DiscardAsync(LayerStore layers)
+        {
+            await _cancel.CancelAsync();
+            try
+            {
+                await Ready;
+            }
+            catch
+            {
+                // A discarded copy's failure does not matter.
+            }
+
+            await layers.Driver.DeleteAsync(Path, CancellationToken.None);
+        }
+
+        private static Standby Start(ChainKey key, string path, LayerStore layers, ILogger logger, Task before)
+        {
+            var standby = new Standby(key, path);
+            standby.Ready = Task.Run(async () =>
+            {
+                await before;
+
+                // The run that restored or took the layer goes on now: the copy waits until it is likely done.
+                await Task.Delay(StandbyDelay, standby._cancel.Token);
+                await layers.Driver.DeleteAsync(path, CancellationToken.None);
+                await layers.RestoreAsync(key, path, standby._cancel.Token);
+                logger.LogDebug("Standby copy of layer {Key} ready in {Path}", key.Short, path);
+            });
+            return standby;
+        }
     }
 
     /// <summary>The base state: initdb, the student role and its database, published as the layer h_0 (once).</summary>

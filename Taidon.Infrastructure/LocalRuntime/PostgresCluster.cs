@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -18,6 +19,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     public const string Superuser = "postgres";
 
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
 
     public string Root { get; } = Path.GetFullPath(root);
 
@@ -130,13 +132,14 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
             options.Append(" -c ").Append(name).Append("='").Append(value).Append('\'');
         }
 
+        // pg_ctl's own wait looks every 100 ms; the pid file says "ready" sooner than that.
         var result = await ProcessRunner.RunAsync(
             binaries.PgCtl,
-            ["start", "-w", "-t", "60", "-D", DataDirectory, "-l", LogFile, "-o", options.ToString()],
+            ["start", "-W", "-D", DataDirectory, "-l", LogFile, "-o", options.ToString()],
             owner,
             CommandTimeout,
             cancellationToken);
-        if (result.ExitCode != 0)
+        if (result.ExitCode != 0 || !await PollAsync(lines => lines is { Length: > 7 } && lines[7].Trim() == "ready", appearWithin: TimeSpan.FromSeconds(10), cancellationToken))
         {
             throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not start: {result.Output}\n{TailOfLog()}");
         }
@@ -145,15 +148,19 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
         return chosen;
     }
 
-    /// <summary>Stops the postmaster (fast shutdown: open transactions are rolled back). Does nothing when it is not running.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops the postmaster. A fast shutdown rolls back open transactions and leaves a consistent data
+    /// directory; <paramref name="discard"/> stops at once (immediate shutdown) when the data directory
+    /// is about to be thrown away. Does nothing when it is not running.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken, bool discard = false)
     {
         if (!IsInitialized || ReadLivePidFile() is null)
         {
             return;
         }
 
-        var result = await ProcessRunner.RunAsync(binaries.PgCtl, ["stop", "-w", "-m", "fast", "-D", DataDirectory], owner, CommandTimeout, cancellationToken);
+        var result = await ProcessRunner.RunAsync(binaries.PgCtl, ["stop", "-W", "-m", discard ? "immediate" : "fast", "-D", DataDirectory], owner, CommandTimeout, cancellationToken);
         // "Is server running?": it was already stopped; "No such process": it died and left its pid file.
         if (result.ExitCode != 0 && !result.Output.Contains("Is server running?", StringComparison.Ordinal)
             && !result.Output.Contains("No such process", StringComparison.Ordinal))
@@ -161,7 +168,42 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
             throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not stop: {result.Output}");
         }
 
+        if (!await PollAsync(lines => lines is null, appearWithin: null, cancellationToken))
+        {
+            throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not stop within {CommandTimeout.TotalSeconds:0} s.\n{TailOfLog()}");
+        }
+
         logger.LogInformation("PostgreSQL in {DataDirectory} stopped", DataDirectory);
+    }
+
+    /// <summary>
+    /// Looks at the live pid file every few milliseconds until <paramref name="done"/> holds (true) or
+    /// the command timeout passes (false). With <paramref name="appearWithin"/>, a pid file that has
+    /// not appeared by then (the postmaster failed to start) ends the wait too (false).
+    /// </summary>
+    private async Task<bool> PollAsync(Func<string[]?, bool> done, TimeSpan? appearWithin, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var seen = false;
+        while (Stopwatch.GetElapsedTime(started) < CommandTimeout)
+        {
+            var lines = ReadLivePidFile();
+            if (done(lines))
+            {
+                return true;
+            }
+
+            if (appearWithin is { } limit && (seen ? lines is null : Stopwatch.GetElapsedTime(started) > limit))
+            {
+                // It never appeared, or the postmaster gave up and went away.
+                return false;
+            }
+
+            seen |= lines is not null;
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+
+        return false;
     }
 
     /// <summary>

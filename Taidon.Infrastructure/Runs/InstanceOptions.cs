@@ -31,6 +31,12 @@ public sealed class InstanceOptions
     [Range(0, 1000, ErrorMessage = "Taidon:Instances:WarmPoolSize must be between 0 and 1000.")]
     public int WarmPoolSize { get; set; } = 2;
 
+    /// <summary>
+    /// Pooled instances wait in the state most runs restore (a class working on one course) instead of the
+    /// base state, so a new student's first run is hot. Off: they wait in the base state.
+    /// </summary>
+    public bool WarmPoolAtPopularState { get; set; } = true;
+
     /// <summary>The limits an instance runs with under these settings.</summary>
     public InstanceLimits ToLimits() => new(
         MaxConnections: MaxConnections,

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Instances;
+using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.Persistence;
 using Taidon.Infrastructure.Persistence.Records;
@@ -89,11 +90,28 @@ public sealed class WarmPool(
 
         await db.SaveChangesAsync(cancellationToken);
         var ready = 0;
+        var popular = await PopularStateAsync(db, cancellationToken);
         foreach (var record in pooled.Where(r => r.State == InstanceState.Pooled))
         {
             if (!await runtime.IsRunningAsync(record.Id, cancellationToken))
             {
                 await runtime.StartAsync(record.Id, Limits, cancellationToken);
+            }
+
+            if (popular is { } state && record.StateKey != state.ToString())
+            {
+                // What most students work on has changed: the waiting instance moves there. (A row lock keeps a claim out meanwhile.)
+                await using var moving = await db.Database.BeginTransactionAsync(cancellationToken);
+                var stillPooled = await db.Database.SqlQuery<Guid>(
+                    $"""SELECT "Id" AS "Value" FROM instances WHERE "Id" = {record.Id} AND "OwnerId" IS NULL FOR UPDATE SKIP LOCKED""").ToListAsync(cancellationToken);
+                if (stillPooled.Count == 1)
+                {
+                    await runtime.RestoreAsync(record.Id, state, Limits, cancellationToken);
+                    record.StateKey = state.ToString();
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+
+                await moving.CommitAsync(cancellationToken);
             }
 
             ready++;
@@ -113,6 +131,12 @@ public sealed class WarmPool(
                 ExpiresAt = now.AddHours(options.Value.LifetimeHours),
             };
             await runtime.CreateAsync(record.Id, Limits, cancellationToken);
+            if (popular is { } state)
+            {
+                await runtime.RestoreAsync(record.Id, state, Limits, cancellationToken);
+                record.StateKey = state.ToString();
+            }
+
             db.Instances.Add(record);
             await db.SaveChangesAsync(cancellationToken);
         }
@@ -123,6 +147,30 @@ public sealed class WarmPool(
         }
 
         return created;
+    }
+
+    /// <summary>
+    /// The layer most runs restored (the state of the course most students work on), when
+    /// <see cref="InstanceOptions.WarmPoolAtPopularState"/> is on: a pooled instance waits in that state, so
+    /// a new student's first run of that course needs no restore at all.
+    /// </summary>
+    private async Task<ChainKey?> PopularStateAsync(ControlPlaneDbContext db, CancellationToken cancellationToken)
+    {
+        if (!options.Value.WarmPoolAtPopularState)
+        {
+            return null;
+        }
+
+        var candidates = await db.Layers.AsNoTracking().Where(l => l.Hits > 0).OrderByDescending(l => l.Hits).Select(l => l.Key).Take(5).ToListAsync(cancellationToken);
+        foreach (var candidate in candidates)
+        {
+            if (ChainKey.TryParse(candidate, out var key) && runtime.HasLayer(key))
+            {
+                return key;
+            }
+        }
+
+        return null;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -44,6 +44,9 @@ public sealed class NpgsqlSqlSession : ISqlSession
     private readonly List<string> _noticeStates = [];
     private bool _disposed;
 
+    // The probe after one statement is the probe before the next: one round trip per statement, not two.
+    private string? _lastProbe;
+
     internal NpgsqlSqlSession(NpgsqlConnection connection)
     {
         _connection = connection;
@@ -63,13 +66,15 @@ public sealed class NpgsqlSqlSession : ISqlSession
         deadline.CancelAfter(timeout + TimeSpan.FromSeconds(2));
         try
         {
-            var before = await ProbeAsync(cancellationToken);
+            var before = _lastProbe ?? await ProbeAsync(cancellationToken);
+            _lastProbe = null;
             var (tag, rows, results) = statement.Kind == StatementKind.CopyFromStdin
                 ? await CopyInAsync(statement, deadline.Token)
                 : await QueryAsync(statement, limits, deadline.Token);
 
             // The statement finished: what it did is reported even when a Stop arrives now.
             var after = await ProbeAsync(CancellationToken.None);
+            _lastProbe = after;
             var changed = before != after || statement.Kind != StatementKind.Other || MentionsSequence(statement);
             return new StatementOutcome(statement.Index, StatementStatus.Executed, tag, rows, results, [.. _notices], watch.Elapsed, null, changed);
         }
@@ -102,6 +107,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
         }
 
         // ROLLBACK outside a block only warns (25P01): that warning says nothing was open.
+        _lastProbe = null;
         _notices.Clear();
         _noticeStates.Clear();
         await using var rollback = new NpgsqlCommand("ROLLBACK", _connection);

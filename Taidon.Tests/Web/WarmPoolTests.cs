@@ -57,6 +57,32 @@ public sealed class WarmPoolTests : IAsyncLifetime
         Assert.Equal(0, report.MarkedStopped);
     }
 
+    [Fact]
+    public async Task PooledInstancesWaitInTheStateMostRunsRestoreSoANewStudentsFirstRunIsHot()
+    {
+        object[] Files(string test) =>
+        [
+            new { path = "init/01_schema.sql", content = "CREATE TABLE slow AS SELECT 1 AS x FROM pg_sleep(0.3);" },
+            new { path = "test/01_check.sql", content = test },
+        ];
+        using (var teacher = await ClientAsync())
+        {
+            // The first run layers the costly init; the edited rerun restores that layer (a hit).
+            await teacher.PostAsJsonAsync("/api/v1/runs", new { files = Files("INSERT INTO slow VALUES (2);"), run = "test/01_check.sql" });
+            var rerun = await (await teacher.PostAsJsonAsync("/api/v1/runs", new { files = Files("INSERT INTO slow VALUES (3);"), run = "test/01_check.sql" }))
+                .Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("RestoreLayer", rerun.GetProperty("plan").GetProperty("start").GetString());
+        }
+
+        await _app.Services.GetRequiredService<WarmPool>().RefillAsync(CancellationToken.None);
+
+        using var student = await ClientAsync();
+        var first = await (await student.PostAsJsonAsync("/api/v1/runs", new { files = Files("SELECT count(*) FROM slow;"), run = "test/01_check.sql" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("hot", first.GetProperty("plan").GetProperty("description").GetString());
+        Assert.Equal("1", first.GetProperty("statements")[1].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
+    }
+
     private async Task<List<InstanceRecord>> PooledAsync()
     {
         await using var db = await _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
