@@ -4,7 +4,8 @@ using Taidon.Benchmarks;
 if (args.Contains("--runs"))
 {
     var at = Array.IndexOf(args, "--iterations");
-    await RunBenchmarks.RunAsync(at >= 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 15);
+    var dir = Array.IndexOf(args, "--dir");
+    await RunBenchmarks.RunAsync(at >= 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 15, dir >= 0 ? args[dir + 1] : null);
     return;
 }
 

@@ -25,9 +25,11 @@ public static class RunBenchmarks
     private static readonly InstanceLimits Limits = new(StatementTimeout: TimeSpan.FromSeconds(60));
     private static readonly LayerPolicy NoLayers = new(TimeSpan.MaxValue, TimeSpan.MaxValue, TimeSpan.FromMilliseconds(150));
 
-    public static async Task RunAsync(int iterations)
+    /// <param name="iterations">Runs per figure (the full replays: a third of it).</param>
+    /// <param name="directory">Where the instances and layers go (its filesystem picks the layer driver); the temp directory by default.</param>
+    public static async Task RunAsync(int iterations, string? directory)
     {
-        var root = Path.Combine(Path.GetTempPath(), $"tdnb-{Guid.NewGuid():N}"[..13]);
+        var root = Path.Combine(directory ?? Path.GetTempPath(), $"tdnb-{Guid.NewGuid():N}"[..13]);
         Directory.CreateDirectory(root);
         File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
         var binaries = PostgresBinaries.Locate(null);

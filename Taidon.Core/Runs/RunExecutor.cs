@@ -117,6 +117,7 @@ public sealed class RunExecutor(
         var inTransaction = false;
         var failed = false;
         var stopped = false;
+        var touchedTransactions = false;
         var session = await sessions.OpenAsync(connection, CancellationToken.None);
         try
         {
@@ -157,6 +158,7 @@ public sealed class RunExecutor(
                     break;
                 }
 
+                touchedTransactions |= statement.Kind is StatementKind.TransactionStart or StatementKind.TransactionEnd;
                 inTransaction = statement.Kind switch
                 {
                     StatementKind.TransactionStart => true,
@@ -219,7 +221,8 @@ public sealed class RunExecutor(
             }
 
             // A transaction left open (or aborted) is rolled back: its state has no key.
-            var rolledBack = await session.RollbackOpenTransactionAsync(CancellationToken.None);
+            // Only BEGIN (or a COMMIT AND CHAIN) opens a block: without one, and without a failure (a lost connection), there is nothing to ask.
+            var rolledBack = (touchedTransactions || failed) && await session.RollbackOpenTransactionAsync(CancellationToken.None);
             var finalState = (failed && inTransaction) || rolledBack ? (ChainKey?)null : current;
             var result = new StatementOutcome[run.HeadEnd];
             for (var i = 0; i < run.HeadEnd; i++)

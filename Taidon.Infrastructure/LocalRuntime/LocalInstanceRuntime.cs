@@ -168,17 +168,12 @@ public sealed class LocalInstanceRuntime(
     }
 
     /// <summary>
-    /// With a copying driver, an instance keeps a standby copy of the layer it last restored or took
-    /// (made in the background), so the next rewind to it is a rename instead of a copy. A btrfs
-    /// snapshot is as quick as the rename, so there is no standby there.
+    /// An instance keeps a standby copy of the layer it last restored or took, made and checked against
+    /// the manifest in the background, so the next rewind to it is a rename: neither the copy nor the
+    /// checksums are on the student's time. (With btrfs the copy is a snapshot sharing its blocks.)
     /// </summary>
     private void PrepareStandby(Guid instanceId, ChainKey key)
     {
-        if (layers.Driver is BtrfsLayerDriver)
-        {
-            return;
-        }
-
         var standby = _standbys.AddOrUpdate(
             instanceId,
             _ => Standby.Start(key, StandbyDirectory(instanceId), layers, logger),
