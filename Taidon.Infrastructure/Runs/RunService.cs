@@ -106,7 +106,23 @@ public sealed class RunService(
     }
 
     /// <summary>Puts the instance back into the base state (an empty working database).</summary>
-    public async Task<InstanceRecord> ResetAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken)
+    public Task<InstanceRecord> ResetAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken) =>
+        ChangeAsync(ownerId, instanceId, async record =>
+        {
+            await runtime.RestoreAsync(instanceId, engine.Identity.Root, Limits, cancellationToken);
+            record.StateKey = engine.Identity.Root.ToString();
+        }, cancellationToken);
+
+    /// <summary>Restarts the instance's PostgreSQL (new limits apply); its data and state key stay.</summary>
+    public Task<InstanceRecord> RestartAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken) =>
+        ChangeAsync(ownerId, instanceId, async _ =>
+        {
+            await runtime.StopAsync(instanceId, cancellationToken);
+            await runtime.StartAsync(instanceId, Limits, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>Changes one of the account's instances alone (no run meanwhile), rebuilding it first if it failed.</summary>
+    private async Task<InstanceRecord> ChangeAsync(string ownerId, Guid instanceId, Func<InstanceRecord, Task> change, CancellationToken cancellationToken)
     {
         var gate = InstanceLocks.GetOrAdd(instanceId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
@@ -115,8 +131,8 @@ public sealed class RunService(
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.OwnerId == ownerId, cancellationToken)
                 ?? throw new InstanceNotFoundException(instanceId);
-            await runtime.RestoreAsync(instanceId, engine.Identity.Root, Limits, cancellationToken);
-            record.StateKey = engine.Identity.Root.ToString();
+            await RebuildIfFailedAsync(record, cancellationToken);
+            await change(record);
             record.State = InstanceState.Running;
             record.LastActivityAt = clock.GetUtcNow();
             await db.SaveChangesAsync(cancellationToken);
@@ -126,6 +142,20 @@ public sealed class RunService(
         {
             gate.Release();
         }
+    }
+
+    /// <summary>A failed instance's data is gone: it comes back as a new instance in the base state, under the same id.</summary>
+    private async Task RebuildIfFailedAsync(InstanceRecord record, CancellationToken cancellationToken)
+    {
+        if (record.State != InstanceState.Failed)
+        {
+            return;
+        }
+
+        await runtime.DeleteAsync(record.Id, cancellationToken);
+        await runtime.CreateAsync(record.Id, Limits, cancellationToken);
+        record.StateKey = engine.Identity.Root.ToString();
+        logger.LogInformation("Rebuilt instance {InstanceId}", record.Id);
     }
 
     /// <summary>Runs a chain on one of the account's instances (its default one when <paramref name="instanceId"/> is null).</summary>
@@ -142,14 +172,7 @@ public sealed class RunService(
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             var record = await db.Instances.SingleAsync(i => i.Id == instance.Id, cancellationToken);
-            if (record.State == InstanceState.Failed)
-            {
-                // Its data is gone: it comes back as a new instance in the base state, under the same id.
-                await runtime.DeleteAsync(record.Id, cancellationToken);
-                await runtime.CreateAsync(record.Id, Limits, cancellationToken);
-                record.StateKey = engine.Identity.Root.ToString();
-                logger.LogInformation("Rebuilt instance {InstanceId}", record.Id);
-            }
+            await RebuildIfFailedAsync(record, cancellationToken);
 
             var chain = await AnalyzeAsync(db, sources, cancellationToken);
             if (!chain.IsValid)

@@ -139,6 +139,32 @@ public sealed class RunsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnInstanceIsResetToTheStateBeforeAStatementAndRestartedWithItsState()
+    {
+        using var client = await ClientAsync();
+        const string script = "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);";
+        var ran = await (await client.PostAsJsonAsync("/api/v1/runs", new { script })).Content.ReadFromJsonAsync<JsonElement>();
+        var id = ran.GetProperty("instanceId").GetString();
+
+        var reset = await client.PostAsJsonAsync($"/api/v1/instances/{id}/reset", new { script, beforeStatement = 2 });
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        var restarted = await (await client.PostAsync($"/api/v1/instances/{id}/restart", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((await reset.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("stateKey").GetString(), restarted.GetProperty("stateKey").GetString());
+
+        // The instance stands after the first INSERT: a query there is hot and sees one row.
+        var read = await (await client.PostAsJsonAsync($"/api/v1/instances/{id}/runs",
+            new { script = "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nSELECT count(*) FROM t;", head = new { start = 2 } })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("hot", read.GetProperty("plan").GetProperty("description").GetString());
+        Assert.Equal("1", read.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
+
+        var missing = await client.PostAsJsonAsync($"/api/v1/instances/{id}/reset", new { script });
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        var toBase = await client.PostAsync($"/api/v1/instances/{id}/reset", null);
+        Assert.Equal(HttpStatusCode.OK, toBase.StatusCode);
+        Assert.Equal(ran.GetProperty("plan").GetProperty("fromKey").GetString(), (await toBase.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("stateKey").GetString());
+    }
+
+    [Fact]
     public async Task AnErrorNamesTheFileLineAndColumn()
     {
         using var client = await ClientAsync();

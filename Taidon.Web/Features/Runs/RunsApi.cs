@@ -49,7 +49,10 @@ public static class RunsApi
                 ? TypedResults.Ok(ToResult(instance))
                 : NotFound(id));
         api.MapDelete("/instances/{id:guid}", DeleteAsync).WithSummary("Deletes an instance with its data.");
-        api.MapPost("/instances/{id:guid}/reset", ResetAsync).WithSummary("Puts an instance back into the base state.");
+        api.MapPost("/instances/{id:guid}/reset", ResetAsync)
+            .WithMetadata(new RequestSizeLimitAttribute(SqlChainApi.MaxRequestBytes))
+            .WithSummary("Puts an instance back into the base state, or (with a chain and 'beforeStatement') into the state before a statement of the chain.");
+        api.MapPost("/instances/{id:guid}/restart", RestartAsync).WithSummary("Restarts an instance's PostgreSQL (its data and state stay).");
     }
 
     public sealed record RunBody(
@@ -61,6 +64,13 @@ public static class RunsApi
         [property: Description("An id you choose for this run, to follow or stop it from another request while it runs.")] Guid? RunId = null);
 
     public sealed record HeadBody(int? Start, int? End);
+
+    public sealed record ResetBody(
+        [property: Description("An inline script: the chain to reset along.")] string? Script,
+        [property: Description("The file name to report for 'script'.")] string? Path,
+        [property: Description("Or a project's files (with 'run', the chain of that script).")] IReadOnlyList<SqlChainApi.AnalyzeFile>? Files,
+        [property: Description("With 'files': the script whose chain it is.")] string? Run,
+        [property: Description("The statement (by index over the whole chain) before which the instance should stand.")] int? BeforeStatement);
 
     public sealed record InstanceResult(Guid Id, string State, string? StateKey, string? StateKeyShort, DateTimeOffset CreatedAt, DateTimeOffset LastActivityAt, DateTimeOffset ExpiresAt);
 
@@ -78,39 +88,10 @@ public static class RunsApi
     private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> RunAsync(
         Guid? instanceId, RunBody body, ClaimsPrincipal user, RunService runs, ActiveRuns active, CancellationToken ct)
     {
-        if ((body.Script is null) == (body.Files is null))
+        var (sources, headFile, problem) = Sources(body);
+        if (problem is not null)
         {
-            return TypedResults.Problem("Send either \"script\" or \"files\".", statusCode: 400, title: "Nothing to run");
-        }
-
-        IReadOnlyList<SqlSource> sources;
-        string? headFile = null;
-        if (body.Script is not null)
-        {
-            sources = [new SqlSource(string.IsNullOrWhiteSpace(body.Path) ? "script.sql" : body.Path, body.Script)];
-        }
-        else
-        {
-            var files = body.Files!.Select(f => new SqlSource(f.Path, f.Content)).ToList();
-            if (body.Run is { } script)
-            {
-                try
-                {
-                    var chained = ProjectChain.ScriptsForRun(files.Select(f => f.Path), script);
-                    sources = [.. chained.Select(p => files.First(f => f.Path.Replace('\\', '/').TrimStart('/') == p) with { Path = p })];
-                }
-                catch (ArgumentException e)
-                {
-                    return TypedResults.Problem(e.Message.Split(" (Parameter")[0], statusCode: 400, title: "Unknown script");
-                }
-
-                // By default the head is the script being run: everything before it is the tail.
-                headFile = sources[^1].Path;
-            }
-            else
-            {
-                sources = ChainAnalysis.InChainOrder(files);
-            }
+            return problem;
         }
 
         ActiveRun run;
@@ -127,7 +108,7 @@ public static class RunsApi
         {
             using (run)
             {
-                var (instance, chain, result) = await runs.RunAsync(Account(user), instanceId, sources, new HeadSelection(body.Head?.Start, body.Head?.End, headFile), run, run.Token);
+                var (instance, chain, result) = await runs.RunAsync(Account(user), instanceId, sources!, new HeadSelection(body.Head?.Start, body.Head?.End, headFile), run, run.Token);
                 return TypedResults.Ok(ToResponse(run.Id, instance, chain, result));
             }
         }
@@ -175,15 +156,84 @@ public static class RunsApi
         }
     }
 
-    private static async Task<Results<Ok<InstanceResult>, ProblemHttpResult>> ResetAsync(Guid id, ClaimsPrincipal user, RunService runs, CancellationToken ct)
+    private static async Task<Results<Ok<InstanceResult>, ProblemHttpResult>> ResetAsync(
+        Guid id, ClaimsPrincipal user, RunService runs, CancellationToken ct, [FromBody] ResetBody? body = null)
     {
         try
         {
-            return TypedResults.Ok(ToResult(await runs.ResetAsync(Account(user), id, ct)));
+            if (body is null || (body.Script is null && body.Files is null))
+            {
+                return TypedResults.Ok(ToResult(await runs.ResetAsync(Account(user), id, ct)));
+            }
+
+            var (sources, _, problem) = Sources(new RunBody(body.Script, body.Path, body.Files, body.Run, null));
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            if (body.BeforeStatement is not { } before || before < 0)
+            {
+                return TypedResults.Problem("With a chain, say before which statement the instance should stand: \"beforeStatement\" (0 is the base state).",
+                    statusCode: 400, title: "No statement named");
+            }
+
+            // Running nothing after the chain's first statements brings the instance to the state before 'before'.
+            var (instance, _, _) = await runs.RunAsync(Account(user), id, sources!, new HeadSelection(before, before), null, ct);
+            return TypedResults.Ok(ToResult(instance));
         }
         catch (InstanceNotFoundException)
         {
             return NotFound(id);
+        }
+        catch (ArgumentException e)
+        {
+            return TypedResults.Problem(e.Message.Split(" (Parameter")[0], statusCode: 422, title: "The script cannot be split");
+        }
+    }
+
+    private static async Task<Results<Ok<InstanceResult>, ProblemHttpResult>> RestartAsync(Guid id, ClaimsPrincipal user, RunService runs, CancellationToken ct)
+    {
+        try
+        {
+            return TypedResults.Ok(ToResult(await runs.RestartAsync(Account(user), id, ct)));
+        }
+        catch (InstanceNotFoundException)
+        {
+            return NotFound(id);
+        }
+    }
+
+    /// <summary>The chain a body names (an inline script, or a project's files with the script to run), or what is wrong with it.</summary>
+    private static (IReadOnlyList<SqlSource>? Sources, string? HeadFile, ProblemHttpResult? Problem) Sources(RunBody body)
+    {
+        if ((body.Script is null) == (body.Files is null))
+        {
+            return (null, null, TypedResults.Problem("Send either \"script\" or \"files\".", statusCode: 400, title: "Nothing to run"));
+        }
+
+        if (body.Script is not null)
+        {
+            return ([new SqlSource(string.IsNullOrWhiteSpace(body.Path) ? "script.sql" : body.Path, body.Script)], null, null);
+        }
+
+        var files = body.Files!.Select(f => new SqlSource(f.Path, f.Content)).ToList();
+        if (body.Run is not { } script)
+        {
+            return (ChainAnalysis.InChainOrder(files), null, null);
+        }
+
+        try
+        {
+            var chained = ProjectChain.ScriptsForRun(files.Select(f => f.Path), script);
+            IReadOnlyList<SqlSource> sources = [.. chained.Select(p => files.First(f => f.Path.Replace('\\', '/').TrimStart('/') == p) with { Path = p })];
+
+            // By default the head is the script being run: everything before it is the tail.
+            return (sources, sources[^1].Path, null);
+        }
+        catch (ArgumentException e)
+        {
+            return (null, null, TypedResults.Problem(e.Message.Split(" (Parameter")[0], statusCode: 400, title: "Unknown script"));
         }
     }
 
