@@ -9,16 +9,16 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Accounts;
 using Taidon.Core.Common;
-using Taidon.Infrastructure.Identity;
-using Taidon.Infrastructure.Jobs;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
 using Taidon.Core.Snapshots;
+using Taidon.Infrastructure.Identity;
+using Taidon.Infrastructure.Jobs;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.LocalRuntime.Snapshots;
+using Taidon.Infrastructure.Persistence;
 using Taidon.Infrastructure.Runs;
 using Taidon.Infrastructure.Sql;
-using Taidon.Infrastructure.Persistence;
 
 namespace Taidon.Infrastructure;
 
