@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Taidon.Core.Accounts;
 using Taidon.Core.Common;
 using Taidon.Core.Instances;
+using Taidon.Core.Projects;
 using Taidon.Core.Runs;
 using Taidon.Core.Snapshots;
 using Taidon.Infrastructure.Identity;
@@ -17,6 +18,7 @@ using Taidon.Infrastructure.Jobs;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Persistence;
+using Taidon.Infrastructure.Projects;
 using Taidon.Infrastructure.Runs;
 using Taidon.Infrastructure.Sql;
 
@@ -119,6 +121,12 @@ public static class DependencyInjection
         services.AddSingleton<LayerGarbageCollector>();
         services.AddSingleton<InstanceReconciliation>();
         services.AddHostedService<InstanceReconciliationAtStart>();
+        services.AddOptions<ProjectOptions>().BindConfiguration(ProjectOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IProjectStore>(sp => new FileProjectStore(
+            Path.Combine(sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory(), "projects"),
+            sp.GetRequiredService<IOptions<ProjectOptions>>().Value.ToLimits(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ProjectService>();
         services.AddSingleton<WarmPool>();
         services.AddHostedService(sp => sp.GetRequiredService<WarmPool>());
         services.AddHostedService<InstanceShutdown>();

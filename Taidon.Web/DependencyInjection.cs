@@ -13,6 +13,7 @@ using Taidon.Web.Components.Account;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Admin;
 using Taidon.Web.Features.Gateway;
+using Taidon.Web.Features.Projects;
 using Taidon.Web.Features.Runs;
 using Taidon.Web.Features.SqlChain;
 using Taidon.Web.Features.Telemetry;
@@ -116,6 +117,7 @@ public static class DependencyInjection
         app.MapAccountApi();
         app.MapSqlChainApi();
         app.MapRunsApi();
+        app.MapProjectsApi();
         app.MapAdminApi();
 
         app.MapHangfireDashboard("/admin/jobs", new DashboardOptions

@@ -29,4 +29,7 @@ public interface IProjectStore
 
     /// <summary>Removes the whole project folder.</summary>
     Task DeleteProjectAsync(string accountId, Guid projectId, CancellationToken cancellationToken);
+
+    /// <summary>Removes every project folder of an account (the account is being deleted).</summary>
+    Task DeleteAccountAsync(string accountId, CancellationToken cancellationToken);
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Accounts;
 using Taidon.Core.Common;
+using Taidon.Core.Projects;
 using Taidon.Infrastructure.Persistence;
 
 namespace Taidon.Infrastructure.Identity;
@@ -16,6 +17,7 @@ public sealed class AnonymousAccounts(
     TimeProvider clock,
     TaidonTelemetry telemetry,
     IOptions<AccountOptions> options,
+    IProjectStore projects,
     ILogger<AnonymousAccounts> logger)
 {
     public const string UserNamePrefix = "guest-";
@@ -87,7 +89,15 @@ public sealed class AnonymousAccounts(
     {
         var cutoff = clock.GetUtcNow().AddDays(-options.Value.AnonymousRetentionDays);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var removed = await db.Users.Where(u => u.IsAnonymous && u.LastSeenAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+        var stale = await db.Users.Where(u => u.IsAnonymous && u.LastSeenAt < cutoff).Select(u => u.Id).ToListAsync(cancellationToken);
+
+        // Their records go with the accounts (cascade); their project folders are removed here.
+        var removed = await db.Users.Where(u => stale.Contains(u.Id)).ExecuteDeleteAsync(cancellationToken);
+        foreach (var account in stale)
+        {
+            await projects.DeleteAccountAsync(account, cancellationToken);
+        }
+
         if (removed > 0)
         {
             logger.LogInformation("Removed {Count} anonymous accounts not seen since {Cutoff:u}", removed, cutoff);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Persistence.Records;
+using Taidon.Infrastructure.Projects;
 
 namespace Taidon.Infrastructure.Persistence;
 
@@ -21,6 +22,8 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
     public DbSet<NoOpStatementRecord> NoOpStatements => Set<NoOpStatementRecord>();
 
     public DbSet<StatementOutcomeRecord> StatementOutcomes => Set<StatementOutcomeRecord>();
+
+    public DbSet<ProjectRecord> Projects => Set<ProjectRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -82,6 +85,15 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             outcome.Property(o => o.CommandTag).HasMaxLength(64);
             outcome.Property(o => o.Notices).HasColumnType("jsonb");
             outcome.HasIndex(o => o.RecordedAt);
+        });
+
+        builder.Entity<ProjectRecord>(project =>
+        {
+            project.ToTable("projects");
+            project.HasKey(p => p.Id);
+            project.Property(p => p.Name).HasMaxLength(ProjectService.MaxNameLength);
+            project.HasIndex(p => new { p.OwnerId, p.Name }).IsUnique();
+            project.HasOne<TaidonUser>().WithMany().HasForeignKey(p => p.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -150,6 +150,17 @@ public sealed class FileProjectStore(string root, ProjectLimits limits, TimeProv
         return Task.CompletedTask;
     }
 
+    public Task DeleteAccountAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var folder = Path.GetDirectoryName(ProjectFolder(accountId, Guid.Empty))!;
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        return Task.CompletedTask;
+    }
+
     private static string Checked(string path) =>
         ProjectPath.TryNormalize(path, out var normalized, out var problem) ? normalized : throw new ProjectRefusedException(problem);
 

@@ -34,7 +34,7 @@ public sealed class AccountFlowTests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Guest");
         await BrowserFixture.WaitForAppAsync(page);
 
-        await page.GetByTestId("nav-register").ClickAsync();
+        await BrowserFixture.FollowAsync(page, page.GetByTestId("nav-register"), "/Account/Register");
         await Assertions.Expect(page.GetByTestId("register-keeps-work")).ToBeVisibleAsync();
         await page.GetByTestId("register-email").FillAsync(email);
         await page.GetByTestId("register-password").FillAsync("Str0ng-password");
@@ -75,7 +75,7 @@ public sealed class AccountFlowTests(BrowserFixture browser)
         var admin = await browser.NewPageAsync();
         await SignInAsync(admin, TaidonAppFactory.AdminEmail, TaidonAppFactory.AdminPassword);
         await BrowserFixture.WaitForAppAsync(admin);
-        await admin.GetByTestId("nav-admin").ClickAsync();
+        await BrowserFixture.FollowAsync(admin, admin.GetByTestId("nav-admin"), "/admin");
         await Assertions.Expect(admin.GetByTestId("admin-title")).ToHaveTextAsync("Administration");
         await Assertions.Expect(admin.GetByTestId("registered-count")).ToBeVisibleAsync();
         var jobs = await admin.GotoAsync("/admin/jobs");

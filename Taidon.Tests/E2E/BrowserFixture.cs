@@ -59,6 +59,26 @@ public sealed class BrowserFixture : IAsyncLifetime
     public static Task WaitForAppAsync(IPage page) =>
         page.Locator("html[data-taidon-ready=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
+    /// <summary>
+    /// Follows a link and waits for the page at <paramref name="path"/>. While the interactive circuit
+    /// takes over a server-rendered page, a click can fall between the two: it is tried again then.
+    /// </summary>
+    public static async Task FollowAsync(IPage page, ILocator link, string path)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await link.ClickAsync();
+            try
+            {
+                await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == path, new() { Timeout = 3000 });
+                return;
+            }
+            catch (TimeoutException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
     public async Task DisposeAsync()
     {
         if (Browser is not null)

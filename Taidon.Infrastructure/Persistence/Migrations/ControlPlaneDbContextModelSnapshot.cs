@@ -386,6 +386,35 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("no_op_statements", (string)null);
                 });
 
+            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.ProjectRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("projects", (string)null);
+                });
+
             modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.StatementOutcomeRecord", b =>
                 {
                     b.Property<string>("AfterKey")
@@ -484,6 +513,15 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                         .WithMany()
                         .HasForeignKey("OwnerId")
                         .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.ProjectRecord", b =>
+                {
+                    b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 #pragma warning restore 612, 618
         }

@@ -85,7 +85,8 @@ public static class RunsApi
 
     public sealed record ProgressResult(Guid RunId, DateTimeOffset StartedAt, int Current, int Total, string Phase, bool StopRequested);
 
-    private static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> RunAsync(
+    /// <summary>Runs the chain a body names (also for the projects' run endpoint).</summary>
+    internal static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> RunAsync(
         Guid? instanceId, RunBody body, ClaimsPrincipal user, RunService runs, ActiveRuns active, CancellationToken ct)
     {
         var (sources, headFile, problem) = Sources(body);
@@ -275,7 +276,7 @@ public static class RunsApi
     private static ProblemHttpResult NotFound(Guid id) =>
         TypedResults.Problem($"You have no instance {id}.", statusCode: 404, title: "No such instance");
 
-    private static ProblemHttpResult Quota(QuotaExceededException e) =>
+    internal static ProblemHttpResult Quota(QuotaExceededException e) =>
         TypedResults.Problem(e.Message, statusCode: 403, title: "Quota reached", extensions: new Dictionary<string, object?> { ["limit"] = e.Limit });
 
     private static string Account(ClaimsPrincipal user) =>
