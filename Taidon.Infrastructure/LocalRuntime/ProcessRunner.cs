@@ -10,8 +10,13 @@ public static class ProcessRunner
         public string Output => (StandardError + "\n" + StandardOutput).Trim();
     }
 
+    /// <summary>
+    /// Runs a program and waits for it, blocking. The wait happens on the thread pool: a caller on a
+    /// single-threaded synchronization context (a Blazor circuit) would otherwise block the very thread
+    /// the program's output is read on, and never return.
+    /// </summary>
     public static Result Run(string program, IReadOnlyList<string> arguments, OsUser? runAs, TimeSpan timeout) =>
-        RunAsync(program, arguments, runAs, timeout, CancellationToken.None).GetAwaiter().GetResult();
+        Task.Run(() => RunAsync(program, arguments, runAs, timeout, CancellationToken.None)).GetAwaiter().GetResult();
 
     public static async Task<Result> RunAsync(
         string program,

@@ -1,8 +1,10 @@
 using Bunit;
-using Taidon.Web.Components.Pages;
+using Taidon.Core.Runs;
+using Taidon.Web.Features.Workspace;
 
 namespace Taidon.Tests.Components;
 
+/// <summary>The workspace's parts that need no instance: the guest banner and the result grid.</summary>
 public sealed class WorkspaceTests : ComponentTestContext
 {
     [Fact]
@@ -10,9 +12,8 @@ public sealed class WorkspaceTests : ComponentTestContext
     {
         SignInAs("guest-0123", anonymous: true, "Student");
 
-        var page = Render<Workspace>();
+        var banner = Render<GuestBanner>().Find("[data-testid=guest-banner]");
 
-        var banner = page.Find("[data-testid=guest-banner]");
         Assert.Contains("register", banner.TextContent, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("/Account/Register", banner.QuerySelector("a")!.GetAttribute("href"));
     }
@@ -22,9 +23,21 @@ public sealed class WorkspaceTests : ComponentTestContext
     {
         SignInAs("ana@example.org", anonymous: false, "Student");
 
-        var page = Render<Workspace>();
+        Assert.Empty(Render<GuestBanner>().FindAll("[data-testid=guest-banner]"));
+    }
 
-        Assert.Empty(page.FindAll("[data-testid=guest-banner]"));
-        Assert.Contains("init/", page.Find("[data-testid=workspace-empty]").TextContent, StringComparison.Ordinal);
+    [Fact]
+    public void AResultShowsTypeNamesNullApartFromTextAndSaysWhenItWasCut()
+    {
+        var result = new ResultSet([new ResultColumn("id", "integer"), new ResultColumn("name", "text")], [["1", "NULL"], ["2", null]], Truncated: true);
+
+        var grid = Render<ResultGrid>(p => p.Add(g => g.Result, result));
+
+        Assert.Equal(["idinteger", "nametext"], grid.FindAll("[data-testid=result-column]").Select(c => c.TextContent));
+        var cells = grid.FindAll("[data-testid=result-cell]");
+        Assert.Equal(["1", "NULL", "2", "NULL"], cells.Select(c => c.TextContent));
+        Assert.DoesNotContain("tdn-null", cells[1].ClassName ?? "", StringComparison.Ordinal);
+        Assert.Contains("tdn-null", cells[3].ClassName, StringComparison.Ordinal);
+        Assert.Contains("first 2 rows", grid.Find("[data-testid=result-truncated]").TextContent, StringComparison.Ordinal);
     }
 }

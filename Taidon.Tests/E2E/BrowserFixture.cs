@@ -21,7 +21,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        App = await TaidonAppFactory.CreateAsync("e2e");
+        App = await TaidonAppFactory.CreateWithInstancesAsync("e2e");
         BaseAddress = App.StartOnLoopback();
         Browser = await LaunchChromiumAsync();
     }

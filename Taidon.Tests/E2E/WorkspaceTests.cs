@@ -1,0 +1,55 @@
+using Microsoft.Playwright;
+
+namespace Taidon.Tests.E2E;
+
+/// <summary>The workspace in the browser: the sample course open at once, a script run from the editor, edits kept across a reload.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class WorkspaceTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task ANewVisitorRunsTheSampleCoursesFirstScriptFromTheEditor()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/");
+        await BrowserFixture.WaitForAppAsync(page);
+
+        await Assertions.Expect(page.GetByTestId("project-name")).ToHaveTextAsync("Taidon Books");
+        await Assertions.Expect(page.Locator("[data-testid=script-item][data-path='seed/03_orders.sql']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/01_explore.sql");
+        await Assertions.Expect(page.Locator("[data-testid=sql-editor] .monaco-editor").First).ToBeVisibleAsync();
+
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+Enter");
+
+        await Assertions.Expect(page.GetByTestId("plan-chip")).ToContainTextAsync("replayed", new() { Timeout = 60_000 });
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Result 1" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("result-column").First).ToContainTextAsync("customers");
+        await Assertions.Expect(page.GetByTestId("result-column").First).ToContainTextAsync("bigint");
+        await Assertions.Expect(page.GetByTestId("result-cell").First).ToHaveTextAsync("10000");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Messages" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("message-tag").First).ToHaveTextAsync("SELECT 1");
+    }
+
+    [Fact]
+    public async Task AnEditIsSavedAsTypedAndAnErrorIsShownWhereItIs()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/?script=test/03_exercise_monthly_revenue.sql");
+        await BrowserFixture.WaitForAppAsync(page);
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/03_exercise_monthly_revenue.sql");
+
+        var editor = page.Locator(".monaco-editor textarea");
+        await editor.FocusAsync();
+        await page.Keyboard.PressAsync("Control+A");
+        await page.Keyboard.TypeAsync("SELECT 1;\nSELECT nosuch FROM orders;");
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+
+        await page.Keyboard.PressAsync("Control+Enter");
+        await Assertions.Expect(page.GetByTestId("message-error")).ToContainTextAsync("42703", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-error-mark").First).ToHaveTextAsync("nosuch");
+
+        await page.ReloadAsync();
+        await BrowserFixture.WaitForAppAsync(page);
+        await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("SELECT nosuch FROM orders;");
+    }
+}
