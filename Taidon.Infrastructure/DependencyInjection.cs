@@ -110,6 +110,7 @@ public static class DependencyInjection
         }));
         services.AddSingleton<IInstanceRuntime>(sp => sp.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value);
         services.AddSingleton<ISqlSessionFactory, NpgsqlSqlSessionFactory>();
+        services.AddSingleton<ISchemaReader, NpgsqlSchemaReader>();
         services.AddSingleton<ILayerBuildGate, AdvisoryLayerBuildGate>();
         services.AddSingleton<StatementOutcomeStore>();
         services.AddSingleton<IStatementOutcomeStore>(sp => sp.GetRequiredService<StatementOutcomeStore>());

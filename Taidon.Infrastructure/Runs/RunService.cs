@@ -35,6 +35,7 @@ public sealed class RunService(
     RunExecutor executor,
     EngineIdentityProvider engine,
     WarmPool pool,
+    ISchemaReader schemas,
     IOptions<InstanceOptions> options,
     TaidonTelemetry telemetry,
     TimeProvider clock,
@@ -156,6 +157,29 @@ public sealed class RunService(
         await runtime.CreateAsync(record.Id, Limits, cancellationToken);
         record.StateKey = engine.Identity.Root.ToString();
         logger.LogInformation("Rebuilt instance {InstanceId}", record.Id);
+    }
+
+    /// <summary>The schema of the account's instance as it stands (its default instance when <paramref name="instanceId"/> is null); null when it has none yet.</summary>
+    public async Task<DatabaseSchema?> DescribeAsync(string ownerId, Guid? instanceId, CancellationToken cancellationToken)
+    {
+        var instances = await ListAsync(ownerId, cancellationToken);
+        var instance = instanceId is { } id ? instances.SingleOrDefault(i => i.Id == id) ?? throw new InstanceNotFoundException(id) : instances.FirstOrDefault();
+        if (instance is null || instance.State != InstanceState.Running)
+        {
+            // A stopped instance is not started just to be looked at: it starts with the next run.
+            return null;
+        }
+
+        var gate = InstanceLocks.GetOrAdd(instance.Id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await schemas.ReadAsync(await runtime.StartAsync(instance.Id, Limits, cancellationToken), cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>Runs a chain on one of the account's instances (its default one when <paramref name="instanceId"/> is null).</summary>

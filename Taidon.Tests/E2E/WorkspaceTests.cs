@@ -28,6 +28,34 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("result-cell").First).ToHaveTextAsync("10000");
         await page.GetByRole(AriaRole.Tab, new() { Name = "Messages" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("message-tag").First).ToHaveTextAsync("SELECT 1");
+
+        // The schema and the instance as they stand after the run; a reset empties the database.
+        await Assertions.Expect(page.Locator("[data-testid=schema-relation][data-name=order_items]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=schema-relation][data-name=order_totals]")).ToContainTextAsync("view");
+        await Assertions.Expect(page.GetByTestId("instance-status")).ToHaveTextAsync("running");
+        await Assertions.Expect(page.GetByTestId("instance-idle")).ToContainTextAsync(":");
+        await page.GetByTestId("instance-reset").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("schema-empty")).ToHaveTextAsync("The database is empty.");
+    }
+
+    [Fact]
+    public async Task ALongStatementIsStoppedFromThePage()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/?script=bench/01_orders_of_a_customer.sql");
+        await BrowserFixture.WaitForAppAsync(page);
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("bench/01_orders_of_a_customer.sql");
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+A");
+        await page.Keyboard.TypeAsync("SELECT pg_sleep(25);");
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+
+        await page.GetByTestId("run-script").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-progress")).ToContainTextAsync("running", new() { Timeout = 60_000 });
+        await page.GetByTestId("run-stop").ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("run-stopped")).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Assertions.Expect(page.GetByTestId("message-error")).ToContainTextAsync("You stopped the run");
     }
 
     [Fact]
