@@ -79,6 +79,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>With TAIDON_SCREENSHOTS set to a folder (such as docs/), saves the page there at a desktop size; otherwise does nothing.</summary>
+    public static async Task ScreenshotForDocsAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("TAIDON_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            await page.SetViewportSizeAsync(1600, 1000);
+            await Task.Delay(500);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name) });
+        }
+    }
+
     public async Task DisposeAsync()
     {
         if (Browser is not null)

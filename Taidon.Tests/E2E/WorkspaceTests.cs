@@ -26,6 +26,8 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("result-column").First).ToContainTextAsync("customers");
         await Assertions.Expect(page.GetByTestId("result-column").First).ToContainTextAsync("bigint");
         await Assertions.Expect(page.GetByTestId("result-cell").First).ToHaveTextAsync("10000");
+        await Assertions.Expect(page.Locator("[data-testid=schema-relation][data-name=order_items]")).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotForDocsAsync(page, "screenshot-workspace.png");
         await page.GetByRole(AriaRole.Tab, new() { Name = "Messages" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("message-tag").First).ToHaveTextAsync("SELECT 1");
 
