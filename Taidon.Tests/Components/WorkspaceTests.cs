@@ -39,5 +39,16 @@ public sealed class WorkspaceTests : ComponentTestContext
         Assert.DoesNotContain("tdn-null", cells[1].ClassName ?? "", StringComparison.Ordinal);
         Assert.Contains("tdn-null", cells[3].ClassName, StringComparison.Ordinal);
         Assert.Contains("first 2 rows", grid.Find("[data-testid=result-truncated]").TextContent, StringComparison.Ordinal);
+        var download = grid.Find("[data-testid=result-download]");
+        Assert.Equal("result.csv", download.GetAttribute("download"));
+        Assert.Equal("id,name\r\n1,NULL\r\n2,\r\n", Uri.UnescapeDataString(download.GetAttribute("href")!["data:text/csv;charset=utf-8,".Length..]));
+    }
+
+    [Fact]
+    public void CsvQuotesWhatNeedsQuotingAndLeavesNullEmpty()
+    {
+        var result = new ResultSet([new ResultColumn("a", "text"), new ResultColumn("b", "text")], [["x,y", "say \"hi\""], ["", null], ["line\nbreak", "plain"]], false);
+
+        Assert.Equal("a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n\"\",\r\n\"line\nbreak\",plain\r\n", ResultCsv.Of(result));
     }
 }
