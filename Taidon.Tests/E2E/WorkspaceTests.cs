@@ -41,6 +41,28 @@ public sealed class WorkspaceTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task TheCoursesTestsRunAndEachShowsWhetherItPassed()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/?script=test/04_exercise_restock.sql");
+        await BrowserFixture.WaitForAppAsync(page);
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/04_exercise_restock.sql");
+
+        // A wrong answer: the exercise's ASSERT fails with its message.
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+A");
+        await page.Keyboard.TypeAsync("UPDATE products SET in_stock = in_stock + 1 WHERE in_stock < 5;\nDO $$ BEGIN ASSERT NOT EXISTS (SELECT FROM products WHERE in_stock < 5), 'Some products still have fewer than 5 copies.'; END $$;");
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+        await page.GetByTestId("run-tests").ClickAsync();
+
+        await Assertions.Expect(page.GetByTestId("test-results")).ToContainTextAsync("Tests: 3 of 4 passed", new() { Timeout = 90_000 });
+        var failed = page.Locator("[data-testid=test-result][data-path='test/04_exercise_restock.sql']");
+        await Assertions.Expect(failed.GetByTestId("test-outcome")).ToHaveTextAsync("failed");
+        await Assertions.Expect(failed.GetByTestId("test-message")).ToContainTextAsync("fewer than 5 copies");
+        await Assertions.Expect(page.Locator("[data-testid=test-result][data-path='test/02_exercise_top_customers.sql']").GetByTestId("test-outcome")).ToHaveTextAsync("passed");
+    }
+
+    [Fact]
     public async Task ALongStatementIsStoppedFromThePage()
     {
         var page = await browser.NewPageAsync();
