@@ -11,7 +11,7 @@ public sealed class WorkspaceTests(BrowserFixture browser)
     {
         var page = await browser.NewPageAsync();
         await page.GotoAsync("/");
-        await BrowserFixture.WaitForAppAsync(page);
+        await WaitForWorkspaceAsync(page);
 
         await Assertions.Expect(page.GetByTestId("project-name")).ToHaveTextAsync("Taidon Books");
         await Assertions.Expect(page.Locator("[data-testid=script-item][data-path='seed/03_orders.sql']")).ToBeVisibleAsync();
@@ -45,7 +45,7 @@ public sealed class WorkspaceTests(BrowserFixture browser)
     {
         var page = await browser.NewPageAsync();
         await page.GotoAsync("/?script=test/04_exercise_restock.sql");
-        await BrowserFixture.WaitForAppAsync(page);
+        await WaitForWorkspaceAsync(page);
         await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/04_exercise_restock.sql");
 
         // A wrong answer: the exercise's ASSERT fails with its message.
@@ -63,11 +63,53 @@ public sealed class WorkspaceTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task AScriptIsAddedRunRenamedIntoAnotherFolderAndDeleted()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/");
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/01_explore.sql");
+
+        await page.GetByTestId("script-new").ClickAsync();
+        await page.GetByTestId("script-name").FillAsync("test/05_mine.sql");
+        await page.GetByTestId("script-name").PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/05_mine.sql");
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.TypeAsync("SELECT 42 AS answer;");
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+        await page.Keyboard.PressAsync("Control+Enter");
+        await Assertions.Expect(page.GetByTestId("result-cell").First).ToHaveTextAsync("42", new() { Timeout = 60_000 });
+
+        var item = page.Locator("[data-testid=script-item][data-path='test/05_mine.sql']");
+        await item.HoverAsync();
+        await item.GetByTestId("script-rename").ClickAsync();
+        await page.GetByTestId("script-name").FillAsync("bench/02_mine.sql");
+        await page.GetByTestId("script-name").PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("bench/02_mine.sql");
+
+        await page.GetByTestId("script-new").ClickAsync();
+        await page.GetByTestId("script-name").FillAsync("notes/x.sql");
+        await page.GetByTestId("script-name").PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("tree-problem")).ToContainTextAsync("not in a chain folder");
+
+        var renamed = page.Locator("[data-testid=script-item][data-path='bench/02_mine.sql']");
+        await renamed.HoverAsync();
+        await renamed.GetByTestId("script-delete").ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Assertions.Expect(renamed).ToHaveCountAsync(0);
+
+        await page.ReloadAsync();
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=script-item][data-path='bench/02_mine.sql']")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("[data-testid=script-item]")).ToHaveCountAsync(10);
+    }
+
+    [Fact]
     public async Task ALongStatementIsStoppedFromThePage()
     {
         var page = await browser.NewPageAsync();
         await page.GotoAsync("/?script=bench/01_orders_of_a_customer.sql");
-        await BrowserFixture.WaitForAppAsync(page);
+        await WaitForWorkspaceAsync(page);
         await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("bench/01_orders_of_a_customer.sql");
         await page.Locator(".monaco-editor textarea").FocusAsync();
         await page.Keyboard.PressAsync("Control+A");
@@ -87,7 +129,7 @@ public sealed class WorkspaceTests(BrowserFixture browser)
     {
         var page = await browser.NewPageAsync();
         await page.GotoAsync("/?script=test/03_exercise_monthly_revenue.sql");
-        await BrowserFixture.WaitForAppAsync(page);
+        await WaitForWorkspaceAsync(page);
         await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/03_exercise_monthly_revenue.sql");
 
         var editor = page.Locator(".monaco-editor textarea");
@@ -101,7 +143,13 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await Assertions.Expect(page.Locator(".monaco-editor .tdn-error-mark").First).ToHaveTextAsync("nosuch");
 
         await page.ReloadAsync();
-        await BrowserFixture.WaitForAppAsync(page);
+        await WaitForWorkspaceAsync(page);
         await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("SELECT nosuch FROM orders;");
+    }
+
+    private static async Task WaitForWorkspaceAsync(IPage page)
+    {
+        await BrowserFixture.WaitForAppAsync(page);
+        await page.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync();
     }
 }
