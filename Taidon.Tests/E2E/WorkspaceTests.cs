@@ -105,6 +105,23 @@ public sealed class WorkspaceTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task TheDarkThemeIsRememberedAcrossAReload()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/");
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=sql-editor] .monaco-editor.vs").First).ToBeVisibleAsync();
+
+        await page.GetByTestId("theme-toggle").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=sql-editor] .monaco-editor.vs-dark").First).ToBeVisibleAsync();
+
+        await page.ReloadAsync();
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=sql-editor] .monaco-editor.vs-dark").First).ToBeVisibleAsync();
+        Assert.Contains(await page.Context.CookiesAsync(), c => c.Name == "taidon.theme" && c.Value == "dark");
+    }
+
+    [Fact]
     public async Task ALongStatementIsStoppedFromThePage()
     {
         var page = await browser.NewPageAsync();
