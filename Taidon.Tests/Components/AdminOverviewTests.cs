@@ -10,8 +10,8 @@ public sealed class AdminOverviewTests : ComponentTestContext
     [Fact]
     public void ShowsTheAccountFiguresFromTheDirectory()
     {
-        SignInAs("admin@taidon.test", anonymous: false, "Admin", "Student");
         Services.AddSingleton<IAccountDirectory>(new FixedDirectory(new AccountSummary(Anonymous: 17, Registered: 4, Admins: 1, ActiveLastDay: 9, CreatedLastDay: 3)));
+        SignInAs("admin@taidon.test", anonymous: false, "Admin", "Student");
 
         var page = Render<AdminOverview>();
 

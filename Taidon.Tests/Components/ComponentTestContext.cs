@@ -19,6 +19,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddMudServices(options => options.SnackbarConfiguration.ShowTransitionDuration = 0);
     }
 
+    /// <summary>Signs in (add other services before: the renderer is set up here, and services are fixed from then on).</summary>
     protected BunitAuthorizationContext SignInAs(string name, bool anonymous = false, params string[] roles)
     {
         var auth = AddAuthorization();
@@ -31,6 +32,9 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         }
 
         auth.SetClaims([.. claims]);
+
+        // As in the app: components render in an interactive server circuit (set once the services are in).
+        Renderer.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
         return auth;
     }
 

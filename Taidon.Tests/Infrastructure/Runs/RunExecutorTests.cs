@@ -181,7 +181,8 @@ public sealed class RunExecutorTests : IAsyncLifetime
             var result = await _executor.RunAsync(new ChainRun(_instance, Limits with { StatementTimeout = TimeSpan.FromSeconds(30) }, chain, headStart, chain.Statements.Count, state, new ResultLimits(), LayerPolicy.Default), null, CancellationToken.None);
 
             Assert.True(result.Succeeded, test.Path + "\n" + Describe(result));
-            plans.Add(result.Plan.Start + (result.Plan.From == headStart ? "" : $" from {result.Plan.From}"));
+            // Where the layers fall depends on measured replay times; what matters is that reruns start from one, not from the base.
+            plans.Add(result.Plan.Start + (result.Plan.From == 0 ? " from 0" : ""));
             state = result.FinalState;
         }
 
