@@ -49,9 +49,7 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/04_exercise_restock.sql");
 
         // A wrong answer: the exercise's ASSERT fails with its message.
-        await page.Locator(".monaco-editor textarea").FocusAsync();
-        await page.Keyboard.PressAsync("Control+A");
-        await page.Keyboard.TypeAsync("UPDATE products SET in_stock = in_stock + 1 WHERE in_stock < 5;\nDO $$ BEGIN ASSERT NOT EXISTS (SELECT FROM products WHERE in_stock < 5), 'Some products still have fewer than 5 copies.'; END $$;");
+        await ReplaceScriptAsync(page, "UPDATE products SET in_stock = in_stock + 1 WHERE in_stock < 5;\nDO $$ BEGIN ASSERT NOT EXISTS (SELECT FROM products WHERE in_stock < 5), 'Some products still have fewer than 5 copies.'; END $$;");
         await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
         await page.GetByTestId("run-tests").ClickAsync();
 
@@ -128,9 +126,7 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await page.GotoAsync("/?script=bench/01_orders_of_a_customer.sql");
         await WaitForWorkspaceAsync(page);
         await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("bench/01_orders_of_a_customer.sql");
-        await page.Locator(".monaco-editor textarea").FocusAsync();
-        await page.Keyboard.PressAsync("Control+A");
-        await page.Keyboard.TypeAsync("SELECT pg_sleep(25);");
+        await ReplaceScriptAsync(page, "SELECT pg_sleep(25);");
         await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
 
         await page.GetByTestId("run-script").ClickAsync();
@@ -149,10 +145,7 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await WaitForWorkspaceAsync(page);
         await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/03_exercise_monthly_revenue.sql");
 
-        var editor = page.Locator(".monaco-editor textarea");
-        await editor.FocusAsync();
-        await page.Keyboard.PressAsync("Control+A");
-        await page.Keyboard.TypeAsync("SELECT 1;\nSELECT nosuch FROM orders;");
+        await ReplaceScriptAsync(page, "SELECT 1;\nSELECT nosuch FROM orders;");
         await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
 
         await page.Keyboard.PressAsync("Control+Enter");
@@ -162,6 +155,14 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await page.ReloadAsync();
         await WaitForWorkspaceAsync(page);
         await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("SELECT nosuch FROM orders;");
+    }
+
+    /// <summary>Replaces the editor's text by typing, as a student would.</summary>
+    private static async Task ReplaceScriptAsync(IPage page, string text)
+    {
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+A");
+        await page.Keyboard.TypeAsync(text);
     }
 
     private static async Task WaitForWorkspaceAsync(IPage page)

@@ -57,7 +57,7 @@ public static class AccountApi
 
     private static async Task<Ok<IReadOnlyList<AccessTokenInfo>>> ListTokensAsync(
         ClaimsPrincipal principal, IAccessTokenService tokens, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await tokens.ListAsync(AccountId(principal), cancellationToken));
+        TypedResults.Ok(await tokens.ListAsync(principal.AccountId(), cancellationToken));
 
     private static async Task<Results<Created<CreatedTokenResponse>, ProblemHttpResult>> CreateTokenAsync(
         CreateTokenRequest request, ClaimsPrincipal principal, IAccessTokenService tokens, TimeProvider clock, CancellationToken cancellationToken)
@@ -70,7 +70,7 @@ public static class AccountApi
         try
         {
             var expiresAt = request.ExpiresInDays is { } days ? clock.GetUtcNow().AddDays(days) : (DateTimeOffset?)null;
-            var created = await tokens.CreateAsync(AccountId(principal), request.Name ?? "", expiresAt, cancellationToken);
+            var created = await tokens.CreateAsync(principal.AccountId(), request.Name ?? "", expiresAt, cancellationToken);
             return TypedResults.Created($"/api/v1/tokens/{created.Info.Id}", new CreatedTokenResponse(created.Token, created.Info));
         }
         catch (ArgumentException e)
@@ -85,10 +85,8 @@ public static class AccountApi
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeTokenAsync(
         Guid id, ClaimsPrincipal principal, IAccessTokenService tokens, CancellationToken cancellationToken) =>
-        await tokens.RevokeAsync(AccountId(principal), id, cancellationToken)
+        await tokens.RevokeAsync(principal.AccountId(), id, cancellationToken)
             ? TypedResults.NoContent()
             : TypedResults.Problem($"Your account has no active token {id}.", statusCode: 404, title: "No such token");
 
-    private static string AccountId(ClaimsPrincipal principal) =>
-        principal.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("An authenticated request has no account id.");
 }

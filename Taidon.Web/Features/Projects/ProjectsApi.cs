@@ -6,6 +6,7 @@ using Taidon.Core.Projects;
 using Taidon.Infrastructure.Persistence.Records;
 using Taidon.Infrastructure.Projects;
 using Taidon.Infrastructure.Runs;
+using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Runs;
 using Taidon.Web.Features.SqlChain;
 
@@ -19,24 +20,24 @@ public static class ProjectsApi
         var api = endpoints.MapGroup("/api/v1/projects").WithTags("Projects").RequireAuthorization(DependencyInjection.ApiPolicy);
 
         api.MapGet("/", async (ClaimsPrincipal user, ProjectService projects, CancellationToken ct) =>
-            TypedResults.Ok((await projects.ListAsync(Account(user), ct)).Select(ToResult).ToList()))
+            TypedResults.Ok((await projects.ListAsync(user.AccountId(), ct)).Select(ToResult).ToList()))
             .WithSummary("Your projects.");
         api.MapPost("/", CreateAsync).WithSummary("Creates a project, empty or from the sample course.");
         api.MapGet("/{id:guid}", (Guid id, ClaimsPrincipal user, ProjectService projects, CancellationToken ct) => Handle(id, async () =>
         {
-            var (project, scripts) = await projects.OpenAsync(Account(user), id, ct);
+            var (project, scripts) = await projects.OpenAsync(user.AccountId(), id, ct);
             return TypedResults.Ok(new ProjectWithScripts(ToResult(project), [.. scripts.Select(s => new ScriptResult(s.Path, s.Content, s.UpdatedAt))]));
         })).WithSummary("A project with its scripts in chain order.");
         api.MapPatch("/{id:guid}", (Guid id, NameBody body, ClaimsPrincipal user, ProjectService projects, CancellationToken ct) =>
-            Handle(id, async () => TypedResults.Ok(ToResult(await projects.RenameAsync(Account(user), id, body.Name, ct)))))
+            Handle(id, async () => TypedResults.Ok(ToResult(await projects.RenameAsync(user.AccountId(), id, body.Name, ct)))))
             .WithSummary("Renames a project.");
         api.MapPost("/{id:guid}/duplicate", (Guid id, NameBody body, ClaimsPrincipal user, ProjectService projects, CancellationToken ct) =>
-            Handle(id, async () => TypedResults.Ok(ToResult(await projects.DuplicateAsync(Account(user), id, body.Name, ct)))))
+            Handle(id, async () => TypedResults.Ok(ToResult(await projects.DuplicateAsync(user.AccountId(), id, body.Name, ct)))))
             .WithSummary("Copies a project under a new name.");
         api.MapDelete("/{id:guid}", (Guid id, ClaimsPrincipal user, ProjectService projects, CancellationToken ct) =>
             Handle(id, async () =>
             {
-                await projects.DeleteAsync(Account(user), id, ct);
+                await projects.DeleteAsync(user.AccountId(), id, ct);
                 return TypedResults.NoContent();
             }))
             .WithSummary("Deletes a project with its scripts.");
@@ -44,7 +45,7 @@ public static class ProjectsApi
         api.MapPut("/{id:guid}/scripts/{**path}", (Guid id, string path, ScriptBody body, ClaimsPrincipal user, ProjectService projects, CancellationToken ct) =>
             Handle(id, async () =>
             {
-                var saved = await projects.SaveScriptAsync(Account(user), id, path, body.Content, ct);
+                var saved = await projects.SaveScriptAsync(user.AccountId(), id, path, body.Content, ct);
                 return TypedResults.Ok(new ScriptResult(saved.Path, saved.Content, saved.UpdatedAt));
             }))
             .WithMetadata(new RequestSizeLimitAttribute(SqlChainApi.MaxRequestBytes))
@@ -52,14 +53,14 @@ public static class ProjectsApi
         api.MapDelete("/{id:guid}/scripts/{**path}", (Guid id, string path, ClaimsPrincipal user, ProjectService projects, CancellationToken ct) =>
             Handle(id, async () =>
             {
-                await projects.DeleteScriptAsync(Account(user), id, path, ct);
+                await projects.DeleteScriptAsync(user.AccountId(), id, path, ct);
                 return TypedResults.NoContent();
             }))
             .WithSummary("Deletes a script.");
         api.MapPost("/{id:guid}/rename-script", (Guid id, RenameScriptBody body, ClaimsPrincipal user, ProjectService projects, CancellationToken ct) =>
             Handle(id, async () =>
             {
-                await projects.RenameScriptAsync(Account(user), id, body.Path, body.NewPath, ct);
+                await projects.RenameScriptAsync(user.AccountId(), id, body.Path, body.NewPath, ct);
                 return TypedResults.NoContent();
             }))
             .WithSummary("Renames or moves a script (its place in the chain follows its new path).");
@@ -100,7 +101,7 @@ public static class ProjectsApi
         try
         {
             var scripts = from == "sample" ? SampleCourse.Files.Select(f => (f.Path, f.Text)) : [];
-            var project = await projects.CreateAsync(Account(user), body.Name, scripts, ct);
+            var project = await projects.CreateAsync(user.AccountId(), body.Name, scripts, ct);
             return TypedResults.Created($"/api/v1/projects/{project.Id}", ToResult(project));
         }
         catch (ProjectRefusedException e)
@@ -119,7 +120,7 @@ public static class ProjectsApi
         IReadOnlyList<ProjectScript> scripts;
         try
         {
-            (_, scripts) = await projects.OpenAsync(Account(user), id, ct);
+            (_, scripts) = await projects.OpenAsync(user.AccountId(), id, ct);
         }
         catch (ProjectNotFoundException e)
         {
@@ -157,6 +158,4 @@ public static class ProjectsApi
 
     private static ProjectResult ToResult(ProjectRecord p) => new(p.Id, p.Name, p.CreatedAt, p.UpdatedAt);
 
-    private static string Account(ClaimsPrincipal user) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("An authenticated request has no account id.");
 }

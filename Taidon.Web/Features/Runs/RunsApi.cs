@@ -6,6 +6,7 @@ using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.Persistence.Records;
 using Taidon.Infrastructure.Runs;
+using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.SqlChain;
 
 namespace Taidon.Web.Features.Runs;
@@ -24,14 +25,14 @@ public static class RunsApi
         api.MapPost("/instances/{id:guid}/runs", (Guid id, RunBody body, ClaimsPrincipal user, RunService runs, ActiveRuns active, CancellationToken ct) => RunAsync(id, body, user, runs, active, ct))
             .WithMetadata(new RequestSizeLimitAttribute(SqlChainApi.MaxRequestBytes))
             .WithSummary("Runs a script (or a project's files) on one of your instances.");
-        api.MapGet("/runs", (ClaimsPrincipal user, ActiveRuns active) => TypedResults.Ok(active.OfOwner(Account(user)).Select(ToProgress).ToList()))
+        api.MapGet("/runs", (ClaimsPrincipal user, ActiveRuns active) => TypedResults.Ok(active.OfOwner(user.AccountId()).Select(ToProgress).ToList()))
             .WithSummary("Your runs in progress, with how far each is.");
         api.MapGet("/runs/{runId:guid}", Results<Ok<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, ActiveRuns active) =>
-            active.Find(Account(user), runId) is { } run ? TypedResults.Ok(ToProgress(run)) : NoRun(runId))
+            active.Find(user.AccountId(), runId) is { } run ? TypedResults.Ok(ToProgress(run)) : NoRun(runId))
             .WithSummary("How far a run in progress is: statement i of n, and what it is doing.");
         api.MapPost("/runs/{runId:guid}/stop", Results<Accepted<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, ActiveRuns active) =>
         {
-            if (active.Find(Account(user), runId) is not { } run)
+            if (active.Find(user.AccountId(), runId) is not { } run)
             {
                 return NoRun(runId);
             }
@@ -41,11 +42,11 @@ public static class RunsApi
         }).WithSummary("Stops a run in progress: the statement running is cancelled on the server, the rest is skipped.");
 
         api.MapGet("/instances", async (ClaimsPrincipal user, RunService runs, CancellationToken ct) =>
-            TypedResults.Ok((await runs.ListAsync(Account(user), ct)).Select(ToResult).ToList()))
+            TypedResults.Ok((await runs.ListAsync(user.AccountId(), ct)).Select(ToResult).ToList()))
             .WithSummary("Your instances.");
         api.MapPost("/instances", CreateAsync).WithSummary("Creates an instance in the base state (an empty working database).");
         api.MapGet("/instances/{id:guid}", async Task<Results<Ok<InstanceResult>, ProblemHttpResult>> (Guid id, ClaimsPrincipal user, RunService runs, CancellationToken ct) =>
-            (await runs.ListAsync(Account(user), ct)).SingleOrDefault(i => i.Id == id) is { } instance
+            (await runs.ListAsync(user.AccountId(), ct)).SingleOrDefault(i => i.Id == id) is { } instance
                 ? TypedResults.Ok(ToResult(instance))
                 : NotFound(id));
         api.MapDelete("/instances/{id:guid}", DeleteAsync).WithSummary("Deletes an instance with its data.");
@@ -98,7 +99,7 @@ public static class RunsApi
         ActiveRun run;
         try
         {
-            run = active.Begin(Account(user), body.RunId, ct);
+            run = active.Begin(user.AccountId(), body.RunId, ct);
         }
         catch (ArgumentException e)
         {
@@ -109,7 +110,7 @@ public static class RunsApi
         {
             using (run)
             {
-                var (instance, chain, result) = await runs.RunAsync(Account(user), instanceId, sources!, new HeadSelection(body.Head?.Start, body.Head?.End, headFile), run, run.Token);
+                var (instance, chain, result) = await runs.RunAsync(user.AccountId(), instanceId, sources!, new HeadSelection(body.Head?.Start, body.Head?.End, headFile), run, run.Token);
                 return TypedResults.Ok(ToResponse(run.Id, instance, chain, result));
             }
         }
@@ -135,7 +136,7 @@ public static class RunsApi
     {
         try
         {
-            var instance = await runs.CreateAsync(Account(user), ct);
+            var instance = await runs.CreateAsync(user.AccountId(), ct);
             return TypedResults.Created($"/api/v1/instances/{instance.Id}", ToResult(instance));
         }
         catch (QuotaExceededException e)
@@ -148,7 +149,7 @@ public static class RunsApi
     {
         try
         {
-            await runs.DeleteAsync(Account(user), id, ct);
+            await runs.DeleteAsync(user.AccountId(), id, ct);
             return TypedResults.NoContent();
         }
         catch (InstanceNotFoundException)
@@ -164,7 +165,7 @@ public static class RunsApi
         {
             if (body is null || (body.Script is null && body.Files is null))
             {
-                return TypedResults.Ok(ToResult(await runs.ResetAsync(Account(user), id, ct)));
+                return TypedResults.Ok(ToResult(await runs.ResetAsync(user.AccountId(), id, ct)));
             }
 
             var (sources, _, problem) = Sources(new RunBody(body.Script, body.Path, body.Files, body.Run, null));
@@ -180,7 +181,7 @@ public static class RunsApi
             }
 
             // Running nothing after the chain's first statements brings the instance to the state before 'before'.
-            var (instance, _, _) = await runs.RunAsync(Account(user), id, sources!, new HeadSelection(before, before), null, ct);
+            var (instance, _, _) = await runs.RunAsync(user.AccountId(), id, sources!, new HeadSelection(before, before), null, ct);
             return TypedResults.Ok(ToResult(instance));
         }
         catch (InstanceNotFoundException)
@@ -197,7 +198,7 @@ public static class RunsApi
     {
         try
         {
-            return TypedResults.Ok(ToResult(await runs.RestartAsync(Account(user), id, ct)));
+            return TypedResults.Ok(ToResult(await runs.RestartAsync(user.AccountId(), id, ct)));
         }
         catch (InstanceNotFoundException)
         {
@@ -279,6 +280,4 @@ public static class RunsApi
     internal static ProblemHttpResult Quota(QuotaExceededException e) =>
         TypedResults.Problem(e.Message, statusCode: 403, title: "Quota reached", extensions: new Dictionary<string, object?> { ["limit"] = e.Limit });
 
-    private static string Account(ClaimsPrincipal user) =>
-        user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("An authenticated request has no account id.");
 }
