@@ -75,6 +75,9 @@ public sealed class AccountFlowTests(BrowserFixture browser)
         var admin = await browser.NewPageAsync();
         await SignInAsync(admin, TaidonAppFactory.AdminEmail, TaidonAppFactory.AdminPassword);
         await BrowserFixture.WaitForAppAsync(admin);
+
+        // The workspace opens first; a link followed before its circuit took over can change the address without the page.
+        await admin.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync();
         await BrowserFixture.FollowAsync(admin, admin.GetByTestId("nav-admin"), "/admin");
         await Assertions.Expect(admin.GetByTestId("admin-title")).ToHaveTextAsync("Administration");
         await Assertions.Expect(admin.GetByTestId("registered-count")).ToBeVisibleAsync();
