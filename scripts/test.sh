@@ -42,6 +42,15 @@ dotnet test Taidon.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log
 status=${PIPESTATUS[0]}
 set -e
 
+# CI shows only the end of the output: repeat each failed test with its message and stack there.
+if grep -qE '^ +Failed [A-Za-z]' "$log"; then
+  echo
+  echo "Failed tests (repeated from above):"
+  awk '/^ +Failed [A-Za-z]/ { show = 1; lines = 0 }
+       /^ +(Passed|Skipped) [A-Za-z]/ { show = 0 }
+       show && lines < 40 { print; lines++ }' "$log"
+fi
+
 # One plain closing line for CI: "Tests: N passed, N failed, N skipped".
 count() { grep -E "^ +$1: +[0-9]+ *$" "$log" | tail -1 | grep -oE '[0-9]+' || echo 0; }
 if grep -qE '^Total tests: +[0-9]+' "$log"; then
