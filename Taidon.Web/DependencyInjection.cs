@@ -13,6 +13,7 @@ using Taidon.Web.Components.Account;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Admin;
 using Taidon.Web.Features.Gateway;
+using Taidon.Web.Features.Localization;
 using Taidon.Web.Features.Projects;
 using Taidon.Web.Features.Runs;
 using Taidon.Web.Features.SqlChain;
@@ -42,6 +43,7 @@ public static class DependencyInjection
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
+        services.AddTaidonLocalization();
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
@@ -99,6 +101,7 @@ public static class DependencyInjection
                 pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
             });
 
+        app.UseRequestLocalization();
         app.UseRouting();
         app.UseAuthentication();
         app.UseRateLimiter();
@@ -112,6 +115,7 @@ public static class DependencyInjection
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapAdditionalIdentityEndpoints();
+        app.MapLanguageSwitch();
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapAccountApi();

@@ -43,10 +43,10 @@ status=${PIPESTATUS[0]}
 set -e
 
 # CI shows only the end of the output: repeat each failed test with its message and stack there.
-if grep -qE '^ +Failed [A-Za-z]' "$log"; then
+if grep -qE '^ +Failed [A-Za-z_][A-Za-z0-9_]*\.[A-Za-z]' "$log"; then
   echo
   echo "Failed tests (repeated from above):"
-  awk '/^ +Failed [A-Za-z]/ { show = 1; lines = 0 }
+  awk '/^ +Failed [A-Za-z_][A-Za-z0-9_]*\.[A-Za-z]/ { show = 1; lines = 0 }
        /^ +(Passed|Skipped) [A-Za-z]/ { show = 0 }
        show && lines < 40 { print; lines++ }' "$log"
 fi

@@ -15,8 +15,33 @@ public sealed record ChainRun(
     ResultLimits ResultLimits,
     LayerPolicy? Policy = null);
 
+/// <summary>What a run is doing.</summary>
+public enum RunPhase
+{
+    /// <summary>Restoring the layer named by the subject (the replay count is the total).</summary>
+    Restoring,
+    Replaying,
+    Running,
+
+    /// <summary>Publishing the layer named by the subject.</summary>
+    TakingLayer,
+
+    /// <summary>Running the test script named by the subject (current and total count tests).</summary>
+    Testing,
+}
+
 /// <summary>How far a run is: statement <see cref="Current"/> of <see cref="Total"/> to replay or run.</summary>
-public sealed record RunProgress(int Current, int Total, string Phase);
+public sealed record RunProgress(int Current, int Total, RunPhase Phase, string? Subject = null)
+{
+    /// <summary>The phase in a few English words ("restoring layer 3fa1…", "replaying", "running").</summary>
+    public string Describe() => Phase switch
+    {
+        RunPhase.Restoring => $"restoring layer {Subject}",
+        RunPhase.TakingLayer => $"taking layer {Subject}",
+        RunPhase.Testing => $"testing {Subject}",
+        _ => Phase.ToString().ToLowerInvariant(),
+    };
+}
 
 /// <summary>
 /// What a run did: its plan, an outcome per statement of the chain, the state the instance is in
@@ -69,18 +94,12 @@ public sealed class RunExecutor(
         var started = clock.GetTimestamp();
         var statements = run.Chain.Statements;
         var keys = run.Chain.Keys;
-        var recorded = outcomeStore is null
-            ? new Dictionary<ChainKey, RecordedOutcome>()
-            : await outcomeStore.FindAsync(StateChangingKeys(keys, run.HeadEnd), CancellationToken.None);
+        var recorded = await RecordedOutcomesAsync(run);
         RunPlan plan;
         var attempt = 0;
         while (true)
         {
-            plan = RunPlanner.Plan(new RunRequest(statements, keys, run.HeadStart, run.HeadEnd, run.InstanceState, runtime.HasLayer,
-                Cost: s => keys[s.Index + 1] != keys[s.Index] && recorded.TryGetValue(keys[s.Index + 1], out var known) && known.Duration is { } took
-                    ? took
-                    : StatementCost.Estimate(s),
-                Policy: run.Policy, HasOutcome: outcomeStore is null ? null : recorded.ContainsKey));
+            plan = Plan(run, recorded);
             if (plan.Start != RunStart.RestoreLayer)
             {
                 break;
@@ -88,7 +107,7 @@ public sealed class RunExecutor(
 
             try
             {
-                progress?.Report(new RunProgress(0, plan.ReplayCount, $"restoring layer {plan.FromKey.Short}"));
+                progress?.Report(new RunProgress(0, plan.ReplayCount, RunPhase.Restoring, plan.FromKey.Short));
 
                 // A restore is short and leaves the instance whole only when it finishes: it is not cancelled.
                 await runtime.RestoreAsync(run.InstanceId, plan.FromKey, run.Limits, CancellationToken.None);
@@ -148,7 +167,7 @@ public sealed class RunExecutor(
                     break;
                 }
 
-                progress?.Report(new RunProgress(i - plan.From + 1, total, i < plan.HeadStart ? "replaying" : "running"));
+                progress?.Report(new RunProgress(i - plan.From + 1, total, i < plan.HeadStart ? RunPhase.Replaying : RunPhase.Running));
                 var outcome = await session.ExecuteAsync(statement, run.ResultLimits, run.Limits.EffectiveStatementTimeout, cancellationToken);
                 outcomes[i] = outcome;
                 if (outcome.Status == StatementStatus.Error)
@@ -204,7 +223,7 @@ public sealed class RunExecutor(
                         continue;
                     }
 
-                    progress?.Report(new RunProgress(i - plan.From + 1, total, $"taking layer {current.Short}"));
+                    progress?.Report(new RunProgress(i - plan.From + 1, total, RunPhase.TakingLayer, current.Short));
                     await session.DisposeAsync();
                     var capturing = clock.GetTimestamp();
                     layers.Add(await runtime.CaptureAsync(run.InstanceId, current, lastLayer, run.Limits, CancellationToken.None));
@@ -242,6 +261,28 @@ public sealed class RunExecutor(
             await session.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// How the run would go if it started now (which statements would come from the cache and which would
+    /// execute), without touching the instance: what the editor's gutter shows.
+    /// </summary>
+    public async Task<RunPlan> PlanAsync(ChainRun run, CancellationToken cancellationToken) =>
+        Plan(run, await RecordedOutcomesAsync(run, cancellationToken));
+
+    private RunPlan Plan(ChainRun run, IReadOnlyDictionary<ChainKey, RecordedOutcome> recorded)
+    {
+        var keys = run.Chain.Keys;
+        return RunPlanner.Plan(new RunRequest(run.Chain.Statements, keys, run.HeadStart, run.HeadEnd, run.InstanceState, runtime.HasLayer,
+            Cost: s => keys[s.Index + 1] != keys[s.Index] && recorded.TryGetValue(keys[s.Index + 1], out var known) && known.Duration is { } took
+                ? took
+                : StatementCost.Estimate(s),
+            Policy: run.Policy, HasOutcome: outcomeStore is null ? null : recorded.ContainsKey));
+    }
+
+    private async Task<IReadOnlyDictionary<ChainKey, RecordedOutcome>> RecordedOutcomesAsync(ChainRun run, CancellationToken cancellationToken = default) =>
+        outcomeStore is null
+            ? new Dictionary<ChainKey, RecordedOutcome>()
+            : await outcomeStore.FindAsync(StateChangingKeys(run.Chain.Keys, run.HeadEnd), cancellationToken);
 
     /// <summary>The keys reached by statements that changed the state (where the next key differs), up to <paramref name="end"/>.</summary>
     private static List<ChainKey> StateChangingKeys(IReadOnlyList<ChainKey> keys, int end)

@@ -25,6 +25,8 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
 
     public DbSet<ProjectRecord> Projects => Set<ProjectRecord>();
 
+    public DbSet<RunHistoryRecord> RunHistory => Set<RunHistoryRecord>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -94,6 +96,17 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             project.Property(p => p.Name).HasMaxLength(ProjectService.MaxNameLength);
             project.HasIndex(p => new { p.OwnerId, p.Name }).IsUnique();
             project.HasOne<TaidonUser>().WithMany().HasForeignKey(p => p.OwnerId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<RunHistoryRecord>(run =>
+        {
+            run.ToTable("run_history");
+            run.HasKey(r => r.Id);
+            run.Property(r => r.ScriptPath).HasMaxLength(512);
+            run.Property(r => r.Outcome).HasMaxLength(16);
+            run.Property(r => r.FromKey).HasMaxLength(128);
+            run.HasIndex(r => new { r.OwnerId, r.StartedAt });
+            run.HasOne<TaidonUser>().WithMany().HasForeignKey(r => r.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -198,17 +198,7 @@ public sealed class RunService(
             var record = await db.Instances.SingleAsync(i => i.Id == instance.Id, cancellationToken);
             await RebuildIfFailedAsync(record, cancellationToken);
 
-            var chain = await AnalyzeAsync(db, sources, cancellationToken);
-            if (!chain.IsValid)
-            {
-                throw new ArgumentException("The script cannot be split: " + chain.Problems[0], nameof(sources));
-            }
-
-            var fromFile = head.FromFile is null ? 0 : chain.Statements.Count(s => s.Span.File != head.FromFile);
-            var start = Math.Clamp(head.Start ?? fromFile, 0, chain.Statements.Count);
-            var end = Math.Clamp(head.End ?? chain.Statements.Count, start, chain.Statements.Count);
-            ChainKey? state = ChainKey.TryParse(record.StateKey, out var key) ? key : null;
-            var run = new ChainRun(record.Id, Limits, chain, start, end, state, new ResultLimits(options.Value.MaxResultRows));
+            var (chain, run) = await PrepareAsync(db, record, sources, head, cancellationToken);
             var result = await executor.RunAsync(run, progress, cancellationToken);
             Measure(result);
 
@@ -218,12 +208,114 @@ public sealed class RunService(
             record.State = InstanceState.Running;
             record.LastActivityAt = now;
             await RecordAsync(db, result, now, CancellationToken.None);
+            db.RunHistory.Add(HistoryEntry(ownerId, chain, result, head, sources, now));
             await db.SaveChangesAsync(CancellationToken.None);
+            await ForgetOldRunsAsync(db, ownerId);
             return (record, chain, result);
         }
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// How a run of the chain would go now on the account's default instance (nothing runs and no instance
+    /// is created): which statements would come from the cache and which would execute. Null when the
+    /// chain cannot be split.
+    /// </summary>
+    public async Task<(AnalyzedChain Chain, RunPlan Plan)?> PreviewAsync(string ownerId, IReadOnlyList<SqlSource> sources, HeadSelection head, CancellationToken cancellationToken)
+    {
+        var record = (await ListAsync(ownerId, cancellationToken)).FirstOrDefault();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var chain = await AnalyzeAsync(db, sources, cancellationToken);
+        if (!chain.IsValid)
+        {
+            return null;
+        }
+
+        var run = Prepare(record, chain, head);
+        return (chain, await executor.PlanAsync(run, cancellationToken));
+    }
+
+    private async Task<(AnalyzedChain Chain, ChainRun Run)> PrepareAsync(
+        ControlPlaneDbContext db, InstanceRecord record, IReadOnlyList<SqlSource> sources, HeadSelection head, CancellationToken cancellationToken)
+    {
+        var chain = await AnalyzeAsync(db, sources, cancellationToken);
+        if (!chain.IsValid)
+        {
+            throw new ArgumentException("The script cannot be split: " + chain.Problems[0], nameof(sources));
+        }
+
+        return (chain, Prepare(record, chain, head));
+    }
+
+    /// <summary>The run of a keyed chain's head on an instance (none yet: its state is unknown, so nothing is trusted).</summary>
+    private ChainRun Prepare(InstanceRecord? record, AnalyzedChain chain, HeadSelection head)
+    {
+        var fromFile = head.FromFile is null ? 0 : chain.Statements.Count(s => s.Span.File != head.FromFile);
+        var start = Math.Clamp(head.Start ?? fromFile, 0, chain.Statements.Count);
+        var end = Math.Clamp(head.End ?? chain.Statements.Count, start, chain.Statements.Count);
+        ChainKey? state = record is not null && ChainKey.TryParse(record.StateKey, out var key) ? key : null;
+        return new ChainRun(record?.Id ?? Guid.Empty, Limits, chain, start, end, state, new ResultLimits(options.Value.MaxResultRows));
+    }
+
+    /// <summary>The account's latest runs, newest first.</summary>
+    public async Task<IReadOnlyList<RunHistoryRecord>> HistoryAsync(string ownerId, int take, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.RunHistory.AsNoTracking()
+            .Where(r => r.OwnerId == ownerId)
+            .OrderByDescending(r => r.StartedAt)
+            .Take(Math.Clamp(take, 1, MaxHistory))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>How many runs an account's history keeps.</summary>
+    public const int MaxHistory = 200;
+
+    /// <summary>The longest head text a history entry keeps (a longer one is cut, saying so).</summary>
+    public const int MaxHistoryText = 100_000;
+
+    private RunHistoryRecord HistoryEntry(string ownerId, AnalyzedChain chain, RunResult result, HeadSelection head, IReadOnlyList<SqlSource> sources, DateTimeOffset now)
+    {
+        var plan = result.Plan;
+        var headStatements = chain.Statements.Skip(plan.HeadStart).Take(plan.HeadEnd - plan.HeadStart).ToList();
+        var path = head.FromFile ?? headStatements.FirstOrDefault()?.Span.File ?? sources.LastOrDefault()?.Path ?? "";
+        var text = head.FromFile is { } file && head.Start is null && head.End is null
+            ? sources.FirstOrDefault(s => s.Path == file)?.Text ?? ""
+            : string.Join("\n", headStatements.Select(s => s.Text));
+        var error = result.Outcomes.Select(o => o.Error).FirstOrDefault(e => e is not null);
+        return new RunHistoryRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            OwnerId = ownerId,
+            ScriptPath = path.Length > 512 ? path[..512] : path,
+            Text = text.Length > MaxHistoryText ? text[..MaxHistoryText] + "\n-- (cut: the history keeps the first 100,000 characters)" : text,
+            WholeScript = head.FromFile is not null && head.Start is null && head.End is null,
+            StartedAt = now - result.Duration,
+            DurationMilliseconds = (long)result.Duration.TotalMilliseconds,
+            Outcome = result.Stopped ? "stopped" : result.Succeeded ? "succeeded" : "failed",
+            Start = (RunStartKind)(int)plan.Start,
+            FromKey = plan.FromKey.ToString(),
+            Replayed = plan.ReplayCount,
+            HeadStatements = headStatements.Count,
+            Error = error is null ? null : Cut($"{error.SqlState}: {error.Message}", 2000),
+        };
+    }
+
+    private static string Cut(string text, int length) => text.Length > length ? text[..length] : text;
+
+    private static async Task ForgetOldRunsAsync(ControlPlaneDbContext db, string ownerId)
+    {
+        var keptSince = await db.RunHistory.Where(r => r.OwnerId == ownerId)
+            .OrderByDescending(r => r.StartedAt)
+            .Skip(MaxHistory)
+            .Select(r => (DateTimeOffset?)r.StartedAt)
+            .FirstOrDefaultAsync(CancellationToken.None);
+        if (keptSince is { } oldest)
+        {
+            await db.RunHistory.Where(r => r.OwnerId == ownerId && r.StartedAt <= oldest).ExecuteDeleteAsync(CancellationToken.None);
         }
     }
 

@@ -14,7 +14,7 @@ public sealed class WorkspaceTests : ComponentTestContext
 
         var banner = Render<GuestBanner>().Find("[data-testid=guest-banner]");
 
-        Assert.Contains("register", banner.TextContent, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("create an account", banner.TextContent, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("/Account/Register", banner.QuerySelector("a")!.GetAttribute("href"));
     }
 

@@ -130,7 +130,7 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
 
         await page.GetByTestId("run-script").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("run-progress")).ToContainTextAsync("running", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.GetByTestId("run-progress")).ToContainTextAsync("Running statement", new() { Timeout = 60_000 });
         await page.GetByTestId("run-stop").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("run-stopped")).ToBeVisibleAsync(new() { Timeout = 10_000 });
@@ -155,6 +155,115 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await page.ReloadAsync();
         await WaitForWorkspaceAsync(page);
         await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("SELECT nosuch FROM orders;");
+    }
+
+    [Fact]
+    public async Task TheGutterCompletionAndHistoryFollowTheRuns()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/");
+        await WaitForWorkspaceAsync(page);
+        await page.GetByTestId("script-new").ClickAsync();
+        await page.GetByTestId("script-name").FillAsync("test/05_pets.sql");
+        await page.GetByTestId("script-name").PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/05_pets.sql");
+        await ReplaceScriptAsync(page, "CREATE TABLE pets (id int, name text);\nINSERT INTO pets VALUES (1, 'Rex');\nSELECT name FROM pets;");
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+
+        // Before the first run every statement will execute; after it, the two that changed the database are cached.
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-execute")).ToHaveCountAsync(3);
+        await page.Keyboard.PressAsync("Control+Enter");
+        await Assertions.Expect(page.GetByTestId("result-cell").First).ToHaveTextAsync("Rex", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-cached")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-execute")).ToHaveCountAsync(1);
+        await page.Locator(".monaco-editor .tdn-mark-cached").First.HoverAsync();
+        await Assertions.Expect(page.Locator(".monaco-hover").First).ToContainTextAsync("chain key");
+
+        // The new table is offered by completion.
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+End");
+        await page.Keyboard.TypeAsync("\nSELECT * FROM pe");
+        await page.Keyboard.PressAsync("Control+Space");
+        await Assertions.Expect(page.Locator(".monaco-editor .suggest-widget")).ToContainTextAsync("pets");
+        await page.Keyboard.PressAsync("Escape");
+
+        // The run is in the history, with its text; an edit marks the changed statement to execute and can be undone from there.
+        var run = page.Locator("[data-testid=history-item][data-path='test/05_pets.sql']");
+        await Assertions.Expect(run).ToHaveCountAsync(1);
+        await Assertions.Expect(run).ToHaveAttributeAsync("data-outcome", "succeeded");
+        await ReplaceScriptAsync(page, "CREATE TABLE pets (id int, name text);\nINSERT INTO pets VALUES (1, 'Tom');\nSELECT name FROM pets;");
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-cached")).ToHaveCountAsync(1);
+        await run.ClickAsync();
+        await Assertions.Expect(run.GetByTestId("history-text")).ToContainTextAsync("'Rex'");
+        await run.GetByTestId("history-put-back").ClickAsync();
+        await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("'Rex'");
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-cached")).ToHaveCountAsync(2);
+    }
+
+    [Fact]
+    public async Task RussianAndTheDarkThemeAreChosenAndKept()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/");
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.GetByTestId("run-script")).ToHaveTextAsync("Run");
+
+        await page.GetByTestId("language-switch").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-script")).ToHaveTextAsync("Запустить");
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "ru");
+        await page.GetByTestId("theme-toggle").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=sql-editor] .monaco-editor.vs-dark").First).ToBeVisibleAsync();
+
+        await page.ReloadAsync();
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.GetByTestId("workspace-title")).ToHaveTextAsync("Рабочая область");
+        await Assertions.Expect(page.Locator("[data-testid=sql-editor] .monaco-editor.vs-dark").First).ToBeVisibleAsync();
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+Enter");
+        await Assertions.Expect(page.GetByTestId("plan-chip")).ToContainTextAsync("повторено операторов", new() { Timeout = 60_000 });
+
+        await page.GetByTestId("language-switch").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("run-script")).ToHaveTextAsync("Run");
+    }
+
+    [Fact]
+    public async Task AnEditTheServerNeverSavedIsPutBackOnTheNextVisit()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/?script=test/01_explore.sql");
+        await WaitForWorkspaceAsync(page);
+        await page.Locator(".monaco-editor .view-lines").WaitForAsync();
+
+        // As if the connection was lost after typing: the browser kept the edit, the server never got it.
+        await page.WaitForFunctionAsync("() => Object.keys(window.taidon.savedText).length > 0");
+        await page.EvaluateAsync("""
+            () => {
+                const key = Object.keys(window.taidon.savedText)[0];
+                const base = window.taidon.savedText[key];
+                localStorage.setItem("taidon.unsaved:" + key, JSON.stringify({ text: base + "\n-- typed while offline", base }));
+            }
+            """);
+        await page.ReloadAsync();
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("-- typed while offline");
+        await Assertions.Expect(page.GetByTestId("unsaved-restored")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+
+        // Saved on the server now (the copy is gone); a copy made from another text is never put back over it.
+        await page.EvaluateAsync("""
+            () => {
+                const key = Object.keys(window.taidon.savedText)[0];
+                localStorage.setItem("taidon.unsaved:" + key, JSON.stringify({ text: "SELECT 'stale';", base: "SELECT 'an older text';" }));
+            }
+            """);
+        await page.ReloadAsync();
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("-- typed while offline");
+        await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).Not.ToContainTextAsync("stale");
+        await Assertions.Expect(page.GetByTestId("unsaved-restored")).ToHaveCountAsync(0);
     }
 
     /// <summary>Replaces the editor's text by typing, as a student would.</summary>

@@ -129,7 +129,7 @@ public sealed class RunExecutorTests : IAsyncLifetime
         using var stop = new CancellationTokenSource();
         progress.Reported += p =>
         {
-            if (p.Phase == "running" && p.Current == 4)
+            if (p.Phase == RunPhase.Running && p.Current == 4)
             {
                 stop.CancelAfter(TimeSpan.FromMilliseconds(300));
             }

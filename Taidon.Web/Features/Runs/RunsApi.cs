@@ -269,7 +269,7 @@ public static class RunsApi
         new(i.Id, i.State.ToString().ToLowerInvariant(), i.StateKey, i.StateKey?[..ChainKey.ShortLength], i.CreatedAt, i.LastActivityAt, i.ExpiresAt);
 
     private static ProgressResult ToProgress(ActiveRun run) =>
-        new(run.Id, run.StartedAt, run.Progress?.Current ?? 0, run.Progress?.Total ?? 0, run.Progress?.Phase ?? "starting", run.StopRequested);
+        new(run.Id, run.StartedAt, run.Progress?.Current ?? 0, run.Progress?.Total ?? 0, run.Progress?.Describe() ?? "starting", run.StopRequested);
 
     private static ProblemHttpResult NoRun(Guid runId) =>
         TypedResults.Problem($"You have no run {runId} in progress (it may have finished).", statusCode: 404, title: "No such run");
