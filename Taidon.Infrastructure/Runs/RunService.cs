@@ -208,7 +208,12 @@ public sealed class RunService(
             record.State = InstanceState.Running;
             record.LastActivityAt = now;
             await RecordAsync(db, result, now, CancellationToken.None);
-            db.RunHistory.Add(HistoryEntry(ownerId, chain, result, head, sources, now));
+            if (run.HeadEnd > run.HeadStart)
+            {
+                // A reset to a statement runs no head: it is not a run of the student's.
+                db.RunHistory.Add(HistoryEntry(ownerId, chain, result, head, sources, now));
+            }
+
             await db.SaveChangesAsync(CancellationToken.None);
             await ForgetOldRunsAsync(db, ownerId);
             return (record, chain, result);

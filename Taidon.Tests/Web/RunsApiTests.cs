@@ -49,6 +49,28 @@ public sealed class RunsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EveryRunIsInTheOwnersHistoryWithItsTextAndOutcomeAndNobodyElses()
+    {
+        using var client = await ClientAsync();
+        using var other = await ClientAsync();
+        await client.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE h (id int);\nSELECT 1;", path = "test/01_h.sql" });
+        await client.PostAsJsonAsync("/api/v1/runs", new { script = "SELECT nosuch;", path = "test/02_bad.sql" });
+
+        var history = await client.GetFromJsonAsync<JsonElement>("/api/v1/runs/history");
+
+        Assert.Equal(2, history.GetArrayLength());
+        var (latest, first) = (history[0], history[1]);
+        Assert.Equal("test/02_bad.sql", latest.GetProperty("script").GetString());
+        Assert.Equal("failed", latest.GetProperty("outcome").GetString());
+        Assert.StartsWith("42703", latest.GetProperty("error").GetString());
+        Assert.Equal("test/01_h.sql", first.GetProperty("script").GetString());
+        Assert.Equal("succeeded", first.GetProperty("outcome").GetString());
+        Assert.Equal("CREATE TABLE h (id int);\nSELECT 1;", first.GetProperty("text").GetString());
+        Assert.Equal(2, first.GetProperty("headStatements").GetInt32());
+        Assert.Equal(0, (await other.GetFromJsonAsync<JsonElement>("/api/v1/runs/history")).GetArrayLength());
+    }
+
+    [Fact]
     public async Task RunningATestOfAProjectReplaysInitAndSeedOnceThenIsHot()
     {
         using var client = await ClientAsync();

@@ -27,6 +27,9 @@ public static class RunsApi
             .WithSummary("Runs a script (or a project's files) on one of your instances.");
         api.MapGet("/runs", (ClaimsPrincipal user, ActiveRuns active) => TypedResults.Ok(active.OfOwner(user.AccountId()).Select(ToProgress).ToList()))
             .WithSummary("Your runs in progress, with how far each is.");
+        api.MapGet("/runs/history", async (ClaimsPrincipal user, RunService runs, CancellationToken ct, int take = 50) =>
+            TypedResults.Ok((await runs.HistoryAsync(user.AccountId(), take, ct)).Select(ToHistory).ToList()))
+            .WithSummary($"Your latest runs, newest first (at most {RunService.MaxHistory} are kept): the script, the text that ran, the plan and the outcome.");
         api.MapGet("/runs/{runId:guid}", Results<Ok<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, ActiveRuns active) =>
             active.Find(user.AccountId(), runId) is { } run ? TypedResults.Ok(ToProgress(run)) : NoRun(runId))
             .WithSummary("How far a run in progress is: statement i of n, and what it is doing.");
@@ -81,6 +84,13 @@ public static class RunsApi
         IReadOnlyList<ResultSet> Results, IReadOnlyList<string> Notices, double DurationMs, ErrorResult? Error);
 
     public sealed record ErrorResult(string SqlState, string Message, string? Detail, string? Hint, string File, int? Line, int? Column);
+
+    public sealed record HistoryResult(Guid Id, string Script, bool WholeScript, string Text, DateTimeOffset StartedAt, double DurationMs,
+        string Outcome, string Start, string? FromKey, int Replayed, int HeadStatements, string? Error);
+
+    private static HistoryResult ToHistory(RunHistoryRecord run) =>
+        new(run.Id, run.ScriptPath, run.WholeScript, run.Text, run.StartedAt, run.DurationMilliseconds, run.Outcome,
+            run.Start.ToString(), run.FromKey, run.Replayed, run.HeadStatements, run.Error);
 
     public sealed record RunResponse(Guid RunId, Guid InstanceId, PlanResult Plan, string? FinalState, bool Succeeded, bool Stopped, double DurationMs, IReadOnlyList<StatementResult> Statements);
 
