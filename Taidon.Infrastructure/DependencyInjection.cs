@@ -116,6 +116,7 @@ public static class DependencyInjection
         services.AddSingleton<IStatementOutcomeStore>(sp => sp.GetRequiredService<StatementOutcomeStore>());
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunService>();
+        services.AddSingleton<BenchmarkService>();
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton<InstanceLifecycle>();
         services.AddOptions<SnapshotOptions>().BindConfiguration(SnapshotOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -28,6 +28,9 @@ public enum RunPhase
 
     /// <summary>Running the test script named by the subject (current and total count tests).</summary>
     Testing,
+
+    /// <summary>Timing a bench/ query (current and total count queries; the subject is the repetition, "2/5").</summary>
+    Benchmarking,
 }
 
 /// <summary>How far a run is: statement <see cref="Current"/> of <see cref="Total"/> to replay or run.</summary>
@@ -39,6 +42,7 @@ public sealed record RunProgress(int Current, int Total, RunPhase Phase, string?
         RunPhase.Restoring => $"restoring layer {Subject}",
         RunPhase.TakingLayer => $"taking layer {Subject}",
         RunPhase.Testing => $"testing {Subject}",
+        RunPhase.Benchmarking => $"benchmarking, repetition {Subject}",
         _ => Phase.ToString().ToLowerInvariant(),
     };
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
@@ -9,6 +10,7 @@ using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.Persistence;
 using Taidon.Infrastructure.Persistence.Records;
+using Taidon.Infrastructure.Sql;
 
 namespace Taidon.Infrastructure.Runs;
 
@@ -121,6 +123,49 @@ public sealed class RunService(
             await runtime.StopAsync(instanceId, cancellationToken);
             await runtime.StartAsync(instanceId, Limits, cancellationToken);
         }, cancellationToken);
+
+    /// <summary>
+    /// Times a query <paramref name="repetitions"/> times with EXPLAIN (ANALYZE, FORMAT JSON), as the
+    /// student, each time in a read-only transaction that is rolled back, so the state stays as it was
+    /// (a query that would change anything, even a sequence, fails instead). Returns the plans in JSON.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ExplainAsync(string ownerId, Guid instanceId, SqlStatement statement, int repetitions, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        if (!QueryPlans.IsExplainable(statement))
+        {
+            throw new ArgumentException($"Only queries can be benchmarked; line {statement.Span.Start.Line} is not one.", nameof(statement));
+        }
+
+        var plans = new List<string>();
+        await ChangeAsync(ownerId, instanceId, async _ =>
+        {
+            var connection = await runtime.StartAsync(instanceId, Limits, cancellationToken);
+            await using var npgsql = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(connection, "taidon-benchmark"));
+            await npgsql.OpenAsync(cancellationToken);
+            var timeout = (int)Math.Ceiling(Limits.EffectiveStatementTimeout.TotalSeconds) + 1;
+            var query = statement.Text.TrimEnd().TrimEnd(';');
+            for (var i = 0; i < repetitions; i++)
+            {
+                progress?.Report(i + 1);
+                await using (var begin = new NpgsqlCommand("BEGIN READ ONLY", npgsql))
+                {
+                    await begin.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                try
+                {
+                    await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + query, npgsql) { CommandTimeout = timeout };
+                    plans.Add((string)(await explain.ExecuteScalarAsync(cancellationToken))!);
+                }
+                finally
+                {
+                    await using var rollback = new NpgsqlCommand("ROLLBACK", npgsql);
+                    await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+                }
+            }
+        }, cancellationToken);
+        return plans;
+    }
 
     /// <summary>Changes one of the account's instances alone (no run meanwhile), rebuilding it first if it failed.</summary>
     private async Task<InstanceRecord> ChangeAsync(string ownerId, Guid instanceId, Func<InstanceRecord, Task> change, CancellationToken cancellationToken)

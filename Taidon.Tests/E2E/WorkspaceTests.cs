@@ -205,6 +205,28 @@ public sealed class WorkspaceTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task ABenchScriptShowsTheMedianOfItsRepetitionsAndThePlanAsATree()
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync("/?script=bench/01_orders_of_a_customer.sql");
+        await WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("bench/01_orders_of_a_customer.sql");
+
+        await page.GetByTestId("run-script").ClickAsync();
+
+        var timed = page.GetByTestId("benchmark-item");
+        await Assertions.Expect(timed).ToHaveCountAsync(1, new() { Timeout = 90_000 });
+        await Assertions.Expect(timed.GetByTestId("benchmark-median")).ToContainTextAsync("median");
+        await Assertions.Expect(timed.GetByTestId("benchmark-spread")).ToContainTextAsync("5 runs");
+        await Assertions.Expect(timed.GetByTestId("benchmark-plan")).ToContainTextAsync("orders_customer_idx");
+        Assert.True(await timed.GetByTestId("plan-node").CountAsync() >= 3);
+
+        // The rows are there too, and the instance stands after the script as after any run.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Result 1" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("result-column").First).ToContainTextAsync("id");
+    }
+
+    [Fact]
     public async Task RussianAndTheDarkThemeAreChosenAndKept()
     {
         var page = await browser.NewPageAsync();

@@ -32,6 +32,7 @@ public static class RunTexts
         { Phase: RunPhase.Replaying } p => t["Replaying statement {0} of {1}", p.Current, p.Total],
         { Phase: RunPhase.TakingLayer } p => t["Taking layer {0} (statement {1} of {2})", p.Subject ?? "", p.Current, p.Total],
         { Phase: RunPhase.Testing } p => t["Testing {0} ({1} of {2})", p.Subject ?? "", p.Current, p.Total],
+        { Phase: RunPhase.Benchmarking } p => t["Timing query {0} of {1}, repetition {2}", p.Current, p.Total, p.Subject ?? ""],
         var p => t["Running statement {0} of {1}", p.Current, p.Total],
     };
 
