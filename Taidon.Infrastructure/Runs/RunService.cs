@@ -347,7 +347,7 @@ public sealed class RunService(
             DurationMilliseconds = (long)result.Duration.TotalMilliseconds,
             Outcome = result.Stopped ? "stopped" : result.Succeeded ? "succeeded" : "failed",
             Start = (RunStartKind)(int)plan.Start,
-            FromKey = plan.FromKey.ToString(),
+            FromKey = plan.From == 0 ? null : plan.FromKey.ToString(),
             Replayed = plan.ReplayCount,
             HeadStatements = headStatements.Count,
             Error = error is null ? null : Cut($"{error.SqlState}: {error.Message}", 2000),

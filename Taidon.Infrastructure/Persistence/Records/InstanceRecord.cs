@@ -117,6 +117,7 @@ public sealed class RunHistoryRecord
 
     public RunStartKind Start { get; set; }
 
+    /// <summary>The layer restored or the state continued from; null when the run started from the base state.</summary>
     public string? FromKey { get; set; }
 
     public int Replayed { get; set; }

@@ -9,16 +9,20 @@ namespace Taidon.Web.Features.Workspace;
 public static class RunTexts
 {
     /// <summary>The plan chip: hot, or restored layer (short key), or continued, with the replay count.</summary>
-    public static string Plan(IStringLocalizer<Strings> t, RunPlan plan)
+    public static string Plan(IStringLocalizer<Strings> t, RunPlan plan) =>
+        Plan(t, plan.Start, plan.From == 0, plan.FromKey.Short, plan.ReplayCount, plan.HeadCached);
+
+    /// <summary>A plan from its parts (as the run history keeps them).</summary>
+    public static string Plan(IStringLocalizer<Strings> t, RunStart start, bool fromBase, string fromKey, int replayed, int headCached)
     {
-        var text = plan.Start switch
+        var text = start switch
         {
             RunStart.Hot => t["hot"].Value,
-            RunStart.ContinueOnInstance => t["continued on the instance"] + ", " + Replayed(t, plan.ReplayCount),
-            _ when plan.From == 0 => t["restored the base state"] + ", " + Replayed(t, plan.ReplayCount),
-            _ => t["restored layer {0}", plan.FromKey.Short] + ", " + Replayed(t, plan.ReplayCount),
+            RunStart.ContinueOnInstance => t["continued on the instance"] + ", " + Replayed(t, replayed),
+            _ when fromBase => t["restored the base state"] + ", " + Replayed(t, replayed),
+            _ => t["restored layer {0}", fromKey] + ", " + Replayed(t, replayed),
         };
-        return plan.HeadCached > 0 ? text + ", " + t["{0} of the script's statements cached", plan.HeadCached] : text;
+        return headCached > 0 ? text + ", " + t["{0} of the script's statements cached", headCached] : text;
     }
 
     private static string Replayed(IStringLocalizer<Strings> t, int count) =>
