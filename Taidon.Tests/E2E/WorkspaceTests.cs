@@ -191,17 +191,25 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         var run = page.Locator("[data-testid=history-item][data-path='test/05_pets.sql']");
         await Assertions.Expect(run).ToHaveCountAsync(1);
         await Assertions.Expect(run).ToHaveAttributeAsync("data-outcome", "succeeded");
+        run = run.Last;
         await ReplaceScriptAsync(page, "CREATE TABLE pets (id int, name text);\nINSERT INTO pets VALUES (1, 'Tom');\nSELECT name FROM pets;");
         await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
 
         // No layer holds the state after CREATE TABLE alone: the next run executes the script from its start.
         await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-execute")).ToHaveCountAsync(3);
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+Enter");
+        await Assertions.Expect(page.GetByTestId("result-cell").First).ToHaveTextAsync("Tom", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.GetByTestId("plan-chip")).ToContainTextAsync("restored");
         await run.ClickAsync();
         await Assertions.Expect(run.GetByTestId("history-text")).ToContainTextAsync("'Rex'");
         await run.GetByTestId("history-put-back").ClickAsync();
         await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("'Rex'");
         await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
-        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-cached")).ToHaveCountAsync(2);
+
+        // The instance holds the 'Tom' state now: the text put back executes whole on its next run.
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-execute")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-cached")).ToHaveCountAsync(0);
     }
 
     [Fact]
