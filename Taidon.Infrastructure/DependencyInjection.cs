@@ -8,17 +8,20 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Accounts;
+using Taidon.Core.Audit;
 using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Projects;
 using Taidon.Core.Runs;
 using Taidon.Core.Snapshots;
+using Taidon.Infrastructure.Audit;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Jobs;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Persistence;
 using Taidon.Infrastructure.Projects;
+using Taidon.Infrastructure.Quotas;
 using Taidon.Infrastructure.Runs;
 using Taidon.Infrastructure.Sql;
 
@@ -91,6 +94,11 @@ public static class DependencyInjection
         }
 
         services.AddHostedService<RecurringJobs>();
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditLog>());
+        services.AddSingleton<AuditRetention>();
+        services.AddSingleton<QuotaService>();
 
         // The embedded runtime: instances and snapshot layers under the data directory, made on first use.
         services.AddOptions<InstanceOptions>().BindConfiguration(InstanceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -12,6 +12,7 @@ public sealed class RecurringJobs(IRecurringJobManager jobs) : IHostedService
     public const string InstanceSweep = "instances.idle-and-expiry";
     public const string LayerCollection = "snapshots.garbage-collection";
     public const string Reconciliation = "instances.reconciliation";
+    public const string AuditRetention = "audit.retention";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -31,6 +32,10 @@ public sealed class RecurringJobs(IRecurringJobManager jobs) : IHostedService
             Reconciliation,
             reconciliation => reconciliation.ReconcileAsync(CancellationToken.None),
             "*/5 * * * *");
+        jobs.AddOrUpdate<Audit.AuditRetention>(
+            AuditRetention,
+            retention => retention.ApplyAsync(CancellationToken.None),
+            Cron.Daily(4));
         return Task.CompletedTask;
     }
 

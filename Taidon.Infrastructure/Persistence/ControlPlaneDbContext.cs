@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Taidon.Infrastructure.Audit;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Persistence.Records;
 using Taidon.Infrastructure.Projects;
+using Taidon.Infrastructure.Quotas;
 
 namespace Taidon.Infrastructure.Persistence;
 
@@ -26,6 +28,12 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
     public DbSet<ProjectRecord> Projects => Set<ProjectRecord>();
 
     public DbSet<RunHistoryRecord> RunHistory => Set<RunHistoryRecord>();
+
+    public DbSet<AuditEventRecord> AuditEvents => Set<AuditEventRecord>();
+
+    public DbSet<PlanRecord> Plans => Set<PlanRecord>();
+
+    public DbSet<AccountPlanRecord> AccountPlans => Set<AccountPlanRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -107,6 +115,40 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             run.Property(r => r.FromKey).HasMaxLength(128);
             run.HasIndex(r => new { r.OwnerId, r.StartedAt });
             run.HasOne<TaidonUser>().WithMany().HasForeignKey(r => r.OwnerId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        // No foreign keys: the log outlives the accounts it names.
+        builder.Entity<AuditEventRecord>(audit =>
+        {
+            audit.ToTable("audit_events");
+            audit.HasKey(e => e.Id);
+            audit.Property(e => e.Id).UseIdentityAlwaysColumn();
+            audit.Property(e => e.Action).HasMaxLength(64);
+            audit.Property(e => e.Target).HasMaxLength(256);
+            audit.Property(e => e.ClientAddress).HasMaxLength(64);
+            audit.Property(e => e.Outcome).HasConversion<string>().HasMaxLength(16);
+            audit.HasIndex(e => new { e.At, e.Id });
+            audit.HasIndex(e => new { e.ActorId, e.At, e.Id });
+            audit.HasIndex(e => new { e.Action, e.At, e.Id });
+            audit.HasIndex(e => new { e.Target, e.At, e.Id });
+        });
+
+        builder.Entity<PlanRecord>(plan =>
+        {
+            plan.ToTable("plans");
+            plan.HasKey(p => p.Name);
+            plan.Property(p => p.Name).HasMaxLength(64);
+            plan.Property(p => p.Limits).HasColumnType("jsonb");
+        });
+
+        builder.Entity<AccountPlanRecord>(account =>
+        {
+            account.ToTable("account_plans");
+            account.HasKey(a => a.AccountId);
+            account.Property(a => a.PlanName).HasMaxLength(64);
+            account.Property(a => a.Override).HasColumnType("jsonb");
+            account.HasIndex(a => a.PlanName);
+            account.HasOne<TaidonUser>().WithMany().HasForeignKey(a => a.AccountId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -1,10 +1,10 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Taidon.Core.Projects;
 using Taidon.Infrastructure.Persistence;
 using Taidon.Infrastructure.Persistence.Records;
+using Taidon.Infrastructure.Quotas;
 using Taidon.Infrastructure.Runs;
 
 namespace Taidon.Infrastructure.Projects;
@@ -39,7 +39,7 @@ public sealed class ProjectNotFoundException(Guid id) : Exception($"You have no 
 public sealed class ProjectService(
     IDbContextFactory<ControlPlaneDbContext> contexts,
     IProjectStore store,
-    IOptions<ProjectOptions> options,
+    QuotaService quotas,
     TimeProvider clock,
     ILogger<ProjectService> logger)
 {
@@ -67,10 +67,10 @@ public sealed class ProjectService(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var owner = await db.Users.AsNoTracking().SingleAsync(u => u.Id == ownerId, cancellationToken);
         var count = await db.Projects.CountAsync(p => p.OwnerId == ownerId, cancellationToken);
-        var allowed = owner.IsAnonymous ? 1 : options.Value.MaxPerAccount;
+        var allowed = (await quotas.ForAccountAsync(ownerId, cancellationToken)).Effective.ProjectsPerAccount;
         if (count >= allowed)
         {
-            throw new QuotaExceededException("projects per account", owner.IsAnonymous
+            throw new QuotaExceededException("projects per account", owner.IsAnonymous && allowed <= 1
                 ? "A guest account has one project. Register (your work is kept) to have more."
                 : $"Your account may have {allowed} projects and has {count}; delete one before creating another.");
         }

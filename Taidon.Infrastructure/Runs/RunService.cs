@@ -3,13 +3,16 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Taidon.Core.Audit;
 using Taidon.Core.Common;
 using Taidon.Core.Instances;
+using Taidon.Core.Quotas;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.Persistence;
 using Taidon.Infrastructure.Persistence.Records;
+using Taidon.Infrastructure.Quotas;
 using Taidon.Infrastructure.Sql;
 
 namespace Taidon.Infrastructure.Runs;
@@ -39,13 +42,23 @@ public sealed class RunService(
     WarmPool pool,
     ISchemaReader schemas,
     IOptions<InstanceOptions> options,
+    QuotaService quotas,
+    IAuditLog audit,
     TaidonTelemetry telemetry,
     TimeProvider clock,
     ILogger<RunService> logger)
 {
     private static readonly ConcurrentDictionary<Guid, SemaphoreSlim> InstanceLocks = new();
 
+    /// <summary>The instance settings by default (the warm pool's instances, owned by nobody yet).</summary>
     public InstanceLimits Limits => options.Value.ToLimits();
+
+    /// <summary>The account's quota and the instance settings it gives.</summary>
+    private async Task<(Quota Quota, InstanceLimits Limits)> QuotaOfAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        var quota = (await quotas.ForAccountAsync(ownerId, cancellationToken)).Effective;
+        return (quota, QuotaService.InstanceLimitsOf(quota, options.Value.MaxConnections));
+    }
 
     public async Task<IReadOnlyList<InstanceRecord>> ListAsync(string ownerId, CancellationToken cancellationToken)
     {
@@ -57,19 +70,23 @@ public sealed class RunService(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var count = await db.Instances.CountAsync(i => i.OwnerId == ownerId, cancellationToken);
-        if (count >= options.Value.MaxPerAccount)
+        var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);
+        if (count >= quota.InstancesPerAccount)
         {
-            throw new QuotaExceededException("instances per account",
-                $"Your account may have {options.Value.MaxPerAccount} instances and has {count}; delete one before creating another.");
+            await audit.RecordAsync(new AuditEvent(AuditActions.InstanceCreate, ownerId, null, AuditOutcome.Refused, $"instances per account: {quota.InstancesPerAccount}"), cancellationToken);
+            throw new QuotaExceededException("instances per account", quota.InstancesPerAccount == 0
+                ? "Your plan allows no instances; ask an admin of this installation for a plan that does."
+                : $"Your account may have {quota.InstancesPerAccount} instances and has {count}; delete one before creating another.");
         }
 
         var now = clock.GetUtcNow();
-        var expires = now.AddHours(options.Value.LifetimeHours);
+        var expires = now.AddHours(quota.LifetimeHours);
         var started = clock.GetTimestamp();
         if (await pool.ClaimAsync(db, ownerId, now, expires, cancellationToken) is { } pooled)
         {
             telemetry.InstanceStartDuration.Record(clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("source", "pool"));
             logger.LogInformation("Handed pooled instance {InstanceId} to account {AccountId}", pooled.Id, ownerId);
+            await audit.RecordAsync(new AuditEvent(AuditActions.InstanceCreate, ownerId, Target(pooled.Id), AuditOutcome.Succeeded, "from the warm pool"), cancellationToken);
             return pooled;
         }
 
@@ -83,11 +100,12 @@ public sealed class RunService(
             LastActivityAt = now,
             ExpiresAt = expires,
         };
-        await runtime.CreateAsync(record.Id, Limits, cancellationToken);
+        await runtime.CreateAsync(record.Id, limits, cancellationToken);
         telemetry.InstanceStartDuration.Record(clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("source", "created"));
         db.Instances.Add(record);
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Created instance {InstanceId} for account {AccountId}", record.Id, ownerId);
+        await audit.RecordAsync(new AuditEvent(AuditActions.InstanceCreate, ownerId, Target(record.Id), AuditOutcome.Succeeded), cancellationToken);
         return record;
     }
 
@@ -106,22 +124,26 @@ public sealed class RunService(
         await runtime.DeleteAsync(instanceId, cancellationToken);
         db.Instances.Remove(record);
         await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(new AuditEvent(AuditActions.InstanceDelete, ownerId, Target(instanceId), AuditOutcome.Succeeded), cancellationToken);
     }
+
+    /// <summary>How audit rows name an instance.</summary>
+    public static string Target(Guid instanceId) => "instance:" + instanceId;
 
     /// <summary>Puts the instance back into the base state (an empty working database).</summary>
     public Task<InstanceRecord> ResetAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken) =>
-        ChangeAsync(ownerId, instanceId, async record =>
+        ChangeAsync(ownerId, instanceId, AuditActions.InstanceReset, async (record, limits) =>
         {
-            await runtime.RestoreAsync(instanceId, engine.Identity.Root, Limits, cancellationToken);
+            await runtime.RestoreAsync(instanceId, engine.Identity.Root, limits, cancellationToken);
             record.StateKey = engine.Identity.Root.ToString();
         }, cancellationToken);
 
     /// <summary>Restarts the instance's PostgreSQL (new limits apply); its data and state key stay.</summary>
     public Task<InstanceRecord> RestartAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken) =>
-        ChangeAsync(ownerId, instanceId, async _ =>
+        ChangeAsync(ownerId, instanceId, AuditActions.InstanceRestart, async (_, limits) =>
         {
             await runtime.StopAsync(instanceId, cancellationToken);
-            await runtime.StartAsync(instanceId, Limits, cancellationToken);
+            await runtime.StartAsync(instanceId, limits, cancellationToken);
         }, cancellationToken);
 
     /// <summary>
@@ -137,12 +159,12 @@ public sealed class RunService(
         }
 
         var plans = new List<string>();
-        await ChangeAsync(ownerId, instanceId, async _ =>
+        await ChangeAsync(ownerId, instanceId, null, async (_, limits) =>
         {
-            var connection = await runtime.StartAsync(instanceId, Limits, cancellationToken);
+            var connection = await runtime.StartAsync(instanceId, limits, cancellationToken);
             await using var npgsql = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(connection, "taidon-benchmark"));
             await npgsql.OpenAsync(cancellationToken);
-            var timeout = (int)Math.Ceiling(Limits.EffectiveStatementTimeout.TotalSeconds) + 1;
+            var timeout = (int)Math.Ceiling(limits.EffectiveStatementTimeout.TotalSeconds) + 1;
             var query = statement.Text.TrimEnd().TrimEnd(';');
             for (var i = 0; i < repetitions; i++)
             {
@@ -168,7 +190,7 @@ public sealed class RunService(
     }
 
     /// <summary>Changes one of the account's instances alone (no run meanwhile), rebuilding it first if it failed.</summary>
-    private async Task<InstanceRecord> ChangeAsync(string ownerId, Guid instanceId, Func<InstanceRecord, Task> change, CancellationToken cancellationToken)
+    private async Task<InstanceRecord> ChangeAsync(string ownerId, Guid instanceId, string? auditAction, Func<InstanceRecord, InstanceLimits, Task> change, CancellationToken cancellationToken)
     {
         var gate = InstanceLocks.GetOrAdd(instanceId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
@@ -177,11 +199,17 @@ public sealed class RunService(
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.OwnerId == ownerId, cancellationToken)
                 ?? throw new InstanceNotFoundException(instanceId);
-            await RebuildIfFailedAsync(record, cancellationToken);
-            await change(record);
+            var (_, limits) = await QuotaOfAsync(ownerId, cancellationToken);
+            await RebuildIfFailedAsync(record, limits, cancellationToken);
+            await change(record, limits);
             record.State = InstanceState.Running;
             record.LastActivityAt = clock.GetUtcNow();
             await db.SaveChangesAsync(cancellationToken);
+            if (auditAction is not null)
+            {
+                await audit.RecordAsync(new AuditEvent(auditAction, ownerId, Target(instanceId), AuditOutcome.Succeeded, "state " + record.StateKey), cancellationToken);
+            }
+
             return record;
         }
         finally
@@ -191,7 +219,7 @@ public sealed class RunService(
     }
 
     /// <summary>A failed instance's data is gone: it comes back as a new instance in the base state, under the same id.</summary>
-    private async Task RebuildIfFailedAsync(InstanceRecord record, CancellationToken cancellationToken)
+    private async Task RebuildIfFailedAsync(InstanceRecord record, InstanceLimits limits, CancellationToken cancellationToken)
     {
         if (record.State != InstanceState.Failed)
         {
@@ -199,7 +227,7 @@ public sealed class RunService(
         }
 
         await runtime.DeleteAsync(record.Id, cancellationToken);
-        await runtime.CreateAsync(record.Id, Limits, cancellationToken);
+        await runtime.CreateAsync(record.Id, limits, cancellationToken);
         record.StateKey = engine.Identity.Root.ToString();
         logger.LogInformation("Rebuilt instance {InstanceId}", record.Id);
     }
@@ -219,7 +247,8 @@ public sealed class RunService(
         await gate.WaitAsync(cancellationToken);
         try
         {
-            return await schemas.ReadAsync(await runtime.StartAsync(instance.Id, Limits, cancellationToken), cancellationToken);
+            var (_, limits) = await QuotaOfAsync(ownerId, cancellationToken);
+            return await schemas.ReadAsync(await runtime.StartAsync(instance.Id, limits, cancellationToken), cancellationToken);
         }
         finally
         {
@@ -241,9 +270,17 @@ public sealed class RunService(
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             var record = await db.Instances.SingleAsync(i => i.Id == instance.Id, cancellationToken);
-            await RebuildIfFailedAsync(record, cancellationToken);
+            var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);
+            await RebuildIfFailedAsync(record, limits, cancellationToken);
 
-            var (chain, run) = await PrepareAsync(db, record, sources, head, cancellationToken);
+            var (chain, run) = await PrepareAsync(db, record, quota, limits, sources, head, cancellationToken);
+            if (run.HeadEnd > run.HeadStart && !quotas.TryStartRun(ownerId, quota.RunsPerMinute))
+            {
+                await audit.RecordAsync(new AuditEvent(AuditActions.Run, ownerId, Target(record.Id), AuditOutcome.Refused, $"runs per minute: {quota.RunsPerMinute}"), cancellationToken);
+                throw new QuotaExceededException("runs per minute", $"Your plan allows {quota.RunsPerMinute} runs a minute and this minute's are used; wait a moment and run again.");
+            }
+
+            var startKey = record.StateKey;
             var result = await executor.RunAsync(run, progress, cancellationToken);
             Measure(result);
 
@@ -261,6 +298,13 @@ public sealed class RunService(
 
             await db.SaveChangesAsync(CancellationToken.None);
             await ForgetOldRunsAsync(db, ownerId);
+            if (run.HeadEnd > run.HeadStart)
+            {
+                var outcome = result.Stopped ? "stopped" : result.Succeeded ? "succeeded" : "failed";
+                await audit.RecordAsync(new AuditEvent(AuditActions.Run, ownerId, Target(record.Id), result.Succeeded ? AuditOutcome.Succeeded : AuditOutcome.Failed,
+                    $"{outcome}; {result.Plan.Describe()}; {startKey?[..12]} -> {record.StateKey?[..12]}; {result.Duration.TotalMilliseconds:0} ms"), CancellationToken.None);
+            }
+
             return (record, chain, result);
         }
         finally
@@ -284,12 +328,13 @@ public sealed class RunService(
             return null;
         }
 
-        var run = Prepare(record, chain, head);
+        var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);
+        var run = Prepare(record, quota, limits, chain, head);
         return (chain, await executor.PlanAsync(run, cancellationToken));
     }
 
     private async Task<(AnalyzedChain Chain, ChainRun Run)> PrepareAsync(
-        ControlPlaneDbContext db, InstanceRecord record, IReadOnlyList<SqlSource> sources, HeadSelection head, CancellationToken cancellationToken)
+        ControlPlaneDbContext db, InstanceRecord record, Quota quota, InstanceLimits limits, IReadOnlyList<SqlSource> sources, HeadSelection head, CancellationToken cancellationToken)
     {
         var chain = await AnalyzeAsync(db, sources, cancellationToken);
         if (!chain.IsValid)
@@ -297,17 +342,17 @@ public sealed class RunService(
             throw new ArgumentException("The script cannot be split: " + chain.Problems[0], nameof(sources));
         }
 
-        return (chain, Prepare(record, chain, head));
+        return (chain, Prepare(record, quota, limits, chain, head));
     }
 
     /// <summary>The run of a keyed chain's head on an instance (none yet: its state is unknown, so nothing is trusted).</summary>
-    private ChainRun Prepare(InstanceRecord? record, AnalyzedChain chain, HeadSelection head)
+    private static ChainRun Prepare(InstanceRecord? record, Quota quota, InstanceLimits limits, AnalyzedChain chain, HeadSelection head)
     {
         var fromFile = head.FromFile is null ? 0 : chain.Statements.Count(s => s.Span.File != head.FromFile);
         var start = Math.Clamp(head.Start ?? fromFile, 0, chain.Statements.Count);
         var end = Math.Clamp(head.End ?? chain.Statements.Count, start, chain.Statements.Count);
         ChainKey? state = record is not null && ChainKey.TryParse(record.StateKey, out var key) ? key : null;
-        return new ChainRun(record?.Id ?? Guid.Empty, Limits, chain, start, end, state, new ResultLimits(options.Value.MaxResultRows));
+        return new ChainRun(record?.Id ?? Guid.Empty, limits, chain, start, end, state, new ResultLimits(quota.MaxResultRows));
     }
 
     /// <summary>The account's latest runs, newest first.</summary>

@@ -1,0 +1,182 @@
+using System.ComponentModel.DataAnnotations;
+using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Taidon.Core.Audit;
+using Taidon.Infrastructure.Persistence;
+
+namespace Taidon.Infrastructure.Audit;
+
+/// <summary>A row of the audit log. Rows are only ever inserted (a trigger refuses updates); retention deletes whole old batches.</summary>
+public sealed class AuditEventRecord
+{
+    public long Id { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>The account that acted; null for the system (jobs).</summary>
+    public string? ActorId { get; set; }
+
+    public required string Action { get; set; }
+
+    public string? Target { get; set; }
+
+    public AuditOutcome Outcome { get; set; }
+
+    public string? Detail { get; set; }
+
+    public string? ClientAddress { get; set; }
+}
+
+/// <summary>Settings of <c>Taidon:Audit</c>.</summary>
+public sealed class AuditOptions
+{
+    public const string SectionName = "Taidon:Audit";
+
+    /// <summary>How long audit rows are kept; older ones are deleted by a daily job (which audits itself).</summary>
+    [Range(1, 3650, ErrorMessage = "Taidon:Audit:RetentionDays must be between 1 and 3650.")]
+    public int RetentionDays { get; set; } = 365;
+}
+
+/// <summary>The client address of the request or circuit in progress, for the audit rows it causes.</summary>
+public static class AuditClient
+{
+    private static readonly AsyncLocal<string?> Current = new();
+
+    public static string? Address
+    {
+        get => Current.Value;
+        set => Current.Value = value;
+    }
+}
+
+/// <summary>What to look for in the audit log: every part optional.</summary>
+public sealed record AuditFilter(string? ActorId = null, string? Action = null, string? Target = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
+
+/// <summary>Where a page of the audit log ended: the next page starts after this row (newest first).</summary>
+public sealed record AuditCursor(DateTimeOffset At, long Id);
+
+public sealed class AuditLog(IDbContextFactory<ControlPlaneDbContext> contexts, TimeProvider clock, ILogger<AuditLog> logger) : IAuditLog
+{
+    private const int MaxDetail = 2000;
+
+    public async Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            db.AuditEvents.Add(new AuditEventRecord
+            {
+                At = clock.GetUtcNow(),
+                ActorId = auditEvent.ActorId,
+                Action = auditEvent.Action,
+                Target = Cut(auditEvent.Target, 256),
+                Outcome = auditEvent.Outcome,
+                Detail = Cut(auditEvent.Detail, MaxDetail),
+                ClientAddress = Cut(auditEvent.ClientAddress ?? AuditClient.Address, 64),
+            });
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is DbUpdateException or Npgsql.NpgsqlException or InvalidOperationException)
+        {
+            // The action happened; losing its audit row is logged loudly rather than undoing it.
+            logger.LogError(e, "Could not record audit event {Action} on {Target}", auditEvent.Action, auditEvent.Target);
+        }
+    }
+
+    /// <summary>A page of the log, newest first, after <paramref name="after"/> (keyset paging: as fast on page 10,000 as on page 1).</summary>
+    public async Task<IReadOnlyList<AuditEventRecord>> SearchAsync(AuditFilter filter, AuditCursor? after, int take, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var query = Filtered(db, filter);
+        if (after is { } cursor)
+        {
+            query = query.Where(e => e.At < cursor.At || (e.At == cursor.At && e.Id < cursor.Id));
+        }
+
+        return await query.OrderByDescending(e => e.At).ThenByDescending(e => e.Id).Take(Math.Clamp(take, 1, 1000)).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Every row the filter finds, newest first, read in pages (for the CSV export).</summary>
+    public async IAsyncEnumerable<AuditEventRecord> StreamAsync(AuditFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        AuditCursor? after = null;
+        while (true)
+        {
+            var page = await SearchAsync(filter, after, 1000, cancellationToken);
+            foreach (var row in page)
+            {
+                yield return row;
+            }
+
+            if (page.Count < 1000)
+            {
+                yield break;
+            }
+
+            after = new AuditCursor(page[^1].At, page[^1].Id);
+        }
+    }
+
+    private static IQueryable<AuditEventRecord> Filtered(ControlPlaneDbContext db, AuditFilter filter)
+    {
+        var query = db.AuditEvents.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(filter.ActorId))
+        {
+            query = query.Where(e => e.ActorId == filter.ActorId);
+        }
+
+        if (!string.IsNullOrWhiteSpace(filter.Action))
+        {
+            query = query.Where(e => e.Action == filter.Action);
+        }
+
+        if (!string.IsNullOrWhiteSpace(filter.Target))
+        {
+            query = query.Where(e => e.Target == filter.Target);
+        }
+
+        if (filter.From is { } from)
+        {
+            query = query.Where(e => e.At >= from);
+        }
+
+        if (filter.To is { } to)
+        {
+            query = query.Where(e => e.At < to);
+        }
+
+        return query;
+    }
+
+    private static string? Cut(string? text, int length) => text is { } t && t.Length > length ? t[..length] : text;
+}
+
+/// <summary>Deletes audit rows past the retention, in batches, and records that it did (a Hangfire job).</summary>
+public sealed class AuditRetention(IDbContextFactory<ControlPlaneDbContext> contexts, IAuditLog audit, IOptions<AuditOptions> options, TimeProvider clock)
+{
+    private const int Batch = 10_000;
+
+    public async Task<int> ApplyAsync(CancellationToken cancellationToken)
+    {
+        var before = clock.GetUtcNow().AddDays(-options.Value.RetentionDays);
+        var deleted = 0;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        while (true)
+        {
+            var batch = await db.AuditEvents.Where(e => e.At < before).OrderBy(e => e.Id).Select(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            var last = batch[^1];
+            deleted += await db.AuditEvents.Where(e => e.At < before && e.Id <= last).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        await audit.RecordAsync(new AuditEvent(AuditActions.AuditRetention, null, null, AuditOutcome.Succeeded,
+            $"deleted {deleted} rows older than {options.Value.RetentionDays} days"), cancellationToken);
+        return deleted;
+    }
+}
