@@ -73,6 +73,7 @@ public static class DependencyInjection
 
         services.AddScoped<AnonymousAccounts>();
         services.AddScoped<AccountSeeder>();
+        services.AddScoped<AccountAdministration>();
         services.AddSingleton<AccountActivity>();
         services.AddSingleton<IAccessTokenService, AccessTokenService>();
         services.AddSingleton<IAccountDirectory, AccountDirectory>();
@@ -125,6 +126,8 @@ public static class DependencyInjection
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunService>();
         services.AddSingleton<BenchmarkService>();
+        services.AddSingleton<InstanceAdministration>();
+        services.AddSingleton<SnapshotCacheAdministration>();
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton<InstanceLifecycle>();
         services.AddOptions<SnapshotOptions>().BindConfiguration(SnapshotOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -33,6 +33,8 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
 
     public DbSet<PlanRecord> Plans => Set<PlanRecord>();
 
+    public DbSet<SettingRecord> Settings => Set<SettingRecord>();
+
     public DbSet<AccountPlanRecord> AccountPlans => Set<AccountPlanRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
@@ -131,6 +133,13 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             audit.HasIndex(e => new { e.ActorId, e.At, e.Id });
             audit.HasIndex(e => new { e.Action, e.At, e.Id });
             audit.HasIndex(e => new { e.Target, e.At, e.Id });
+        });
+
+        builder.Entity<SettingRecord>(setting =>
+        {
+            setting.ToTable("settings");
+            setting.HasKey(s => s.Key);
+            setting.Property(s => s.Key).HasMaxLength(128);
         });
 
         builder.Entity<PlanRecord>(plan =>

@@ -54,7 +54,7 @@ public sealed class LayerGarbageCollector(
         db.Layers.RemoveRange(records.Values.Where(r => !present.Contains(r.Key)));
 
         var total = layers.Sum(l => l.SizeBytes);
-        var budget = options.Value.BudgetBytes;
+        var budget = await BudgetAsync(cancellationToken);
         var evicted = 0;
         long freed = 0;
         foreach (var layer in layers.OrderBy(l => Value(l, records.GetValueOrDefault(l.Key.ToString()), now)))
@@ -92,6 +92,36 @@ public sealed class LayerGarbageCollector(
         }
 
         return new Collection(evicted, freed, total);
+    }
+
+    private const string BudgetSetting = "snapshots.budget-bytes";
+
+    /// <summary>The cache's budget: as an admin set it, else <c>Taidon:Snapshots:BudgetBytes</c>.</summary>
+    public async Task<long> BudgetAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var stored = await db.Settings.AsNoTracking().Where(s => s.Key == BudgetSetting).Select(s => s.Value).SingleOrDefaultAsync(cancellationToken);
+        return long.TryParse(stored, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) ? bytes : options.Value.BudgetBytes;
+    }
+
+    public async Task SetBudgetAsync(long bytes, CancellationToken cancellationToken)
+    {
+        if (bytes < 1L << 20)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bytes), "The cache budget must be at least 1 MiB.");
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var setting = await db.Settings.FindAsync([BudgetSetting], cancellationToken);
+        if (setting is null)
+        {
+            setting = new SettingRecord { Key = BudgetSetting, Value = "" };
+            db.Settings.Add(setting);
+        }
+
+        setting.Value = bytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        setting.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>What keeping a layer is worth per byte: replay time saved per hit, times hits (plus one), fading with a day's disuse.</summary>

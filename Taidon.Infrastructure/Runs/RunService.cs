@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -48,7 +47,6 @@ public sealed class RunService(
     TimeProvider clock,
     ILogger<RunService> logger)
 {
-    private static readonly ConcurrentDictionary<Guid, SemaphoreSlim> InstanceLocks = new();
 
     /// <summary>The instance settings by default (the warm pool's instances, owned by nobody yet).</summary>
     public InstanceLimits Limits => options.Value.ToLimits();
@@ -192,7 +190,7 @@ public sealed class RunService(
     /// <summary>Changes one of the account's instances alone (no run meanwhile), rebuilding it first if it failed.</summary>
     private async Task<InstanceRecord> ChangeAsync(string ownerId, Guid instanceId, string? auditAction, Func<InstanceRecord, InstanceLimits, Task> change, CancellationToken cancellationToken)
     {
-        var gate = InstanceLocks.GetOrAdd(instanceId, _ => new SemaphoreSlim(1, 1));
+        var gate = InstanceGates.For(instanceId);
         await gate.WaitAsync(cancellationToken);
         try
         {
@@ -243,7 +241,7 @@ public sealed class RunService(
             return null;
         }
 
-        var gate = InstanceLocks.GetOrAdd(instance.Id, _ => new SemaphoreSlim(1, 1));
+        var gate = InstanceGates.For(instance.Id);
         await gate.WaitAsync(cancellationToken);
         try
         {
@@ -264,7 +262,7 @@ public sealed class RunService(
             ? (await ListAsync(ownerId, cancellationToken)).SingleOrDefault(i => i.Id == id) ?? throw new InstanceNotFoundException(id)
             : await DefaultInstanceAsync(ownerId, cancellationToken);
 
-        var gate = InstanceLocks.GetOrAdd(instance.Id, _ => new SemaphoreSlim(1, 1));
+        var gate = InstanceGates.For(instance.Id);
         await gate.WaitAsync(cancellationToken);
         try
         {

@@ -519,6 +519,24 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("run_history", (string)null);
                 });
 
+            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.SettingRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("settings", (string)null);
+                });
+
             modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.StatementOutcomeRecord", b =>
                 {
                     b.Property<string>("AfterKey")

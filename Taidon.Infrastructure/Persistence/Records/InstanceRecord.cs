@@ -135,3 +135,13 @@ public enum RunStartKind
     ContinueOnInstance = 1,
     RestoreLayer = 2,
 }
+
+/// <summary>A setting an admin changed in the pages (over the configuration's default).</summary>
+public sealed class SettingRecord
+{
+    public required string Key { get; set; }
+
+    public required string Value { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}

@@ -1,0 +1,128 @@
+using Microsoft.EntityFrameworkCore;
+using Taidon.Core.Audit;
+using Taidon.Core.Instances;
+using Taidon.Infrastructure.Persistence;
+using Taidon.Infrastructure.Persistence.Records;
+
+namespace Taidon.Infrastructure.Runs;
+
+/// <summary>An instance as the admin pages list it, with its owner.</summary>
+public sealed record AdminInstance(
+    Guid Id, string? OwnerId, string? OwnerName, bool OwnerAnonymous, InstanceState State, string? StateKey,
+    DateTimeOffset CreatedAt, DateTimeOffset LastActivityAt, DateTimeOffset ExpiresAt);
+
+/// <summary>Which instances: an owner's name or id containing the text, a state; sorted by a column.</summary>
+public sealed record AdminInstanceFilter(string? Owner = null, InstanceState? State = null, string Sort = "activity", bool Descending = true);
+
+/// <summary>Every account's instances, for admins: list, stop, delete, extend, and delete what a filter finds. Each action is audited.</summary>
+public sealed class InstanceAdministration(
+    IDbContextFactory<ControlPlaneDbContext> contexts,
+    IInstanceRuntime runtime,
+    IAuditLog audit,
+    TimeProvider clock)
+{
+    public const int MaxListed = 1000;
+
+    public async Task<IReadOnlyList<AdminInstance>> ListAsync(AdminInstanceFilter filter, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var query =
+            from i in db.Instances.AsNoTracking()
+            join u in db.Users.AsNoTracking() on i.OwnerId equals u.Id into owners
+            from u in owners.DefaultIfEmpty()
+            select new AdminInstance(i.Id, i.OwnerId, u == null ? null : u.Email ?? u.UserName, u != null && u.IsAnonymous, i.State, i.StateKey, i.CreatedAt, i.LastActivityAt, i.ExpiresAt);
+        if (!string.IsNullOrWhiteSpace(filter.Owner))
+        {
+            var owner = filter.Owner.Trim();
+            query = query.Where(i => (i.OwnerName != null && EF.Functions.ILike(i.OwnerName, "%" + owner + "%")) || i.OwnerId == owner);
+        }
+
+        if (filter.State is { } state)
+        {
+            query = query.Where(i => i.State == state);
+        }
+
+        query = (filter.Sort, filter.Descending) switch
+        {
+            ("created", true) => query.OrderByDescending(i => i.CreatedAt),
+            ("created", false) => query.OrderBy(i => i.CreatedAt),
+            ("expiry", true) => query.OrderByDescending(i => i.ExpiresAt),
+            ("expiry", false) => query.OrderBy(i => i.ExpiresAt),
+            ("owner", true) => query.OrderByDescending(i => i.OwnerName),
+            ("owner", false) => query.OrderBy(i => i.OwnerName),
+            (_, false) => query.OrderBy(i => i.LastActivityAt),
+            _ => query.OrderByDescending(i => i.LastActivityAt),
+        };
+        return await query.Take(MaxListed).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Stops an instance now (its data stays; the owner's next run starts it).</summary>
+    public Task StopAsync(Guid instanceId, string actorId, CancellationToken cancellationToken) =>
+        AloneAsync(instanceId, AuditActions.InstanceStop, actorId, async (db, record) =>
+        {
+            await runtime.StopAsync(instanceId, cancellationToken);
+            record.State = InstanceState.Stopped;
+            return "stopped by an admin";
+        }, cancellationToken);
+
+    public Task DeleteAsync(Guid instanceId, string actorId, CancellationToken cancellationToken) =>
+        AloneAsync(instanceId, AuditActions.InstanceDelete, actorId, async (db, record) =>
+        {
+            await runtime.DeleteAsync(instanceId, cancellationToken);
+            db.Instances.Remove(record);
+            return $"deleted by an admin; owner {record.OwnerId}";
+        }, cancellationToken);
+
+    /// <summary>Moves the expiry later (from now when it is already past).</summary>
+    public Task ExtendAsync(Guid instanceId, TimeSpan by, string actorId, CancellationToken cancellationToken)
+    {
+        if (by <= TimeSpan.Zero || by > TimeSpan.FromDays(365))
+        {
+            throw new ArgumentOutOfRangeException(nameof(by), "Extend an instance by 1 hour to 365 days.");
+        }
+
+        return AloneAsync(instanceId, AuditActions.InstanceExtend, actorId, (_, record) =>
+        {
+            var from = record.ExpiresAt > clock.GetUtcNow() ? record.ExpiresAt : clock.GetUtcNow();
+            record.ExpiresAt = from + by;
+            return Task.FromResult($"expires {record.ExpiresAt:u}");
+        }, cancellationToken);
+    }
+
+    /// <summary>Deletes every instance the filter lists; returns how many.</summary>
+    public async Task<int> DeleteManyAsync(AdminInstanceFilter filter, string actorId, CancellationToken cancellationToken)
+    {
+        var found = await ListAsync(filter, cancellationToken);
+        foreach (var instance in found)
+        {
+            try
+            {
+                await DeleteAsync(instance.Id, actorId, cancellationToken);
+            }
+            catch (InstanceNotFoundException)
+            {
+                // Gone meanwhile (expired, or deleted by its owner).
+            }
+        }
+
+        return found.Count;
+    }
+
+    private async Task AloneAsync(Guid instanceId, string action, string actorId, Func<ControlPlaneDbContext, InstanceRecord, Task<string>> change, CancellationToken cancellationToken)
+    {
+        var gate = InstanceGates.For(instanceId);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId, cancellationToken) ?? throw new InstanceNotFoundException(instanceId);
+            var detail = await change(db, record);
+            await db.SaveChangesAsync(cancellationToken);
+            await audit.RecordAsync(new AuditEvent(action, actorId, RunService.Target(instanceId), AuditOutcome.Succeeded, detail), cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}
