@@ -127,6 +127,7 @@ public static class DependencyInjection
         services.AddSingleton<RunService>();
         services.AddSingleton<BenchmarkService>();
         services.AddSingleton<InstanceAdministration>();
+        services.AddSingleton<IInstanceActivity>(sp => sp.GetRequiredService<InstanceAdministration>());
         services.AddSingleton<SnapshotCacheAdministration>();
         services.AddSingleton<ActiveRuns>();
         services.AddSingleton<InstanceLifecycle>();

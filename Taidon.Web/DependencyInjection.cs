@@ -44,6 +44,7 @@ public static class DependencyInjection
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddTaidonLocalization();
+        services.AddAuditClientAddress();
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
@@ -101,6 +102,7 @@ public static class DependencyInjection
                 pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
             });
 
+        app.UseAuditClientAddress();
         app.UseRequestLocalization();
         app.UseRouting();
         app.UseAuthentication();

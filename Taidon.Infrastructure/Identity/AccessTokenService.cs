@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Taidon.Core.Accounts;
+using Taidon.Core.Audit;
 using Taidon.Infrastructure.Persistence;
 
 namespace Taidon.Infrastructure.Identity;
 
-public sealed class AccessTokenService(IDbContextFactory<ControlPlaneDbContext> contexts, TimeProvider clock) : IAccessTokenService
+public sealed class AccessTokenService(IDbContextFactory<ControlPlaneDbContext> contexts, IAuditLog audit, TimeProvider clock) : IAccessTokenService
 {
     public const int MaxTokensPerAccount = 50;
 
@@ -42,6 +43,7 @@ public sealed class AccessTokenService(IDbContextFactory<ControlPlaneDbContext> 
         };
         db.PersonalAccessTokens.Add(record);
         await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(new AuditEvent(AuditActions.TokenCreate, accountId, "token:" + record.Id, AuditOutcome.Succeeded, record.Name), cancellationToken);
         return new CreatedAccessToken(ToInfo(record), token);
     }
 
@@ -62,6 +64,11 @@ public sealed class AccessTokenService(IDbContextFactory<ControlPlaneDbContext> 
         var revoked = await db.PersonalAccessTokens
             .Where(t => t.Id == tokenId && t.UserId == accountId && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        if (revoked > 0)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.TokenRevoke, accountId, "token:" + tokenId, AuditOutcome.Succeeded), cancellationToken);
+        }
+
         return revoked > 0;
     }
 

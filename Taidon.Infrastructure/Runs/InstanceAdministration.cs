@@ -19,7 +19,7 @@ public sealed class InstanceAdministration(
     IDbContextFactory<ControlPlaneDbContext> contexts,
     IInstanceRuntime runtime,
     IAuditLog audit,
-    TimeProvider clock)
+    TimeProvider clock) : IInstanceActivity
 {
     public const int MaxListed = 1000;
 
@@ -54,6 +54,24 @@ public sealed class InstanceAdministration(
             _ => query.OrderByDescending(i => i.LastActivityAt),
         };
         return await query.Take(MaxListed).ToListAsync(cancellationToken);
+    }
+
+    public async Task<InstanceActivity> ActivityAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var states = await db.Instances.GroupBy(i => i.State).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var hourAgo = now.AddHours(-1);
+        var runs = await db.RunHistory.AsNoTracking().Where(r => r.StartedAt >= hourAgo)
+            .Select(r => new { r.StartedAt, r.Outcome, Hit = r.Start != RunStartKind.RestoreLayer || r.FromKey != null })
+            .ToListAsync(cancellationToken);
+        int Count(InstanceState state) => states.FirstOrDefault(s => s.Key == state)?.Count ?? 0;
+        return new InstanceActivity(
+            Count(InstanceState.Running), Count(InstanceState.Stopped), Count(InstanceState.Pooled),
+            runs.Count(r => r.StartedAt >= now.AddMinutes(-5)) / 5.0,
+            runs.Count,
+            runs.Count(r => r.Outcome == "failed"),
+            runs.Count == 0 ? null : (double)runs.Count(r => r.Hit) / runs.Count);
     }
 
     /// <summary>Stops an instance now (its data stays; the owner's next run starts it).</summary>

@@ -1,4 +1,16 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Taidon.Core.Accounts;
+using Taidon.Core.Quotas;
+using Taidon.Infrastructure.Audit;
+using Taidon.Infrastructure.Identity;
+using Taidon.Infrastructure.Persistence.Records;
+using Taidon.Infrastructure.Quotas;
+using Taidon.Infrastructure.Runs;
+using Taidon.Web.Features.Accounts;
 
 namespace Taidon.Web.Features.Admin;
 
@@ -11,7 +23,139 @@ public static class AdminApi
             .WithTags("Admin")
             .RequireAuthorization(DependencyInjection.ApiPolicy, DependencyInjection.AdminPolicy);
 
-        admin.MapGet("/accounts/summary", (IAccountDirectory accounts, CancellationToken cancellationToken) => accounts.SummarizeAsync(cancellationToken))
+        admin.MapGet("/accounts/summary", (IAccountDirectory accounts, CancellationToken ct) => accounts.SummarizeAsync(ct))
             .WithSummary("How many accounts there are, by kind, and how many were active in the last day.");
+
+        // Quotas
+        admin.MapGet("/plans", async (QuotaService quotas, CancellationToken ct) =>
+            TypedResults.Ok((await quotas.PlansAsync(ct)).Select(p => new PlanResult(p.Name, p.Limits, p.UpdatedAt)).ToList()))
+            .WithSummary("The plans: anonymous, registered and custom ones, with their limits.");
+        admin.MapPut("/plans/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, Quota limits, ClaimsPrincipal user, QuotaService quotas, CancellationToken ct) =>
+            await Refusable(async () => await quotas.SavePlanAsync(name, limits, user.AccountId(), ct)))
+            .WithSummary("Creates or changes a plan; new runs use it at once. A limit that is not valid is a 400 naming it.");
+        admin.MapDelete("/plans/{name}", async Task<Results<NoContent, ProblemHttpResult>> (string name, ClaimsPrincipal user, QuotaService quotas, CancellationToken ct) =>
+            await Refusable(async () => await quotas.DeletePlanAsync(name, user.AccountId(), ct)))
+            .WithSummary("Deletes a custom plan no account is on.");
+
+        // Instances
+        admin.MapGet("/instances", async (string? owner, InstanceState? state, string? sort, bool? descending, InstanceAdministration instances, CancellationToken ct) =>
+            TypedResults.Ok(await instances.ListAsync(new AdminInstanceFilter(owner, state, sort ?? "activity", descending ?? true), ct)))
+            .WithSummary($"Every account's instances (at most {InstanceAdministration.MaxListed}), filtered by owner and state, sorted by activity, created, expiry or owner.");
+        admin.MapPost("/instances/{id:guid}/stop", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, ClaimsPrincipal user, InstanceAdministration instances, CancellationToken ct) =>
+            await Refusable(async () => await instances.StopAsync(id, user.AccountId(), ct)))
+            .WithSummary("Stops an instance; its data stays and its owner's next run starts it.");
+        admin.MapPost("/instances/{id:guid}/extend", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, ExtendBody body, ClaimsPrincipal user, InstanceAdministration instances, CancellationToken ct) =>
+            await Refusable(async () => await instances.ExtendAsync(id, TimeSpan.FromHours(body.Hours), user.AccountId(), ct)))
+            .WithSummary("Moves an instance's expiry later by some hours.");
+        admin.MapDelete("/instances/{id:guid}", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, ClaimsPrincipal user, InstanceAdministration instances, CancellationToken ct) =>
+            await Refusable(async () => await instances.DeleteAsync(id, user.AccountId(), ct)))
+            .WithSummary("Deletes an instance with its data.");
+        admin.MapPost("/instances/delete", async (DeleteInstancesBody body, ClaimsPrincipal user, InstanceAdministration instances, CancellationToken ct) =>
+            TypedResults.Ok(new { deleted = await instances.DeleteManyAsync(new AdminInstanceFilter(body.Owner, body.State), user.AccountId(), ct) }))
+            .WithSummary("Deletes every instance a filter finds (owner, state); answers how many.");
+
+        // Snapshot cache
+        admin.MapGet("/cache", async (SnapshotCacheAdministration cache, CancellationToken ct) => TypedResults.Ok(await cache.OverviewAsync(ct)))
+            .WithSummary("The layers with size, hits, build cost and last use; totals, budget, and the hit ratio over the last hour and day.");
+        admin.MapDelete("/cache/layers/{key}", async Task<Results<NoContent, ProblemHttpResult>> (string key, ClaimsPrincipal user, SnapshotCacheAdministration cache, CancellationToken ct) =>
+            await Refusable(async () =>
+            {
+                if (!await cache.EvictAsync(key, user.AccountId(), ct))
+                {
+                    throw new AccountChangeRefusedException($"Layer {key} is in use or not in the cache.");
+                }
+            }))
+            .WithSummary("Evicts a layer (never the base state, nor one being restored).");
+        admin.MapPut("/cache/budget", async Task<Results<NoContent, ProblemHttpResult>> (BudgetBody body, ClaimsPrincipal user, SnapshotCacheAdministration cache, CancellationToken ct) =>
+            await Refusable(async () => await cache.SetBudgetAsync(body.Bytes, user.AccountId(), ct)))
+            .WithSummary("Sets the cache's size budget in bytes (at least 1 MiB).");
+        admin.MapPost("/cache/collect", async (ClaimsPrincipal user, SnapshotCacheAdministration cache, CancellationToken ct) => TypedResults.Ok(await cache.CollectAsync(user.AccountId(), ct)))
+            .WithSummary("Runs the cache's garbage collection now.");
+
+        // Accounts
+        admin.MapGet("/accounts", async (string? search, bool? anonymous, int? skip, AccountAdministration accounts, CancellationToken ct) =>
+            TypedResults.Ok(await accounts.SearchAsync(search, anonymous, skip ?? 0, ct)))
+            .WithSummary($"Accounts whose name, email or id contains the search, newest first, {AccountAdministration.PageSize} at a time.");
+        admin.MapPost("/accounts/{id}/admin", async Task<Results<NoContent, ProblemHttpResult>> (string id, FlagBody body, ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct) =>
+            await Refusable(async () => await accounts.SetAdminAsync(id, body.Value, user.AccountId(), ct)))
+            .WithSummary("Grants or removes the Admin role.");
+        admin.MapPost("/accounts/{id}/lock", async Task<Results<NoContent, ProblemHttpResult>> (string id, FlagBody body, ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct) =>
+            await Refusable(async () => await accounts.SetLockedAsync(id, body.Value, user.AccountId(), ct)))
+            .WithSummary("Locks an account (signed out everywhere) or unlocks it.");
+        admin.MapPut("/accounts/{id}/plan", async Task<Results<NoContent, ProblemHttpResult>> (string id, AssignBody body, ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct) =>
+            await Refusable(async () => await accounts.AssignPlanAsync(id, body.Plan, body.Override, user.AccountId(), ct)))
+            .WithSummary("Puts an account on a plan (null: by its kind) with an override of single limits.");
+        admin.MapDelete("/accounts/{id}", async Task<Results<NoContent, ProblemHttpResult>> (string id, ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct) =>
+            await Refusable(async () => await accounts.DeleteAsync(id, user.AccountId(), ct)))
+            .WithSummary("Deletes an account with its instances and projects.");
+
+        // Audit log
+        admin.MapGet("/audit", async (string? actor, string? action, string? target, DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset? beforeAt, long? beforeId, int? take, AuditLog audit, CancellationToken ct) =>
+            TypedResults.Ok(await audit.SearchAsync(new AuditFilter(actor, action, target, from, to), beforeAt is { } at && beforeId is { } id ? new AuditCursor(at, id) : null, take ?? 100, ct)))
+            .WithSummary("The audit log, newest first; page with the last row's 'at' and 'id' as beforeAt and beforeId.");
+        admin.MapGet("/audit.csv", AuditCsv).WithSummary("The audit log rows a filter finds, as CSV.");
+
+        // The page's export link: the same CSV for an admin signed in with the cookie.
+        endpoints.MapGet("/admin/audit.csv", AuditCsv).RequireAuthorization(DependencyInjection.AdminPolicy).ExcludeFromDescription();
+    }
+
+    public sealed record PlanResult(string Name, Quota Limits, DateTimeOffset? UpdatedAt);
+
+    public sealed record ExtendBody([property: Description("Hours to add, 1 to 8760.")] int Hours);
+
+    public sealed record DeleteInstancesBody(string? Owner, InstanceState? State);
+
+    public sealed record BudgetBody(long Bytes);
+
+    public sealed record FlagBody(bool Value);
+
+    public sealed record AssignBody(string? Plan, QuotaOverride? Override);
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Refusable(Func<Task> change)
+    {
+        try
+        {
+            await change();
+            return TypedResults.NoContent();
+        }
+        catch (Exception e) when (e is QuotaInvalidException or AccountChangeRefusedException or ArgumentException)
+        {
+            return TypedResults.Problem(e.Message.Split(" (Parameter")[0], statusCode: StatusCodes.Status400BadRequest, title: "Refused");
+        }
+        catch (InstanceNotFoundException e)
+        {
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status404NotFound, title: "No such instance");
+        }
+    }
+
+    private static async Task AuditCsv(HttpContext context, string? actor, string? action, string? target, DateTimeOffset? from, DateTimeOffset? to, AuditLog audit)
+    {
+        context.Response.ContentType = "text/csv; charset=utf-8";
+        context.Response.Headers.ContentDisposition = "attachment; filename=\"taidon-audit.csv\"";
+        await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(false));
+        await writer.WriteAsync("at,actor,action,target,outcome,detail,address\r\n");
+        await foreach (var row in audit.StreamAsync(new AuditFilter(actor, action, target, from, to), context.RequestAborted))
+        {
+            await writer.WriteAsync(string.Join(',', new[]
+            {
+                row.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), row.ActorId, row.Action, row.Target, row.Outcome.ToString(), row.Detail, row.ClientAddress,
+            }.Select(Csv)) + "\r\n");
+        }
+    }
+
+    /// <summary>A CSV cell; one a spreadsheet would read as a formula (text a student chose can reach the log) is kept as text.</summary>
+    private static string Csv(string? value)
+    {
+        if (value is null)
+        {
+            return "";
+        }
+
+        if (value.Length > 0 && "=+-@".Contains(value[0], StringComparison.Ordinal))
+        {
+            value = "'" + value;
+        }
+
+        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
 }
