@@ -52,6 +52,19 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
         return client;
     }
 
+    /// <summary>A client with a personal access token of the first admin's.</summary>
+    public async Task<HttpClient> AdminApiClientAsync()
+    {
+        using var scope = Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Taidon.Infrastructure.Identity.TaidonUser>>();
+        var admin = await users.FindByEmailAsync(AdminEmail);
+        var tokens = scope.ServiceProvider.GetRequiredService<Taidon.Core.Accounts.IAccessTokenService>();
+        var token = (await tokens.CreateAsync(admin!.Id, "admin test", null, CancellationToken.None)).Token;
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();

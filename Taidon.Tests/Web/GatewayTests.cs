@@ -62,8 +62,8 @@ public sealed class GatewayTests() : AppTests("gateway")
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
 
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AdminTokenAsync());
-        var summary = await client.GetFromJsonAsync<JsonElement>("/api/v1/admin/accounts/summary");
+        using var admin = await App.AdminApiClientAsync();
+        var summary = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/accounts/summary");
         Assert.Equal(1, summary.GetProperty("admins").GetInt32());
         Assert.True(summary.GetProperty("anonymous").GetInt32() >= 1);
     }
@@ -144,14 +144,5 @@ public sealed class GatewayTests() : AppTests("gateway")
         // The same cookie keeps the same account: no second account on the next visit.
         var again = await client.GetAsync("/");
         Assert.False(again.Headers.Contains("Set-Cookie") && again.Headers.GetValues("Set-Cookie").Any(c => c.StartsWith("taidon.session=", StringComparison.Ordinal)));
-    }
-
-    private async Task<string> AdminTokenAsync()
-    {
-        using var scope = App.Services.CreateScope();
-        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Taidon.Infrastructure.Identity.TaidonUser>>();
-        var admin = await users.FindByEmailAsync(TaidonAppFactory.AdminEmail);
-        var tokens = scope.ServiceProvider.GetRequiredService<Taidon.Core.Accounts.IAccessTokenService>();
-        return (await tokens.CreateAsync(admin!.Id, "admin test", null, CancellationToken.None)).Token;
     }
 }
