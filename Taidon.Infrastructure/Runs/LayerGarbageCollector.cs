@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Taidon.Core.Audit;
 using Taidon.Core.Common;
 using Taidon.Core.Snapshots;
 using Taidon.Infrastructure.LocalRuntime;
@@ -35,6 +36,7 @@ public sealed class LayerGarbageCollector(
     StatementOutcomeStore outcomes,
     EngineIdentityProvider engine,
     TaidonTelemetry telemetry,
+    IAuditLog audit,
     IOptions<SnapshotOptions> options,
     TimeProvider clock,
     ILogger<LayerGarbageCollector> logger)
@@ -85,6 +87,12 @@ public sealed class LayerGarbageCollector(
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        if (evicted > 0)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.CacheEvict, null, "cache", AuditOutcome.Succeeded,
+                $"the collection evicted {evicted} layers ({freed} bytes) to keep under {budget} bytes"), cancellationToken);
+        }
+
         await outcomes.ForgetAsync(now.AddDays(-options.Value.OutcomeRetentionDays), cancellationToken);
         if (total > budget)
         {
