@@ -9,12 +9,14 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Accounts;
 using Taidon.Core.Audit;
+using Taidon.Core.Git;
 using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Projects;
 using Taidon.Core.Runs;
 using Taidon.Core.Snapshots;
 using Taidon.Infrastructure.Audit;
+using Taidon.Infrastructure.Git;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Jobs;
 using Taidon.Infrastructure.LocalRuntime;
@@ -141,6 +143,10 @@ public static class DependencyInjection
             sp.GetRequiredService<IOptions<ProjectOptions>>().Value.ToLimits(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ProjectService>();
+        services.AddSingleton(sp => (FileProjectStore)sp.GetRequiredService<IProjectStore>());
+        services.AddOptions<GitOptions>().BindConfiguration(GitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IGitCredentialStore, ProtectedGitCredentialStore>();
+        services.AddSingleton<GitService>();
         services.AddSingleton<WarmPool>();
         services.AddHostedService(sp => sp.GetRequiredService<WarmPool>());
         services.AddHostedService<InstanceShutdown>();

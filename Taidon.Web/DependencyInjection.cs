@@ -13,6 +13,7 @@ using Taidon.Web.Components.Account;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Admin;
 using Taidon.Web.Features.Gateway;
+using Taidon.Web.Features.Git;
 using Taidon.Web.Features.Localization;
 using Taidon.Web.Features.Projects;
 using Taidon.Web.Features.Runs;
@@ -124,6 +125,7 @@ public static class DependencyInjection
         app.MapSqlChainApi();
         app.MapRunsApi();
         app.MapProjectsApi();
+        app.MapGitApi();
         app.MapAdminApi();
 
         app.MapHangfireDashboard("/admin/jobs", new DashboardOptions

@@ -13,6 +13,13 @@ fi
 if [ ! -x "${TAIDON_CHROMIUM:-/usr/bin/chromium}" ]; then
   missing+=(chromium)
 fi
+# The Git tests serve repositories with lighttpd and git-http-backend.
+if ! command -v lighttpd >/dev/null 2>&1 && [ ! -x /usr/sbin/lighttpd ]; then
+  missing+=(lighttpd)
+fi
+if [ ! -x /usr/lib/git-core/git-http-backend ]; then
+  missing+=(git)
+fi
 # The btrfs snapshot driver is tested on a loop-mounted image, which only root can mount.
 if [ "$(id -u)" = 0 ] && ! command -v mkfs.btrfs >/dev/null 2>&1; then
   missing+=(btrfs-progs)

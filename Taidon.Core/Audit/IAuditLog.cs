@@ -52,11 +52,17 @@ public static class AuditActions
     public const string CacheBudget = "cache.budget";
     public const string CacheCollect = "cache.collect";
     public const string AuditRetention = "audit.retention";
+    public const string ProjectDelete = "project.delete";
+    public const string GitClone = "git.clone";
+    public const string GitConnect = "git.connect";
+    public const string GitCommit = "git.commit";
+    public const string GitPull = "git.pull";
+    public const string GitPush = "git.push";
 
     public static IReadOnlyList<string> All { get; } =
     [
         SignIn, Register, TokenCreate, TokenRevoke, AccountLock, AccountUnlock, AccountDelete, AdminGrant, AdminRevoke, PlanAssign,
         InstanceCreate, InstanceStop, InstanceDelete, InstanceExpire, InstanceExtend, InstanceReset, InstanceRestart, Run,
-        PlanChange, CacheEvict, CacheBudget, CacheCollect, AuditRetention,
+        PlanChange, CacheEvict, CacheBudget, CacheCollect, AuditRetention, ProjectDelete, GitClone, GitConnect, GitCommit, GitPull, GitPush,
     ];
 }

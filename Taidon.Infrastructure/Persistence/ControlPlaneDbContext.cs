@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Taidon.Infrastructure.Audit;
+using Taidon.Infrastructure.Git;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Persistence.Records;
 using Taidon.Infrastructure.Projects;
@@ -34,6 +35,8 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
     public DbSet<PlanRecord> Plans => Set<PlanRecord>();
 
     public DbSet<SettingRecord> Settings => Set<SettingRecord>();
+
+    public DbSet<GitCredentialRecord> GitCredentials => Set<GitCredentialRecord>();
 
     public DbSet<AccountPlanRecord> AccountPlans => Set<AccountPlanRecord>();
 
@@ -133,6 +136,15 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             audit.HasIndex(e => new { e.ActorId, e.At, e.Id });
             audit.HasIndex(e => new { e.Action, e.At, e.Id });
             audit.HasIndex(e => new { e.Target, e.At, e.Id });
+        });
+
+        builder.Entity<GitCredentialRecord>(credential =>
+        {
+            credential.ToTable("git_credentials");
+            credential.HasKey(c => new { c.AccountId, c.Host });
+            credential.Property(c => c.Host).HasMaxLength(255);
+            credential.Property(c => c.Username).HasMaxLength(255);
+            credential.HasOne<TaidonUser>().WithMany().HasForeignKey(c => c.AccountId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<SettingRecord>(setting =>

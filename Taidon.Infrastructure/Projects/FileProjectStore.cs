@@ -67,7 +67,9 @@ public sealed class FileProjectStore(string root, ProjectLimits limits, TimeProv
             Directory.CreateDirectory(folder);
             var target = Target(folder, checkedPath);
             var existing = File.Exists(target) ? new FileInfo(target).Length : 0;
-            var files = Directory.EnumerateFiles(folder, "*", Walk).Select(f => new FileInfo(f)).ToList();
+            // A repository's history (.git) is bounded when it is fetched, not here.
+            var gitFolder = Path.Combine(folder, ".git") + Path.DirectorySeparatorChar;
+            var files = Directory.EnumerateFiles(folder, "*", Walk).Where(f => !f.StartsWith(gitFolder, StringComparison.Ordinal)).Select(f => new FileInfo(f)).ToList();
             if (existing == 0 && !File.Exists(target) && files.Count(f => f.Extension == ".sql") >= limits.MaxScripts)
             {
                 throw new ProjectRefusedException($"The project has {limits.MaxScripts} scripts, the most it may have; delete one before adding {checkedPath}.");
@@ -192,6 +194,9 @@ public sealed class FileProjectStore(string root, ProjectLimits limits, TimeProv
 
     /// <summary>Whether the path itself is a link (to a file or a folder, dangling or not), without following it.</summary>
     private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
+
+    /// <summary>The folder of a project's files (Git keeps its repository there too).</summary>
+    public string FolderOf(string accountId, Guid projectId) => ProjectFolder(accountId, projectId);
 
     private string ProjectFolder(string accountId, Guid projectId)
     {

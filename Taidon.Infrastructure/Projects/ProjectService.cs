@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Taidon.Core.Audit;
 using Taidon.Core.Projects;
 using Taidon.Infrastructure.Persistence;
 using Taidon.Infrastructure.Persistence.Records;
@@ -40,6 +41,7 @@ public sealed class ProjectService(
     IDbContextFactory<ControlPlaneDbContext> contexts,
     IProjectStore store,
     QuotaService quotas,
+    IAuditLog audit,
     TimeProvider clock,
     ILogger<ProjectService> logger)
 {
@@ -162,7 +164,11 @@ public sealed class ProjectService(
         await db.SaveChangesAsync(cancellationToken);
         await store.DeleteProjectAsync(ownerId, projectId, cancellationToken);
         logger.LogInformation("Deleted project {ProjectId} of account {AccountId}", projectId, ownerId);
+        await audit.RecordAsync(new AuditEvent(AuditActions.ProjectDelete, ownerId, "project:" + projectId, AuditOutcome.Succeeded, project.Name), CancellationToken.None);
     }
+
+    /// <summary>One of the account's projects (another account's is not found).</summary>
+    public Task<ProjectRecord> GetAsync(string ownerId, Guid projectId, CancellationToken cancellationToken) => FindAsync(ownerId, projectId, cancellationToken);
 
     private async Task<ProjectRecord> FindAsync(string ownerId, Guid projectId, CancellationToken cancellationToken)
     {

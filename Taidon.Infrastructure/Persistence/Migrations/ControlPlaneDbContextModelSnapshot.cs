@@ -221,6 +221,32 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("audit_events", (string)null);
                 });
 
+            modelBuilder.Entity("Taidon.Infrastructure.Git.GitCredentialRecord", b =>
+                {
+                    b.Property<string>("AccountId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("ProtectedToken")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("SavedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Username")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("AccountId", "Host");
+
+                    b.ToTable("git_credentials", (string)null);
+                });
+
             modelBuilder.Entity("Taidon.Infrastructure.Identity.PersonalAccessToken", b =>
                 {
                     b.Property<Guid>("Id")
@@ -654,6 +680,15 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Taidon.Infrastructure.Git.GitCredentialRecord", b =>
+                {
+                    b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

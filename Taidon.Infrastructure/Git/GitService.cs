@@ -1,0 +1,385 @@
+using System.ComponentModel.DataAnnotations;
+using LibGit2Sharp;
+using LibGit2Sharp.Handlers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Taidon.Core.Audit;
+using Taidon.Core.Git;
+using Taidon.Infrastructure.Persistence;
+using Taidon.Infrastructure.Persistence.Records;
+using Taidon.Infrastructure.Projects;
+
+namespace Taidon.Infrastructure.Git;
+
+/// <summary>Settings of <c>Taidon:Git</c>.</summary>
+public sealed class GitOptions
+{
+    public const string SectionName = "Taidon:Git";
+
+    /// <summary>The most a clone or pull may download; a bigger repository is refused.</summary>
+    [Range(1L << 20, 1L << 36, ErrorMessage = "Taidon:Git:MaxRepositoryBytes must be between 1 MiB and 64 GiB.")]
+    public long MaxRepositoryBytes { get; set; } = 256L * 1024 * 1024;
+}
+
+/// <summary>
+/// A project as a Git repository, on request: import from a URL, status, commit, pull (local work is
+/// committed first and never thrown away; a conflict is reported, or settled as the student chooses),
+/// push. Remotes are reached over HTTP(S) with the account's own token for that host. Links in a
+/// repository are checked out as plain files (core.symlinks off), so none can lead outside the project.
+/// </summary>
+public sealed class GitService(
+    ProjectService projects,
+    FileProjectStore store,
+    IGitCredentialStore credentials,
+    IDbContextFactory<ControlPlaneDbContext> contexts,
+    IAuditLog audit,
+    IOptions<GitOptions> options,
+    ILogger<GitService> logger)
+{
+    private const string Origin = "origin";
+
+    /// <summary>Creates a project from a repository: its default branch, checked out with links as plain files.</summary>
+    public async Task<ProjectRecord> ImportAsync(string ownerId, string url, string? name, CancellationToken cancellationToken)
+    {
+        var remote = CheckUrl(url);
+        var project = await projects.CreateAsync(ownerId, string.IsNullOrWhiteSpace(name) ? NameFrom(remote) : name, [], cancellationToken);
+        try
+        {
+            var folder = store.FolderOf(ownerId, project.Id);
+            Directory.CreateDirectory(folder);
+            var credential = await CredentialAsync(ownerId, remote, cancellationToken);
+            await Task.Run(() => Clone(folder, remote, credential), cancellationToken);
+            await AuditAsync(ownerId, AuditActions.GitClone, project.Id, AuditOutcome.Succeeded, Safe(remote), cancellationToken);
+            return project;
+        }
+        catch (Exception e)
+        {
+            await projects.DeleteAsync(ownerId, project.Id, CancellationToken.None);
+            var problem = e as GitProblemException ?? Translate(e, remote);
+            await AuditAsync(ownerId, AuditActions.GitClone, project.Id, AuditOutcome.Failed, $"{Safe(remote)}: {problem.Problem}", CancellationToken.None);
+            throw problem;
+        }
+    }
+
+    public async Task<GitStatus?> StatusAsync(string ownerId, Guid projectId, CancellationToken cancellationToken)
+    {
+        var folder = await FolderAsync(ownerId, projectId, cancellationToken);
+        if (!Repository.IsValid(folder))
+        {
+            return null;
+        }
+
+        using var repo = new Repository(folder);
+        var changes = repo.RetrieveStatus(new StatusOptions { IncludeUntracked = true, RecurseUntrackedDirs = true })
+            .Where(e => e.State != FileStatus.Ignored && e.State != FileStatus.Unaltered)
+            .Select(e => new GitChange(e.FilePath, Describe(e.State)))
+            .ToList();
+        var tracking = repo.Head.IsTracking ? repo.Head.TrackingDetails : null;
+        return new GitStatus(repo.Head.FriendlyName, repo.Network.Remotes[Origin]?.Url, changes, tracking?.AheadBy ?? 0, tracking?.BehindBy ?? 0,
+            repo.Head.Tip is { } tip ? $"{tip.Sha[..8]} {tip.MessageShort}" : null);
+    }
+
+    /// <summary>Commits every change of the project (added, changed, deleted scripts) with the student as author.</summary>
+    public async Task<string> CommitAsync(string ownerId, Guid projectId, string message, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(message) || message.Length > 4000)
+        {
+            throw new GitProblemException(GitProblem.Other, "A commit needs a message of 1 to 4000 characters: say what changed.");
+        }
+
+        var folder = await RepositoryFolderAsync(ownerId, projectId, cancellationToken);
+        var author = await AuthorAsync(ownerId, cancellationToken);
+        using var repo = new Repository(folder);
+        var sha = CommitAll(repo, message.Trim(), author) ?? throw new GitProblemException(GitProblem.NothingToCommit, "Nothing changed since the last commit.");
+        await AuditAsync(ownerId, AuditActions.GitCommit, projectId, AuditOutcome.Succeeded, sha[..8], cancellationToken);
+        return sha;
+    }
+
+    /// <summary>
+    /// Brings in the remote's commits. Local changes are committed first ("Work before pull"), so a pull
+    /// never loses them. Lines changed on both sides stop the pull (nothing changes; the files are named),
+    /// unless the student chose to keep theirs or take the remote's for those lines.
+    /// </summary>
+    public async Task<GitPullResult> PullAsync(string ownerId, Guid projectId, GitConflictChoice choice, CancellationToken cancellationToken)
+    {
+        var folder = await RepositoryFolderAsync(ownerId, projectId, cancellationToken);
+        var author = await AuthorAsync(ownerId, cancellationToken);
+        using var repo = new Repository(folder);
+        var remote = repo.Network.Remotes[Origin] ?? throw new GitProblemException(GitProblem.NotARepository, "The project has no remote to pull from.");
+        var credential = await CredentialAsync(ownerId, new Uri(remote.Url), cancellationToken);
+        try
+        {
+            await Task.Run(() => Fetch(repo, remote, credential), cancellationToken);
+            var upstream = Upstream(repo) ?? throw new GitProblemException(GitProblem.NotFound, "The remote has no branch to pull yet.");
+            if (repo.Head.Tip is not null && repo.Head.Tip.Sha == upstream.Tip.Sha)
+            {
+                return new GitPullResult("up to date", 0, []);
+            }
+
+            CommitAll(repo, "Work before pull", author);
+            var incoming = repo.Head.Tip is null ? upstream.Commits.Count() : repo.ObjectDatabase.CalculateHistoryDivergence(repo.Head.Tip, upstream.Tip).BehindBy ?? 0;
+            if (repo.Head.Tip is not null)
+            {
+                var trial = repo.ObjectDatabase.MergeCommits(repo.Head.Tip, upstream.Tip, new MergeTreeOptions());
+                if (trial.Status == MergeTreeStatus.Conflicts && choice == GitConflictChoice.Stop)
+                {
+                    var files = trial.Conflicts.Select(c => (c.Ours ?? c.Theirs ?? c.Ancestor).Path).Distinct().Order(StringComparer.Ordinal).ToList();
+                    await AuditAsync(ownerId, AuditActions.GitPull, projectId, AuditOutcome.Refused, "conflict in " + string.Join(", ", files), cancellationToken);
+                    return new GitPullResult("conflict", incoming, files);
+                }
+            }
+
+            var result = repo.Merge(upstream.Tip, author, new MergeOptions
+            {
+                FastForwardStrategy = FastForwardStrategy.Default,
+                MergeFileFavor = choice switch
+                {
+                    GitConflictChoice.KeepMine => MergeFileFavor.Ours,
+                    GitConflictChoice.TakeTheirs => MergeFileFavor.Theirs,
+                    _ => MergeFileFavor.Normal,
+                },
+                FailOnConflict = true,
+            });
+            var outcome = result.Status switch
+            {
+                MergeStatus.FastForward => "fast-forward",
+                MergeStatus.NonFastForward => "merged",
+                MergeStatus.UpToDate => "up to date",
+                _ => "conflict",
+            };
+            await AuditAsync(ownerId, AuditActions.GitPull, projectId, AuditOutcome.Succeeded, $"{outcome}, {incoming} commits", cancellationToken);
+            return new GitPullResult(outcome, incoming, []);
+        }
+        catch (Exception e) when (e is not GitProblemException and not OperationCanceledException)
+        {
+            var problem = Translate(e, new Uri(remote.Url));
+            await AuditAsync(ownerId, AuditActions.GitPull, projectId, AuditOutcome.Failed, problem.Problem.ToString(), CancellationToken.None);
+            throw problem;
+        }
+    }
+
+    /// <summary>Sends the project's commits to its remote (the branch is created there on the first push).</summary>
+    public async Task PushAsync(string ownerId, Guid projectId, CancellationToken cancellationToken)
+    {
+        var folder = await RepositoryFolderAsync(ownerId, projectId, cancellationToken);
+        using var repo = new Repository(folder);
+        var remote = repo.Network.Remotes[Origin] ?? throw new GitProblemException(GitProblem.NotARepository, "The project has no remote to push to.");
+        if (repo.Head.Tip is null)
+        {
+            throw new GitProblemException(GitProblem.NothingToCommit, "There is no commit to push yet: commit first.");
+        }
+
+        var credential = await CredentialAsync(ownerId, new Uri(remote.Url), cancellationToken);
+        string? rejected = null;
+        var push = new PushOptions
+        {
+            CredentialsProvider = Credentials(credential),
+            OnPushStatusError = error => rejected = error.Message,
+        };
+        try
+        {
+            var branch = repo.Head.CanonicalName;
+            await Task.Run(() => repo.Network.Push(remote, $"{branch}:{branch}", push), cancellationToken);
+            if (rejected is not null)
+            {
+                throw new GitProblemException(GitProblem.RejectedPush, $"The remote refused the push ({rejected}). Pull first, then push again.");
+            }
+
+            if (!repo.Head.IsTracking)
+            {
+                repo.Branches.Update(repo.Head, b => b.Remote = Origin, b => b.UpstreamBranch = branch);
+            }
+
+            await AuditAsync(ownerId, AuditActions.GitPush, projectId, AuditOutcome.Succeeded, repo.Head.Tip.Sha[..8], cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var problem = e as GitProblemException ?? Translate(e, new Uri(remote.Url));
+            await AuditAsync(ownerId, AuditActions.GitPush, projectId, AuditOutcome.Failed, problem.Problem.ToString(), CancellationToken.None);
+            throw problem;
+        }
+    }
+
+    /// <summary>Makes a project a repository with a remote (for a project created here that is to be published).</summary>
+    public async Task ConnectAsync(string ownerId, Guid projectId, string url, CancellationToken cancellationToken)
+    {
+        var remote = CheckUrl(url);
+        var folder = await FolderAsync(ownerId, projectId, cancellationToken);
+        Directory.CreateDirectory(folder);
+        if (!Repository.IsValid(folder))
+        {
+            Repository.Init(folder);
+        }
+
+        using var repo = new Repository(folder);
+        repo.Config.Set("core.symlinks", false);
+        if (repo.Network.Remotes[Origin] is null)
+        {
+            repo.Network.Remotes.Add(Origin, remote.ToString());
+        }
+        else
+        {
+            repo.Network.Remotes.Update(Origin, r => r.Url = remote.ToString());
+        }
+
+        if (repo.Head.Tip is null)
+        {
+            repo.Refs.UpdateTarget("HEAD", "refs/heads/main");
+        }
+
+        await AuditAsync(ownerId, AuditActions.GitConnect, projectId, AuditOutcome.Succeeded, Safe(remote), cancellationToken);
+    }
+
+    private void Clone(string folder, Uri remote, GitCredential? credential)
+    {
+        Repository.Init(folder);
+        using var repo = new Repository(folder);
+        repo.Config.Set("core.symlinks", false);
+        var origin = repo.Network.Remotes.Add(Origin, remote.ToString());
+        Fetch(repo, origin, credential);
+        var head = repo.Network.ListReferences(origin, Credentials(credential)).FirstOrDefault(r => r.CanonicalName == "HEAD")?.TargetIdentifier ?? "refs/heads/main";
+        var name = head.StartsWith("refs/heads/", StringComparison.Ordinal) ? head["refs/heads/".Length..] : "main";
+        repo.Refs.UpdateTarget("HEAD", "refs/heads/" + name);
+        if (repo.Branches[$"{Origin}/{name}"] is { } upstream)
+        {
+            var local = repo.CreateBranch(name, upstream.Tip);
+            repo.Branches.Update(local, b => b.Remote = Origin, b => b.UpstreamBranch = "refs/heads/" + name);
+            Commands.Checkout(repo, local, new CheckoutOptions { CheckoutModifiers = CheckoutModifiers.Force });
+        }
+    }
+
+    private void Fetch(Repository repo, Remote remote, GitCredential? credential)
+    {
+        var max = options.Value.MaxRepositoryBytes;
+        var tooLarge = false;
+        var fetch = new FetchOptions
+        {
+            CredentialsProvider = Credentials(credential),
+            OnTransferProgress = progress =>
+            {
+                tooLarge = progress.ReceivedBytes > max;
+                return !tooLarge;
+            },
+        };
+        try
+        {
+            Commands.Fetch(repo, remote.Name, remote.FetchRefSpecs.Select(r => r.Specification), fetch, null);
+        }
+        catch (Exception) when (tooLarge)
+        {
+            throw new GitProblemException(GitProblem.TooLarge, $"The repository is larger than {max / (1024 * 1024)} MiB, the most a project may download.");
+        }
+    }
+
+    private static Branch? Upstream(Repository repo) =>
+        repo.Head.IsTracking ? repo.Head.TrackedBranch : repo.Branches[$"{Origin}/{repo.Head.FriendlyName}"];
+
+    /// <summary>Commits all changes; null when there were none.</summary>
+    private static string? CommitAll(Repository repo, string message, Signature author)
+    {
+        Commands.Stage(repo, "*");
+        try
+        {
+            return repo.Commit(message, author, author).Sha;
+        }
+        catch (EmptyCommitException)
+        {
+            return null;
+        }
+    }
+
+    private static CredentialsHandler? Credentials(GitCredential? credential) =>
+        credential is null ? null : (_, _, _) => new UsernamePasswordCredentials { Username = credential.Username, Password = credential.Token };
+
+    private async Task<GitCredential?> CredentialAsync(string ownerId, Uri remote, CancellationToken cancellationToken) =>
+        await credentials.FindAsync(ownerId, remote.IsDefaultPort ? remote.Host : $"{remote.Host}:{remote.Port}", cancellationToken);
+
+    private async Task<string> FolderAsync(string ownerId, Guid projectId, CancellationToken cancellationToken)
+    {
+        await projects.GetAsync(ownerId, projectId, cancellationToken);
+        return store.FolderOf(ownerId, projectId);
+    }
+
+    private async Task<string> RepositoryFolderAsync(string ownerId, Guid projectId, CancellationToken cancellationToken)
+    {
+        var folder = await FolderAsync(ownerId, projectId, cancellationToken);
+        return Repository.IsValid(folder) ? folder : throw new GitProblemException(GitProblem.NotARepository, "The project is not a Git repository: import it from Git, or connect it to a remote first.");
+    }
+
+    private async Task<Signature> AuthorAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == ownerId, cancellationToken);
+        var email = user.Email ?? $"{user.UserName}@guests.taidon.invalid";
+        return new Signature(user.Email ?? user.UserName ?? "Taidon student", email, DateTimeOffset.UtcNow);
+    }
+
+    private Task AuditAsync(string ownerId, string action, Guid projectId, AuditOutcome outcome, string detail, CancellationToken cancellationToken) =>
+        audit.RecordAsync(new AuditEvent(action, ownerId, "project:" + projectId, outcome, detail), cancellationToken);
+
+    /// <summary>Only http(s) remotes without credentials in them (tokens are kept apart, never in a URL).</summary>
+    public static Uri CheckUrl(string url)
+    {
+        if (!Uri.TryCreate(url?.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new GitProblemException(GitProblem.BadUrl, $"'{url}' is not a Git URL Taidon can use: write an https:// (or http://) address of a repository.");
+        }
+
+        if (uri.UserInfo.Length > 0)
+        {
+            throw new GitProblemException(GitProblem.BadUrl, "Leave the user name and token out of the URL: save the token for the host instead (it is kept encrypted and never shown).");
+        }
+
+        return uri;
+    }
+
+    private static string Safe(Uri remote) => remote.GetLeftPart(UriPartial.Path);
+
+    private static string NameFrom(Uri remote)
+    {
+        var last = remote.AbsolutePath.TrimEnd('/').Split('/').LastOrDefault() ?? "";
+        var name = last.EndsWith(".git", StringComparison.OrdinalIgnoreCase) ? last[..^4] : last;
+        return string.IsNullOrWhiteSpace(name) ? remote.Host : name;
+    }
+
+    private static string Describe(FileStatus state) => state switch
+    {
+        _ when state.HasFlag(FileStatus.NewInWorkdir) || state.HasFlag(FileStatus.NewInIndex) => "added",
+        _ when state.HasFlag(FileStatus.DeletedFromWorkdir) || state.HasFlag(FileStatus.DeletedFromIndex) => "deleted",
+        _ when state.HasFlag(FileStatus.RenamedInWorkdir) || state.HasFlag(FileStatus.RenamedInIndex) => "renamed",
+        _ when state.HasFlag(FileStatus.Conflicted) => "conflicted",
+        _ => "modified",
+    };
+
+    /// <summary>A remote's failure in words a student can act on (never with a token in them).</summary>
+    private GitProblemException Translate(Exception e, Uri remote)
+    {
+        var message = e.Message;
+        logger.LogWarning("Git with {Remote} failed: {Kind}", Safe(remote), e.GetType().Name);
+        if (e is NonFastForwardException || message.Contains("non-fast-forward", StringComparison.OrdinalIgnoreCase))
+        {
+            return new GitProblemException(GitProblem.RejectedPush, "The remote has commits this project does not: pull first, then push again.");
+        }
+
+        if (message.Contains("401", StringComparison.Ordinal) || message.Contains("403", StringComparison.Ordinal)
+            || message.Contains("authentication", StringComparison.OrdinalIgnoreCase) || message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
+        {
+            return new GitProblemException(GitProblem.Unauthorized, $"{remote.Host} refused the token: save a valid token for it (it may be wrong, expired, or lack access to this repository).");
+        }
+
+        if (message.Contains("404", StringComparison.Ordinal) || message.Contains("not found", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("not appear to be a git repository", StringComparison.OrdinalIgnoreCase))
+        {
+            return new GitProblemException(GitProblem.NotFound, $"There is no repository at {Safe(remote)}: check the URL.");
+        }
+
+        if (message.Contains("resolve", StringComparison.OrdinalIgnoreCase) || message.Contains("connect", StringComparison.OrdinalIgnoreCase)
+            || message.Contains("timed out", StringComparison.OrdinalIgnoreCase) || message.Contains("unreachable", StringComparison.OrdinalIgnoreCase))
+        {
+            return new GitProblemException(GitProblem.Unreachable, $"{remote.Host} cannot be reached from the server: check the address, or try again later.");
+        }
+
+        return new GitProblemException(GitProblem.Other, $"Git failed with {Safe(remote)}: {message}");
+    }
+}

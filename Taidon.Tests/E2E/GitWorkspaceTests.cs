@@ -1,0 +1,62 @@
+using Microsoft.Playwright;
+using Taidon.Tests.Support;
+
+namespace Taidon.Tests.E2E;
+
+/// <summary>A project from Git in the browser: imported from the local Git server, edited, committed and pushed.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class GitWorkspaceTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private GitHttpServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await GitHttpServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    /// <summary>A MudBlazor text field's input, wherever the test id landed (on the input or its wrapper).</summary>
+    private static ILocator Input(IPage page, string testId) => page.Locator($"[data-testid={testId}] input, input[data-testid={testId}]");
+
+    [Fact]
+    public async Task AStudentImportsACourseEditsItCommitsAndPushesToTheServer()
+    {
+        await _server.CreateRepositoryAsync("sql-course", new Dictionary<string, string>
+        {
+            ["init/01_schema.sql"] = "CREATE TABLE pupils (id int, name text);\n",
+            ["test/01_first.sql"] = "SELECT count(*) FROM pupils;\n",
+        });
+        var page = await browser.NewPageAsync();
+        await AccountFlowTests.SignInAsync(page, TaidonAppFactory.AdminEmail, TaidonAppFactory.AdminPassword);
+        await page.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync();
+
+        // The token first (the server wants it), then the import from the project menu.
+        await Input(page, "git-token-host").FillAsync(_server.Host);
+        await Input(page, "git-token-user").FillAsync(GitHttpServer.User);
+        await Input(page, "git-token").FillAsync(GitHttpServer.Password);
+        await page.GetByTestId("git-token-save").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("git-done")).ToContainTextAsync("saved");
+
+        await page.GetByTestId("project-name").ClickAsync();
+        await page.GetByTestId("project-import").ClickAsync();
+        await Input(page, "project-import-url").FillAsync(_server.Url("sql-course"));
+        await page.GetByTestId("project-form-ok").ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("project=", StringComparison.Ordinal), new() { Timeout = 30_000 });
+        await page.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync();
+        await Assertions.Expect(page.GetByTestId("project-name")).ToHaveTextAsync("sql-course");
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/01_first.sql");
+
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+End");
+        await page.Keyboard.TypeAsync("SELECT name FROM pupils;");
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+        await Assertions.Expect(page.Locator("[data-testid=git-change][data-path='test/01_first.sql']")).ToBeVisibleAsync();
+
+        await Input(page, "git-message").FillAsync("List the pupils");
+        await page.GetByTestId("git-commit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("git-done")).ToContainTextAsync("Committed");
+        await page.GetByTestId("git-push").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("git-done")).ToContainTextAsync("Pushed", new() { Timeout = 30_000 });
+
+        Assert.Equal("List the pupils", (await _server.LogAsync("sql-course"))[0]);
+        Assert.Contains("SELECT name FROM pupils;", await _server.ShowAsync("sql-course", "test/01_first.sql"), StringComparison.Ordinal);
+    }
+}
