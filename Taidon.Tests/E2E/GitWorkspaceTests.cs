@@ -29,6 +29,7 @@ public sealed class GitWorkspaceTests(BrowserFixture browser) : IAsyncLifetime
         await page.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync();
 
         // The token first (the server wants it), then the import from the project menu.
+        await page.GetByTestId("git-token-open").ClickAsync();
         await Input(page, "git-token-host").FillAsync(_server.Host);
         await Input(page, "git-token-user").FillAsync(GitHttpServer.User);
         await Input(page, "git-token").FillAsync(GitHttpServer.Password);
@@ -36,7 +37,7 @@ public sealed class GitWorkspaceTests(BrowserFixture browser) : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("git-done")).ToContainTextAsync("saved");
 
         await page.GetByTestId("project-name").ClickAsync();
-        await page.GetByTestId("project-import").ClickAsync();
+        await page.GetByText("Import from Git…").ClickAsync();
         await Input(page, "project-import-url").FillAsync(_server.Url("sql-course"));
         await page.GetByTestId("project-form-ok").ClickAsync();
         await page.WaitForURLAsync(url => url.Contains("project=", StringComparison.Ordinal), new() { Timeout = 30_000 });
