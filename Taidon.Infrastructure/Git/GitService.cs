@@ -238,7 +238,8 @@ public sealed class GitService(
         repo.Config.Set("core.symlinks", false);
         var origin = repo.Network.Remotes.Add(Origin, remote.ToString());
         Fetch(repo, origin, credential);
-        var head = repo.Network.ListReferences(origin, Credentials(credential)).FirstOrDefault(r => r.CanonicalName == "HEAD")?.TargetIdentifier ?? "refs/heads/main";
+        var references = Credentials(credential) is { } provider ? repo.Network.ListReferences(origin, provider) : repo.Network.ListReferences(origin);
+        var head = references.FirstOrDefault(r => r.CanonicalName == "HEAD")?.TargetIdentifier ?? "refs/heads/main";
         var name = head.StartsWith("refs/heads/", StringComparison.Ordinal) ? head["refs/heads/".Length..] : "main";
         repo.Refs.UpdateTarget("HEAD", "refs/heads/" + name);
         if (repo.Branches[$"{Origin}/{name}"] is { } upstream)
@@ -356,7 +357,7 @@ public sealed class GitService(
     private GitProblemException Translate(Exception e, Uri remote)
     {
         var message = e.Message;
-        logger.LogWarning("Git with {Remote} failed: {Kind}", Safe(remote), e.GetType().Name);
+        logger.LogWarning("Git with {Remote} failed: {Kind}: {Message}", Safe(remote), e.GetType().Name, message);
         if (e is NonFastForwardException || message.Contains("non-fast-forward", StringComparison.OrdinalIgnoreCase))
         {
             return new GitProblemException(GitProblem.RejectedPush, "The remote has commits this project does not: pull first, then push again.");

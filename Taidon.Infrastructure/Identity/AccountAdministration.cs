@@ -12,7 +12,7 @@ namespace Taidon.Infrastructure.Identity;
 /// <summary>An account as the users page lists it.</summary>
 public sealed record AdminAccount(
     string Id, string? UserName, string? Email, bool Anonymous, bool Admin, bool Locked, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt,
-    string? PlanName, int Instances);
+    string? PlanName, int Instances, QuotaOverride? Override = null);
 
 /// <summary>A refused account change, saying why.</summary>
 public sealed class AccountChangeRefusedException(string message) : Exception(message);
@@ -33,6 +33,19 @@ public sealed class AccountAdministration(
 
     /// <summary>A page of accounts whose name, email or id contains the text (guests or registered ones only, when asked), newest first.</summary>
     public async Task<IReadOnlyList<AdminAccount>> SearchAsync(string? text, bool? anonymous, int skip, CancellationToken cancellationToken)
+    {
+        var found = await FindPageAsync(text, anonymous, skip, cancellationToken);
+        var overrides = new List<AdminAccount>();
+        foreach (var account in found)
+        {
+            var quota = await quotas.ForAccountAsync(account.Id, cancellationToken);
+            overrides.Add(account with { Override = quota.Override });
+        }
+
+        return overrides;
+    }
+
+    private async Task<IReadOnlyList<AdminAccount>> FindPageAsync(string? text, bool? anonymous, int skip, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var adminRole = await db.Roles.AsNoTracking().Where(r => r.Name == TaidonRoles.Admin).Select(r => r.Id).SingleOrDefaultAsync(cancellationToken);

@@ -60,4 +60,24 @@ public sealed class GitWorkspaceTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Equal("List the pupils", (await _server.LogAsync("sql-course"))[0]);
         Assert.Contains("SELECT name FROM pupils;", await _server.ShowAsync("sql-course", "test/01_first.sql"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ACourseLinkOpensTheTeachersCourseAsANewStudentsOwnProject()
+    {
+        await _server.CreateRepositoryAsync("open-course", new Dictionary<string, string>
+        {
+            ["init/01_schema.sql"] = "CREATE TABLE birds (id int, name text);\n",
+            ["test/01_birds.sql"] = "SELECT count(*) FROM birds;\n",
+        });
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync("/?git=" + Uri.EscapeDataString(_server.PublicUrl("open-course")));
+        await page.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync(new() { Timeout = 30_000 });
+
+        await Assertions.Expect(page.GetByTestId("project-name")).ToHaveTextAsync("open-course");
+        await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/01_birds.sql");
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+Enter");
+        await Assertions.Expect(page.GetByTestId("result-cell").First).ToHaveTextAsync("0", new() { Timeout = 60_000 });
+    }
 }

@@ -31,6 +31,9 @@ public sealed class GitHttpServer : IAsyncDisposable
 
     public string Url(string repository) => $"http://{Host}/git/{repository}.git";
 
+    /// <summary>The same repository where anyone may read (a teacher's public course); pushing still needs the token.</summary>
+    public string PublicUrl(string repository) => $"http://{Host}/public/{repository}.git";
+
     public static async Task<GitHttpServer> StartAsync()
     {
         var lighttpd = new[] { "/usr/sbin/lighttpd", "/usr/bin/lighttpd" }.FirstOrDefault(File.Exists)
@@ -53,12 +56,20 @@ public sealed class GitHttpServer : IAsyncDisposable
             server.port = {{port}}
             server.errorlog = "{{root}}/error.log"
             server.pid-file = "{{root}}/lighttpd.pid"
-            alias.url = ("/git/" => "{{backend}}/")
-            $HTTP["url"] =~ "^/git/" {
+            alias.url = ("/git/" => "{{backend}}/", "/public/" => "{{backend}}/")
+            auth.backend = "plain"
+            auth.backend.plain.userfile = "{{root}}/users"
+            $HTTP["url"] =~ "^/(git|public)/" {
                 cgi.assign = ("" => "")
                 setenv.set-environment = ("GIT_PROJECT_ROOT" => "{{root}}/repos", "GIT_HTTP_EXPORT_ALL" => "1")
-                auth.backend = "plain"
-                auth.backend.plain.userfile = "{{root}}/users"
+            }
+            $HTTP["url"] =~ "^/git/" {
+                auth.require = ("" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
+            }
+            $HTTP["url"] =~ "^/public/.*git-receive-pack$" {
+                auth.require = ("" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
+            }
+            $HTTP["querystring"] =~ "service=git-receive-pack" {
                 auth.require = ("" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
             }
             """);

@@ -66,6 +66,23 @@ public sealed class GitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APublicCourseIsImportedWithoutATokenButPushingNeedsOne()
+    {
+        await _server.CreateRepositoryAsync("public-course", Course);
+        using var student = await _app.GuestApiClientAsync();
+
+        var created = await student.PostAsJsonAsync("/api/v1/projects/import", new { url = _server.PublicUrl("public-course") });
+
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var project = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        await student.PutAsJsonAsync($"/api/v1/projects/{project}/scripts/test/01_count.sql", new { content = "SELECT 1;\n" });
+        await student.PostAsJsonAsync($"/api/v1/projects/{project}/git/commit", new { message = "Mine" });
+        var refused = await student.PostAsync($"/api/v1/projects/{project}/git/push", null);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("Course", (await _server.LogAsync("public-course"))[0]);
+    }
+
+    [Fact]
     public async Task AWrongTokenIsRefusedClearlyAndLeavesNoProject()
     {
         await _server.CreateRepositoryAsync("private", Course);

@@ -1,0 +1,91 @@
+{{/* The chart's name, shortened to the 63 characters Kubernetes allows in a name. */}}
+{{- define "taidon.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The full name of the release's objects: <release>-taidon, or the release name when it already contains the chart's name. */}}
+{{- define "taidon.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* name-version for the helm.sh/chart label. */}}
+{{- define "taidon.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The standard labels of every object. */}}
+{{- define "taidon.labels" -}}
+helm.sh/chart: {{ include "taidon.chart" . }}
+{{ include "taidon.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: taidon
+{{- end }}
+
+{{/* The labels that select the release's pods (add app.kubernetes.io/component). */}}
+{{- define "taidon.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "taidon.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The name of the app's service account. */}}
+{{- define "taidon.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "taidon.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The app's image: repository:tag, the tag defaulting to the chart's appVersion. */}}
+{{- define "taidon.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
+{{- end }}
+
+{{/* The claim that holds the data directory. */}}
+{{- define "taidon.dataClaimName" -}}
+{{- default (printf "%s-data" (include "taidon.fullname" .)) .Values.persistence.existingClaim }}
+{{- end }}
+
+{{/* The bundled PostgreSQL's name (its StatefulSet, Service and Secret). */}}
+{{- define "taidon.postgresql.fullname" -}}
+{{- printf "%s-postgresql" (include "taidon.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The Secret with the bundled PostgreSQL's password: the given one, else the chart's. */}}
+{{- define "taidon.postgresql.secretName" -}}
+{{- default (include "taidon.postgresql.fullname" .) .Values.controlPlane.bundled.existingSecret }}
+{{- end }}
+
+{{/* Renders a setting's value for an environment variable (large integers stay integers). */}}
+{{- define "taidon.envValue" -}}
+{{- if kindIs "float64" . }}
+{{- int64 . | toString | quote }}
+{{- else }}
+{{- toString . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Stops the release on combinations the schema cannot express or that it may not have checked. */}}
+{{- define "taidon.validate" -}}
+{{- if ne .Values.runtime "embedded" }}
+{{- fail (printf "runtime %q is not available yet: only \"embedded\" is implemented (the Kubernetes runtime is planned)." .Values.runtime) }}
+{{- end }}
+{{- if gt (int .Values.replicaCount) 1 }}
+{{- fail "replicaCount must be 0 or 1 with the embedded runtime: student instances, projects and snapshot layers live in the one pod's data volume." }}
+{{- end }}
+{{- if and (eq .Values.controlPlane.mode "external") (not .Values.controlPlane.external.existingSecret) }}
+{{- fail "controlPlane.mode is external: set controlPlane.external.existingSecret to the Secret that holds the connection string." }}
+{{- end }}
+{{- end }}
