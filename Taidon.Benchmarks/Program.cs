@@ -9,6 +9,13 @@ if (args.Contains("--runs"))
     return;
 }
 
+if (args.Contains("--audit"))
+{
+    var rows = Array.IndexOf(args, "--rows");
+    await AuditBenchmarks.RunAsync(rows >= 0 ? int.Parse(args[rows + 1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+    return;
+}
+
 if (args.Contains("--profile"))
 {
     QuickProfile.Run();

@@ -92,7 +92,8 @@ public sealed class AuditLog(IDbContextFactory<ControlPlaneDbContext> contexts, 
         var query = Filtered(db, filter);
         if (after is { } cursor)
         {
-            query = query.Where(e => e.At < cursor.At || (e.At == cursor.At && e.Id < cursor.Id));
+            // "At <= cursor" lets the index on (at, id) start at the cursor; the rest only settles ties.
+            query = query.Where(e => e.At <= cursor.At && (e.At < cursor.At || e.Id < cursor.Id));
         }
 
         return await query.OrderByDescending(e => e.At).ThenByDescending(e => e.Id).Take(Math.Clamp(take, 1, 1000)).ToListAsync(cancellationToken);
