@@ -16,6 +16,9 @@ public sealed record InstanceLimits(
     public TimeSpan EffectiveIdleInTransactionTimeout => IdleInTransactionTimeout ?? TimeSpan.FromMinutes(1);
 }
 
+/// <summary>What an instance uses, where the runtime knows it: its files on disk, whether it runs.</summary>
+public sealed record InstanceUsage(long DiskBytes, bool Running);
+
 /// <summary>How a student's tools reach an instance: its own non-superuser role, owner of the working database.</summary>
 public sealed record InstanceConnection(string Host, int Port, string Database, string User, string Password);
 
@@ -43,6 +46,9 @@ public interface IInstanceRuntime
 
     /// <summary>Stores the instance's current state as the layer <paramref name="key"/>.</summary>
     Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken);
+
+    /// <summary>What the instance uses now; null when the runtime cannot tell.</summary>
+    Task<InstanceUsage?> UsageAsync(Guid instanceId, CancellationToken cancellationToken) => Task.FromResult<InstanceUsage?>(null);
 
     /// <summary>Puts the instance into the state of a layer; throws <see cref="SnapshotDamagedException"/> for a damaged one.</summary>
     Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken);

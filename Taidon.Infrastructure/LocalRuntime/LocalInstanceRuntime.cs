@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
@@ -117,6 +118,29 @@ public sealed class LocalInstanceRuntime(
         await Cluster(instanceId).GetRunningPortAsync(cancellationToken) is not null;
 
     public bool HasLayer(ChainKey key) => layers.Contains(key);
+
+    private readonly ConcurrentDictionary<Guid, (long Bytes, long At)> _diskUse = new();
+
+    /// <summary>The instance's folder on disk (data, its standby copy, logs), measured at most once a minute.</summary>
+    public Task<InstanceUsage?> UsageAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        var cluster = Cluster(instanceId);
+        if (!Directory.Exists(cluster.Root))
+        {
+            return Task.FromResult<InstanceUsage?>(null);
+        }
+
+        var now = Environment.TickCount64;
+        if (!_diskUse.TryGetValue(instanceId, out var measured) || now - measured.At > 60_000)
+        {
+            var bytes = new DirectoryInfo(cluster.Root)
+                .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
+                .Sum(f => f.Length);
+            measured = _diskUse[instanceId] = (bytes, now);
+        }
+
+        return Task.FromResult<InstanceUsage?>(new InstanceUsage(measured.Bytes, cluster.IsRunning));
+    }
 
     /// <summary>How many instances have a live postmaster (for the active-instances gauge).</summary>
     public int CountRunning() => !Directory.Exists(Root)

@@ -30,30 +30,35 @@ public sealed class InstanceAdministration(
             from i in db.Instances.AsNoTracking()
             join u in db.Users.AsNoTracking() on i.OwnerId equals u.Id into owners
             from u in owners.DefaultIfEmpty()
-            select new AdminInstance(i.Id, i.OwnerId, u == null ? null : u.Email ?? u.UserName, u != null && u.IsAnonymous, i.State, i.StateKey, i.CreatedAt, i.LastActivityAt, i.ExpiresAt);
+            select new { Instance = i, Owner = u };
         if (!string.IsNullOrWhiteSpace(filter.Owner))
         {
             var owner = filter.Owner.Trim();
-            query = query.Where(i => (i.OwnerName != null && EF.Functions.ILike(i.OwnerName, "%" + owner + "%")) || i.OwnerId == owner);
+            var pattern = "%" + owner + "%";
+            query = query.Where(x => x.Instance.OwnerId == owner
+                || (x.Owner != null && (EF.Functions.ILike(x.Owner.Email ?? "", pattern) || EF.Functions.ILike(x.Owner.UserName ?? "", pattern))));
         }
 
         if (filter.State is { } state)
         {
-            query = query.Where(i => i.State == state);
+            query = query.Where(x => x.Instance.State == state);
         }
 
         query = (filter.Sort, filter.Descending) switch
         {
-            ("created", true) => query.OrderByDescending(i => i.CreatedAt),
-            ("created", false) => query.OrderBy(i => i.CreatedAt),
-            ("expiry", true) => query.OrderByDescending(i => i.ExpiresAt),
-            ("expiry", false) => query.OrderBy(i => i.ExpiresAt),
-            ("owner", true) => query.OrderByDescending(i => i.OwnerName),
-            ("owner", false) => query.OrderBy(i => i.OwnerName),
-            (_, false) => query.OrderBy(i => i.LastActivityAt),
-            _ => query.OrderByDescending(i => i.LastActivityAt),
+            ("created", true) => query.OrderByDescending(x => x.Instance.CreatedAt),
+            ("created", false) => query.OrderBy(x => x.Instance.CreatedAt),
+            ("expiry", true) => query.OrderByDescending(x => x.Instance.ExpiresAt),
+            ("expiry", false) => query.OrderBy(x => x.Instance.ExpiresAt),
+            ("owner", true) => query.OrderByDescending(x => x.Owner!.Email ?? x.Owner.UserName),
+            ("owner", false) => query.OrderBy(x => x.Owner!.Email ?? x.Owner.UserName),
+            (_, false) => query.OrderBy(x => x.Instance.LastActivityAt),
+            _ => query.OrderByDescending(x => x.Instance.LastActivityAt),
         };
-        return await query.Take(MaxListed).ToListAsync(cancellationToken);
+        return await query.Take(MaxListed)
+            .Select(x => new AdminInstance(x.Instance.Id, x.Instance.OwnerId, x.Owner == null ? null : x.Owner.Email ?? x.Owner.UserName, x.Owner != null && x.Owner.IsAnonymous,
+                x.Instance.State, x.Instance.StateKey, x.Instance.CreatedAt, x.Instance.LastActivityAt, x.Instance.ExpiresAt))
+            .ToListAsync(cancellationToken);
     }
 
     public async Task<InstanceActivity> ActivityAsync(CancellationToken cancellationToken)
@@ -72,6 +77,21 @@ public sealed class InstanceAdministration(
             runs.Count,
             runs.Count(r => r.Outcome == "failed"),
             runs.Count == 0 ? null : (double)runs.Count(r => r.Hit) / runs.Count);
+    }
+
+    /// <summary>What each instance uses, where the runtime can tell (the embedded runtime: its files on disk).</summary>
+    public async Task<IReadOnlyDictionary<Guid, InstanceUsage>> UsageAsync(IEnumerable<Guid> instanceIds, CancellationToken cancellationToken)
+    {
+        var usage = new Dictionary<Guid, InstanceUsage>();
+        foreach (var id in instanceIds)
+        {
+            if (await runtime.UsageAsync(id, cancellationToken) is { } used)
+            {
+                usage[id] = used;
+            }
+        }
+
+        return usage;
     }
 
     /// <summary>Stops an instance now (its data stays; the owner's next run starts it).</summary>

@@ -38,12 +38,20 @@ public sealed class AdminPagesTests(BrowserFixture browser)
             await guest.Keyboard.PressAsync("Control+Enter");
             await Assertions.Expect(guest.GetByTestId("message-error")).ToContainTextAsync("57014", new() { Timeout = 60_000 });
 
+            // The guest's instance is listed with its owner and what it takes on disk.
+            await OpenAsync(admin, "/admin/instances");
+            await Assertions.Expect(admin.GetByTestId("instance-row").First).ToBeVisibleAsync();
+            await Assertions.Expect(admin.Locator("[data-testid=instance-disk]", new() { HasTextString = "MiB" }).First).ToBeVisibleAsync();
+
             // The cache shrinks by the layer evicted.
             await OpenAsync(admin, "/admin/cache");
             var count = int.Parse(await admin.GetByTestId("cache-count").TextContentAsync() ?? "0", System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(count >= 2, $"The cache holds {count} layers; the guest's run should have left one besides the base state.");
             await admin.Locator("[data-testid=layer-evict]:not([disabled])").First.ClickAsync();
             await Assertions.Expect(admin.GetByTestId("cache-count")).ToHaveTextAsync((count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            await OpenAsync(admin, "/admin/users");
+            await Assertions.Expect(admin.Locator("[data-testid=user-row]", new() { HasTextString = TaidonAppFactory.AdminEmail })).ToBeVisibleAsync();
 
             await OpenAsync(admin, "/admin/audit");
             await Assertions.Expect(admin.Locator("[data-testid=audit-row][data-action='quota.plan-change']").First).ToContainTextAsync("plan:anonymous");

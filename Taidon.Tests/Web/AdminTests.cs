@@ -92,8 +92,42 @@ public sealed class AdminTests : IAsyncLifetime
         Assert.Contains("\"statementTimeoutSeconds\":1", change.GetProperty("detail").GetString(), StringComparison.Ordinal);
         var refusals = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/audit?action=instance.create");
         Assert.Contains(refusals.EnumerateArray(), r => r.GetProperty("outcome").GetString() == "refused");
+        var instances = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/instances?state=Running&sort=owner");
+        var listed = Assert.Single(instances.EnumerateArray(), i => i.GetProperty("ownerAnonymous").GetBoolean());
+        var owner = listed.GetProperty("ownerId").GetString();
+        Assert.Single((await admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/instances?owner={owner}")).EnumerateArray());
+        Assert.Empty((await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/instances?owner=nobody-at-all")).EnumerateArray());
         var runs = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/audit?action=run");
         Assert.Contains(runs.EnumerateArray(), r => r.GetProperty("detail").GetString()!.StartsWith("failed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnAdminFindsAccountsLocksOneAndGivesItOwnLimits()
+    {
+        using var admin = await _app.AdminApiClientAsync();
+        using var guest = await _app.GuestApiClientAsync();
+        var me = await guest.GetFromJsonAsync<JsonElement>("/api/v1/me");
+        var id = me.GetProperty("id").GetString()!;
+
+        var found = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/accounts?search={id}");
+        var account = Assert.Single(found.EnumerateArray());
+        Assert.True(account.GetProperty("anonymous").GetBoolean());
+        Assert.False(account.GetProperty("admin").GetBoolean());
+        Assert.Contains((await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/accounts?search=admin@taidon.test")).EnumerateArray(), a => a.GetProperty("admin").GetBoolean());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/accounts/{id}/plan", new { plan = (string?)null, @override = new { instancesPerAccount = 0 } })).StatusCode);
+        var refused = await guest.PostAsync("/api/v1/instances", null);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("allows no instances", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsJsonAsync($"/api/v1/admin/accounts/{id}/lock", new { value = true })).StatusCode);
+        var locked = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/accounts?search={id}");
+        Assert.True(locked[0].GetProperty("locked").GetBoolean());
+        Assert.Equal(0, locked[0].GetProperty("override").GetProperty("instancesPerAccount").GetInt32());
+        var self = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/accounts?search=admin@taidon.test");
+        var selfLock = await admin.PostAsJsonAsync($"/api/v1/admin/accounts/{self[0].GetProperty("id").GetString()}/lock", new { value = true });
+        Assert.Equal(HttpStatusCode.BadRequest, selfLock.StatusCode);
+        Assert.Contains("ask another admin", await selfLock.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
