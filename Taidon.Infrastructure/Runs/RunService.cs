@@ -326,8 +326,8 @@ public sealed class RunService(
             return null;
         }
 
-        var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);
-        var run = Prepare(record, quota, limits, chain, head);
+        // Planning reads no limits: the settings' defaults spare the quota lookups on every save.
+        var run = Prepare(record, quotas.Defaults(QuotaPlans.Registered), Limits, chain, head);
         return (chain, await executor.PlanAsync(run, cancellationToken));
     }
 
