@@ -237,6 +237,12 @@ public static class RunBenchmarks
 
         public bool HasLayer(ChainKey key) => key == root;
 
+        public Core.Snapshots.ISnapshotLayers Layers => runtime.Layers;
+
+        public Task<IReadOnlyCollection<Guid>> ListAsync(CancellationToken cancellationToken) => runtime.ListAsync(cancellationToken);
+
+        public int CountRunning() => runtime.CountRunning();
+
         public Task<Core.Snapshots.SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("The baseline takes no layers.");
 

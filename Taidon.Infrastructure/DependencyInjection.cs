@@ -1,4 +1,5 @@
 using Hangfire;
+using k8s;
 using Hangfire.PostgreSql;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
@@ -19,6 +20,7 @@ using Taidon.Infrastructure.Audit;
 using Taidon.Infrastructure.Git;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Jobs;
+using Taidon.Infrastructure.KubernetesRuntime;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Persistence;
@@ -103,23 +105,20 @@ public static class DependencyInjection
         services.AddSingleton<AuditRetention>();
         services.AddSingleton<QuotaService>();
 
-        // The embedded runtime: instances and snapshot layers under the data directory, made on first use.
         services.AddOptions<InstanceOptions>().BindConfiguration(InstanceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp => new Lazy<LocalInstanceRuntime>(() =>
+        services.AddOptions<RuntimeOptions>().BindConfiguration(RuntimeOptions.SectionName);
+        var runtimeKind = configuration.GetSection(RuntimeOptions.SectionName).Get<RuntimeOptions>()?.Kind ?? RuntimeKind.Embedded;
+        if (runtimeKind == RuntimeKind.Kubernetes)
         {
-            var data = sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory();
-            var postgres = sp.GetRequiredService<IOptions<PostgresOptions>>().Value;
-            var clock = sp.GetRequiredService<TimeProvider>();
-            var loggers = sp.GetRequiredService<ILoggerFactory>();
-            var layers = LayerStore.Open(Path.Combine(data, "snapshots"), clock, loggers.CreateLogger<LayerStore>());
-            var runtime = new LocalInstanceRuntime(Path.Combine(data, "instances"), PostgresBinaries.Locate(postgres.BinDirectory), OsUser.ForPostgres(postgres.OsUser),
-                layers, sp.GetRequiredService<EngineIdentityProvider>().Identity, loggers.CreateLogger<LocalInstanceRuntime>());
-            var telemetry = sp.GetRequiredService<TaidonTelemetry>();
-            telemetry.ActiveInstances = () => runtime.CountRunning();
-            telemetry.CacheBytes = layers.TotalBytes;
-            return runtime;
-        }));
-        services.AddSingleton<IInstanceRuntime>(sp => sp.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value);
+            services.AddKubernetesRuntime();
+        }
+        else
+        {
+            services.AddEmbeddedRuntime();
+        }
+
+        // Made on first use: the embedded runtime looks for the PostgreSQL programs then.
+        services.AddSingleton<IInstanceRuntime>(sp => sp.GetRequiredService<Lazy<IInstanceRuntime>>().Value);
         services.AddSingleton<ISqlSessionFactory, NpgsqlSqlSessionFactory>();
         services.AddSingleton<ISchemaReader, NpgsqlSchemaReader>();
         services.AddSingleton<ILayerBuildGate, AdvisoryLayerBuildGate>();
@@ -145,12 +144,63 @@ public static class DependencyInjection
         services.AddSingleton<ProjectService>();
         services.AddSingleton(sp => (FileProjectStore)sp.GetRequiredService<IProjectStore>());
         services.AddOptions<GitOptions>().BindConfiguration(GitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IGitCredentialStore, ProtectedGitCredentialStore>();
         services.AddSingleton<GitService>();
         services.AddSingleton<WarmPool>();
         services.AddHostedService(sp => sp.GetRequiredService<WarmPool>());
-        services.AddHostedService<InstanceShutdown>();
         return services;
+    }
+
+    /// <summary>The embedded runtime: instances and snapshot layers under the data directory, made on first use; Git tokens in the control plane.</summary>
+    private static void AddEmbeddedRuntime(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => new Lazy<LocalInstanceRuntime>(() =>
+        {
+            var data = sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory();
+            var postgres = sp.GetRequiredService<IOptions<PostgresOptions>>().Value;
+            var clock = sp.GetRequiredService<TimeProvider>();
+            var loggers = sp.GetRequiredService<ILoggerFactory>();
+            var layers = LayerStore.Open(Path.Combine(data, "snapshots"), clock, loggers.CreateLogger<LayerStore>());
+            var runtime = new LocalInstanceRuntime(Path.Combine(data, "instances"), PostgresBinaries.Locate(postgres.BinDirectory), OsUser.ForPostgres(postgres.OsUser),
+                layers, sp.GetRequiredService<EngineIdentityProvider>().Identity, loggers.CreateLogger<LocalInstanceRuntime>());
+            var telemetry = sp.GetRequiredService<TaidonTelemetry>();
+            telemetry.ActiveInstances = () => runtime.CountRunning();
+            telemetry.CacheBytes = layers.TotalBytes;
+            return runtime;
+        }));
+        services.AddSingleton(sp => new Lazy<IInstanceRuntime>(() => sp.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value));
+        services.AddHostedService<InstanceShutdown>();
+        services.AddSingleton<IGitCredentialStore, ProtectedGitCredentialStore>();
+    }
+
+    /// <summary>
+    /// The Kubernetes runtime: pods, volumes and VolumeSnapshots in <c>Taidon:Kubernetes:Namespace</c>, through
+    /// the service account's token (or a kubeconfig); Git tokens as Secrets there.
+    /// </summary>
+    private static void AddKubernetesRuntime(this IServiceCollection services)
+    {
+        services.AddOptions<KubernetesOptions>().BindConfiguration(KubernetesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<KubernetesOptions>>().Value);
+        services.AddSingleton<IKubernetes>(sp =>
+        {
+            var options = sp.GetRequiredService<KubernetesOptions>();
+            return new Kubernetes(string.IsNullOrEmpty(options.Kubeconfig)
+                ? KubernetesClientConfiguration.InClusterConfig()
+                : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig));
+        });
+        services.AddSingleton<InstanceCluster>();
+        services.AddSingleton<VolumeSnapshotLayers>();
+        services.AddSingleton<KubernetesInstanceRuntime>(sp => new KubernetesInstanceRuntime(
+            sp.GetRequiredService<InstanceCluster>(), sp.GetRequiredService<VolumeSnapshotLayers>(),
+            sp.GetRequiredService<EngineIdentityProvider>().Identity, sp.GetRequiredService<ILogger<KubernetesInstanceRuntime>>()));
+        services.AddSingleton(sp => new Lazy<IInstanceRuntime>(() =>
+        {
+            var runtime = sp.GetRequiredService<KubernetesInstanceRuntime>();
+            var telemetry = sp.GetRequiredService<TaidonTelemetry>();
+            telemetry.ActiveInstances = () => runtime.CountRunning();
+            telemetry.CacheBytes = runtime.Layers.TotalBytes;
+            return runtime;
+        }));
+        services.AddSingleton<IGitCredentialStore, KubernetesGitCredentialStore>();
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

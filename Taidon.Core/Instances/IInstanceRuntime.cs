@@ -4,12 +4,21 @@ using Taidon.Core.SqlChain;
 namespace Taidon.Core.Instances;
 
 /// <summary>The limits an instance runs with, from its owner's quota.</summary>
+/// <remarks>
+/// CPU, memory and storage are Kubernetes quantities that only the Kubernetes runtime applies (requests,
+/// limits, the volume's size); <paramref name="Owner"/> is the account whose quota gave the limits (none
+/// for the warm pool), which that runtime puts on the instance's pod as a label.
+/// </remarks>
 public sealed record InstanceLimits(
     int MaxConnections = 10,
     TimeSpan? StatementTimeout = null,
     TimeSpan? IdleInTransactionTimeout = null,
     long TempFileLimitBytes = 256L * 1024 * 1024,
-    int WorkMemKilobytes = 4096)
+    int WorkMemKilobytes = 4096,
+    string Cpu = "1",
+    string Memory = "512Mi",
+    int StorageMegabytes = 1024,
+    string? Owner = null)
 {
     public TimeSpan EffectiveStatementTimeout => StatementTimeout ?? TimeSpan.FromSeconds(30);
 
@@ -41,8 +50,17 @@ public interface IInstanceRuntime
 
     Task<bool> IsRunningAsync(Guid instanceId, CancellationToken cancellationToken);
 
+    /// <summary>The instances that exist in the runtime (running or stopped), for reconciling them with the control plane's records.</summary>
+    Task<IReadOnlyCollection<Guid>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>How many instances run now (for the active-instances gauge).</summary>
+    int CountRunning();
+
+    /// <summary>The snapshot layers this runtime restores from and captures into.</summary>
+    ISnapshotLayers Layers { get; }
+
     /// <summary>Whether a layer for this state is stored (the base state's layer counts like any other).</summary>
-    bool HasLayer(ChainKey key);
+    bool HasLayer(ChainKey key) => Layers.Contains(key);
 
     /// <summary>Stores the instance's current state as the layer <paramref name="key"/>.</summary>
     Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken);

@@ -49,6 +49,19 @@ public sealed partial record Quota(
         return problems;
     }
 
+    /// <summary>A Kubernetes CPU quantity in millicores ("500m" is 500, "1.5" is 1500), or null when it is not one.</summary>
+    public static long? Millicores(string? quantity)
+    {
+        if (quantity is null || !CpuQuantity().IsMatch(quantity))
+        {
+            return null;
+        }
+
+        return quantity.EndsWith('m')
+            ? long.Parse(quantity[..^1], CultureInfo.InvariantCulture)
+            : (long)(decimal.Parse(quantity, CultureInfo.InvariantCulture) * 1000);
+    }
+
     /// <summary>A Kubernetes memory quantity in bytes, or null when it is not one (a unit is required).</summary>
     public static long? MemoryBytes(string? quantity)
     {

@@ -119,6 +119,13 @@ public sealed class LocalInstanceRuntime(
 
     public bool HasLayer(ChainKey key) => layers.Contains(key);
 
+    ISnapshotLayers IInstanceRuntime.Layers => layers;
+
+    public Task<IReadOnlyCollection<Guid>> ListAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyCollection<Guid>>(!Directory.Exists(Root)
+            ? []
+            : [.. Directory.EnumerateDirectories(Root).Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty)]);
+
     private readonly ConcurrentDictionary<Guid, (long Bytes, long At)> _diskUse = new();
 
     /// <summary>The instance's folder on disk (data, its standby copy, logs), measured at most once a minute.</summary>

@@ -202,11 +202,15 @@ public sealed class QuotaService(
         return new AccountQuota(name, limitsOverride?.ApplyTo(limits) ?? limits, limitsOverride);
     }
 
-    /// <summary>The instance settings a quota gives (statement timeout, temporary files from storage).</summary>
-    public static InstanceLimits InstanceLimitsOf(Quota quota, int maxConnections) => new(
+    /// <summary>The instance settings a quota gives (statement timeout, temporary files from storage; CPU, memory and the volume on Kubernetes).</summary>
+    public static InstanceLimits InstanceLimitsOf(Quota quota, int maxConnections, string? owner = null) => new(
         MaxConnections: maxConnections,
         StatementTimeout: TimeSpan.FromSeconds(quota.StatementTimeoutSeconds),
-        TempFileLimitBytes: quota.StorageMegabytes * 1024L * 1024 / 4);
+        TempFileLimitBytes: quota.StorageMegabytes * 1024L * 1024 / 4,
+        Cpu: quota.Cpu,
+        Memory: quota.Memory,
+        StorageMegabytes: quota.StorageMegabytes,
+        Owner: owner);
 
     /// <summary>Counts a run against the account's runs per minute; false when the minute's runs are used up.</summary>
     public bool TryStartRun(string accountId, int perMinute)

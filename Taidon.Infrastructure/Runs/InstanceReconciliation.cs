@@ -1,23 +1,21 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Core.Instances;
 using Taidon.Infrastructure.Persistence;
 using Taidon.Infrastructure.Persistence.Records;
 
 namespace Taidon.Infrastructure.Runs;
 
 /// <summary>
-/// Makes the control plane's records and the instances on disk agree, at start and as a recurring job:
+/// Makes the control plane's records and the runtime's instances agree, at start and as a recurring job:
 /// instances without a record are stopped and removed; records of instances whose process died are
 /// marked stopped (they start on the next run); records whose instance is gone are marked failed (it is
 /// rebuilt on the next run).
 /// </summary>
 public sealed class InstanceReconciliation(
     IDbContextFactory<ControlPlaneDbContext> contexts,
-    Lazy<LocalInstanceRuntime> runtime,
-    IOptions<TaidonOptions> taidon,
+    Lazy<IInstanceRuntime> runtime,
     ILogger<InstanceReconciliation> logger)
 {
     public sealed record Report(int OrphansRemoved, int MarkedStopped, int MarkedFailed);
@@ -26,10 +24,7 @@ public sealed class InstanceReconciliation(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var records = await db.Instances.ToListAsync(cancellationToken);
-        var root = Path.Combine(taidon.Value.ResolveDataDirectory(), "instances");
-        var onDisk = Directory.Exists(root)
-            ? Directory.EnumerateDirectories(root).Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).ToHashSet()
-            : [];
+        var onDisk = (await runtime.Value.ListAsync(cancellationToken)).ToHashSet();
         if (records.Count == 0 && onDisk.Count == 0)
         {
             return new Report(0, 0, 0);

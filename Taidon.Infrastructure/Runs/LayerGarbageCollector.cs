@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Audit;
+using Taidon.Core.Instances;
 using Taidon.Core.Common;
 using Taidon.Core.Snapshots;
 using Taidon.Infrastructure.LocalRuntime;
@@ -32,7 +33,7 @@ public sealed class SnapshotOptions
 /// </summary>
 public sealed class LayerGarbageCollector(
     IDbContextFactory<ControlPlaneDbContext> contexts,
-    Lazy<LocalInstanceRuntime> runtime,
+    Lazy<IInstanceRuntime> runtime,
     StatementOutcomeStore outcomes,
     EngineIdentityProvider engine,
     TaidonTelemetry telemetry,

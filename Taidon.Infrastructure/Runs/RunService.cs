@@ -47,7 +47,6 @@ public sealed class RunService(
     TimeProvider clock,
     ILogger<RunService> logger)
 {
-
     /// <summary>The instance settings by default (the warm pool's instances, owned by nobody yet).</summary>
     public InstanceLimits Limits => options.Value.ToLimits();
 
@@ -55,7 +54,7 @@ public sealed class RunService(
     private async Task<(Quota Quota, InstanceLimits Limits)> QuotaOfAsync(string ownerId, CancellationToken cancellationToken)
     {
         var quota = (await quotas.ForAccountAsync(ownerId, cancellationToken)).Effective;
-        return (quota, QuotaService.InstanceLimitsOf(quota, options.Value.MaxConnections));
+        return (quota, QuotaService.InstanceLimitsOf(quota, options.Value.MaxConnections, ownerId));
     }
 
     public async Task<IReadOnlyList<InstanceRecord>> ListAsync(string ownerId, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Taidon.Core.Audit;
+using Taidon.Core.Instances;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.Persistence;
@@ -18,7 +19,7 @@ public sealed record CacheOverview(IReadOnlyList<CachedLayer> Layers, long Total
 /// <summary>The snapshot cache for admins: its layers and use, eviction of one layer, the budget, a collection now. Changes are audited.</summary>
 public sealed class SnapshotCacheAdministration(
     IDbContextFactory<ControlPlaneDbContext> contexts,
-    Lazy<LocalInstanceRuntime> runtime,
+    Lazy<IInstanceRuntime> runtime,
     LayerGarbageCollector collector,
     EngineIdentityProvider engine,
     IAuditLog audit,

@@ -8,12 +8,23 @@ namespace Taidon.Tests.Charts;
 /// <summary>
 /// The Helm chart, checked without a cluster: helm lint --strict and helm template with every CI values
 /// file; each rendered object is loaded with KubernetesClient's strict YAML loader (an unknown field
-/// fails); the schema refuses wrong values. Helm comes from scripts/install-helm.sh (TAIDON_HELM overrides).
+/// fails); the schema refuses wrong values; the Kubernetes runtime gets exactly its rights and isolation in the
+/// instances' namespace. Helm comes from scripts/install-helm.sh (TAIDON_HELM overrides).
 /// </summary>
 public sealed class HelmChartTests
 {
+    private const string Namespace = "taidon";
     private static readonly string Root = Repository.Root;
     private static readonly string Chart = Path.Combine(Root, "charts", "taidon");
+
+    // The labels the Kubernetes runtime puts on every instance pod (its contract with the chart).
+    private static readonly Dictionary<string, string> InstancePodLabels = new()
+    {
+        ["app.kubernetes.io/name"] = "taidon-instance",
+        ["app.kubernetes.io/component"] = "instance",
+        ["app.kubernetes.io/part-of"] = "taidon",
+        ["app.kubernetes.io/managed-by"] = "taidon",
+    };
 
     public static TheoryData<string> ValuesFiles()
     {
@@ -34,15 +45,7 @@ public sealed class HelmChartTests
         var lint = await HelmAsync("lint", "--strict", "-f", values, Chart);
         Assert.True(lint.ExitCode == 0, lint.Output);
 
-        var rendered = await HelmAsync("template", "taidon", Chart, "-f", values, "--namespace", "taidon");
-        Assert.True(rendered.ExitCode == 0, rendered.Output);
-
-        var documents = rendered.Output.Split("\n---", StringSplitOptions.RemoveEmptyEntries)
-            .Where(d => d.Contains("kind:", StringComparison.Ordinal))
-            .ToList();
-        Assert.NotEmpty(documents);
-        var builtIn = documents.Where(d => !d.Contains("monitoring.coreos.com", StringComparison.Ordinal)).ToList();
-        var objects = builtIn.SelectMany(d => KubernetesYaml.LoadAllFromString(d, strict: true)).ToList();
+        var objects = await RenderAsync(values);
 
         var deployment = Assert.Single(objects.OfType<V1Deployment>());
         var app = deployment.Spec.Template.Spec.Containers.Single();
@@ -61,16 +64,141 @@ public sealed class HelmChartTests
     }
 
     [Theory]
-    [InlineData("runtime=foo")]
-    [InlineData("replicaCount=-1")]
-    [InlineData("taidon.logFormat=xml")]
-    public async Task TheSchemaRefusesAWrongValueNamingIt(string setting)
+    [InlineData("ci/minikube-values.yaml")]
+    [InlineData("ci/maximal-values.yaml")]
+    public async Task TheKubernetesRuntimeGetsExactlyItsRightsAndIsolationInTheInstancesNamespace(string valuesFile)
+    {
+        var objects = await RenderAsync(Path.Combine(Chart, valuesFile));
+
+        var deployment = Assert.Single(objects.OfType<V1Deployment>());
+        var pod = deployment.Spec.Template.Spec;
+        var env = (pod.Containers.Single().Env ?? []).Where(e => e.Value is not null).ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal("Kubernetes", env["Taidon__Runtime__Kind"]);
+        var instances = env["Taidon__Kubernetes__Namespace"];
+        Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", instances);
+        Assert.NotEqual(Namespace, instances);
+        Assert.Matches("^[a-z0-9][-a-z0-9.]*$", env["Taidon__Kubernetes__VolumeSnapshotClassName"]);
+        Assert.True(pod.AutomountServiceAccountToken);
+
+        var instancesNamespace = Assert.Single(objects.OfType<V1Namespace>());
+        Assert.Equal(instances, instancesNamespace.Metadata.Name);
+        Assert.Equal("restricted", instancesNamespace.GetLabel("pod-security.kubernetes.io/enforce"));
+
+        // Exactly what the runtime does, in the instances' namespace only: no cluster-wide rights.
+        Assert.Empty(objects.OfType<V1ClusterRole>());
+        Assert.Empty(objects.OfType<V1ClusterRoleBinding>());
+        var role = Assert.Single(objects.OfType<V1Role>());
+        Assert.Equal(instances, role.Metadata.NamespaceProperty);
+        Assert.All(role.Rules, r => Assert.Null(r.ResourceNames));
+        string[] rights =
+        [
+            "/persistentvolumeclaims: create,delete,get,list,watch",
+            "/pods: create,delete,get,list,patch,watch",
+            "/secrets: create,delete,get,list,patch,update,watch",
+            "snapshot.storage.k8s.io/volumesnapshots: create,delete,get,list,watch",
+        ];
+        var granted = role.Rules
+            .SelectMany(r => r.ApiGroups.SelectMany(g => r.Resources.Select(resource => $"{g}/{resource}: {string.Join(',', r.Verbs.Order(StringComparer.Ordinal))}")))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(rights, granted);
+
+        var binding = Assert.Single(objects.OfType<V1RoleBinding>());
+        Assert.Equal(instances, binding.Metadata.NamespaceProperty);
+        Assert.Equal("rbac.authorization.k8s.io", binding.RoleRef.ApiGroup);
+        Assert.Equal("Role", binding.RoleRef.Kind);
+        Assert.Equal(role.Metadata.Name, binding.RoleRef.Name);
+        var subject = Assert.Single(binding.Subjects);
+        Assert.Equal("ServiceAccount", subject.Kind);
+        Assert.Equal(pod.ServiceAccountName, subject.Name);
+        Assert.Equal(Namespace, subject.NamespaceProperty);
+
+        // Instances take TCP 5432 from the app's pods in the release's namespace, and send nothing.
+        var policy = Assert.Single(objects.OfType<V1NetworkPolicy>());
+        Assert.Equal(instances, policy.Metadata.NamespaceProperty);
+        Assert.NotEmpty(policy.Spec.PodSelector.MatchLabels);
+        Assert.All(policy.Spec.PodSelector.MatchLabels, l => Assert.Equal(InstancePodLabels.GetValueOrDefault(l.Key), l.Value));
+        Assert.Null(policy.Spec.PodSelector.MatchExpressions);
+        Assert.Equal(["Egress", "Ingress"], policy.Spec.PolicyTypes.Order(StringComparer.Ordinal));
+        Assert.Empty(policy.Spec.Egress ?? []);
+        var ingress = Assert.Single(policy.Spec.Ingress);
+        var peer = Assert.Single(ingress.FromProperty);
+        Assert.Null(peer.IpBlock);
+        Assert.Equal(Labels(deployment.Spec.Selector.MatchLabels), Labels(peer.PodSelector.MatchLabels));
+        Assert.Equal($"kubernetes.io/metadata.name={Namespace}", Labels(peer.NamespaceSelector.MatchLabels));
+        var port = Assert.Single(ingress.Ports);
+        Assert.Equal("TCP", port.Protocol);
+        Assert.Equal("5432", port.Port.Value);
+
+        var quota = Assert.Single(objects.OfType<V1ResourceQuota>());
+        Assert.Equal(instances, quota.Metadata.NamespaceProperty);
+        Assert.Contains("pods", quota.Spec.Hard);
+        Assert.Contains("count/volumesnapshots.snapshot.storage.k8s.io", quota.Spec.Hard);
+        var limits = Assert.Single(objects.OfType<V1LimitRange>());
+        Assert.Equal(instances, limits.Metadata.NamespaceProperty);
+        Assert.Equal(["Container", "PersistentVolumeClaim"], limits.Spec.Limits.Select(l => l.Type).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("ci/default-values.yaml")]
+    [InlineData("ci/embedded-values.yaml")]
+    [InlineData("ci/external-db-values.yaml")]
+    [InlineData("ci/bundled-existing-secret-values.yaml")]
+    public async Task TheEmbeddedRuntimeRendersNoInstancesObjectsAndMountsNoApiToken(string valuesFile)
+    {
+        var objects = await RenderAsync(Path.Combine(Chart, valuesFile));
+
+        var pod = Assert.Single(objects.OfType<V1Deployment>()).Spec.Template.Spec;
+        var env = pod.Containers.Single().Env ?? [];
+        Assert.Equal("Embedded", Assert.Single(env, e => e.Name == "Taidon__Runtime__Kind").Value);
+        Assert.DoesNotContain(env, e => e.Name.StartsWith("Taidon__Kubernetes__", StringComparison.Ordinal));
+        Assert.False(pod.AutomountServiceAccountToken);
+        Assert.Empty(objects.OfType<V1Namespace>());
+        Assert.Empty(objects.OfType<V1Role>());
+        Assert.Empty(objects.OfType<V1RoleBinding>());
+        Assert.Empty(objects.OfType<V1NetworkPolicy>());
+        Assert.Empty(objects.OfType<V1ResourceQuota>());
+        Assert.Empty(objects.OfType<V1LimitRange>());
+    }
+
+    [Fact]
+    public void TheMinikubeValuesInCiAreTheOnesTheReadmeInstalls()
+    {
+        Assert.Equal(File.ReadAllText(Path.Combine(Chart, "values-minikube.yaml")), File.ReadAllText(Path.Combine(Chart, "ci", "minikube-values.yaml")));
+    }
+
+    [Theory]
+    [InlineData("runtime=foo", "runtime")]
+    [InlineData("replicaCount=-1", "replicaCount")]
+    [InlineData("taidon.logFormat=xml", "logFormat")]
+    [InlineData("runtime=kubernetes", "volumeSnapshotClassName")]
+    [InlineData("runtime=kubernetes,instances.volumeSnapshotClassName=csi-hostpath-snapclass,replicaCount=2", "replicaCount")]
+    [InlineData("instances.startTimeoutSeconds=5", "startTimeoutSeconds")]
+    [InlineData("instances.namespace=Instances_Of_Taidon", "namespace")]
+    [InlineData("instances.tolerations[0].key=pool,instances.tolerations[0].tolerationSeconds=60", "tolerationSeconds")]
+    public async Task TheSchemaRefusesAWrongValueNamingIt(string setting, string named)
     {
         var rendered = await HelmAsync("template", "taidon", Chart, "--set", setting);
 
         Assert.NotEqual(0, rendered.ExitCode);
-        Assert.Contains(setting.Split('=')[0].Split('.')[^1], rendered.Output, StringComparison.Ordinal);
+        Assert.Contains(named, rendered.Output, StringComparison.Ordinal);
     }
+
+    // Renders the chart into the namespace "taidon" and loads every built-in object strictly (an unknown field fails).
+    private static async Task<List<object>> RenderAsync(string values)
+    {
+        var rendered = await HelmAsync("template", "taidon", Chart, "-f", values, "--namespace", Namespace);
+        Assert.True(rendered.ExitCode == 0, rendered.Output);
+
+        var documents = rendered.Output.Split("\n---", StringSplitOptions.RemoveEmptyEntries)
+            .Where(d => d.Contains("kind:", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(documents);
+        var builtIn = documents.Where(d => !d.Contains("monitoring.coreos.com", StringComparison.Ordinal)).ToList();
+        return builtIn.SelectMany(d => KubernetesYaml.LoadAllFromString(d, strict: true)).ToList();
+    }
+
+    private static string Labels(IDictionary<string, string> labels) =>
+        string.Join(',', labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"));
 
     private static async Task<(int ExitCode, string Output)> HelmAsync(params string[] arguments)
     {

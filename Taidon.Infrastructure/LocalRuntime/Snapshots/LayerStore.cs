@@ -16,7 +16,7 @@ namespace Taidon.Infrastructure.LocalRuntime.Snapshots;
 /// every file against the manifest first; a layer that fails is removed and reported as damaged, never
 /// restored. Two publishers of one key both build, the first rename wins and the other's copy is dropped.
 /// </remarks>
-public sealed class LayerStore
+public sealed class LayerStore : ISnapshotLayers
 {
     private const string ManifestFileName = "manifest.json";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };

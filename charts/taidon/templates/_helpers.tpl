@@ -68,7 +68,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (include "taidon.postgresql.fullname" .) .Values.controlPlane.bundled.existingSecret }}
 {{- end }}
 
-{{/* Renders a setting's value for an environment variable (large integers stay integers). */}}
+{{/* Renders a value as a quoted string, for an environment variable or a quantity (large integers stay integers). */}}
 {{- define "taidon.envValue" -}}
 {{- if kindIs "float64" . }}
 {{- int64 . | toString | quote }}
@@ -77,13 +77,42 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
+{{/* The namespace of the student instances with runtime kubernetes: instances.namespace, or <release namespace>-instances. */}}
+{{- define "taidon.instancesNamespace" -}}
+{{- default (printf "%s-instances" .Release.Namespace) .Values.instances.namespace | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The instances' image: repository:tag. */}}
+{{- define "taidon.instanceImage" -}}
+{{- printf "%s:%s" .Values.instances.image.repository (toString .Values.instances.image.tag) }}
+{{- end }}
+
+{{/* Labels the Kubernetes runtime puts on every instance pod: what the instances' NetworkPolicy selects. */}}
+{{- define "taidon.instanceSelectorLabels" -}}
+app.kubernetes.io/name: taidon-instance
+app.kubernetes.io/managed-by: taidon
+{{- end }}
+
+{{/* Mount the service account's token in the app's pod: the Kubernetes runtime calls the API with it. */}}
+{{- define "taidon.automountToken" -}}
+{{- or .Values.serviceAccount.automount (eq .Values.runtime "kubernetes") }}
+{{- end }}
+
 {{/* Stops the release on combinations the schema cannot express or that it may not have checked. */}}
 {{- define "taidon.validate" -}}
-{{- if ne .Values.runtime "embedded" }}
-{{- fail (printf "runtime %q is not available yet: only \"embedded\" is implemented (the Kubernetes runtime is planned)." .Values.runtime) }}
+{{- if not (has .Values.runtime (list "embedded" "kubernetes")) }}
+{{- fail (printf "runtime %q is unknown: use \"embedded\" or \"kubernetes\"." .Values.runtime) }}
 {{- end }}
 {{- if gt (int .Values.replicaCount) 1 }}
-{{- fail "replicaCount must be 0 or 1 with the embedded runtime: student instances, projects and snapshot layers live in the one pod's data volume." }}
+{{- fail "replicaCount must be 0 or 1: projects (and with the embedded runtime, the instances and snapshot layers) live in the one pod's data volume." }}
+{{- end }}
+{{- if eq .Values.runtime "kubernetes" }}
+{{- if not .Values.instances.volumeSnapshotClassName }}
+{{- fail "runtime is kubernetes: set instances.volumeSnapshotClassName to the VolumeSnapshotClass of the instances' CSI driver (minikube: csi-hostpath-snapclass)." }}
+{{- end }}
+{{- if eq (include "taidon.instancesNamespace" .) .Release.Namespace }}
+{{- fail (printf "instances.namespace is the release's namespace %q: give the instances a namespace of their own (its quota, limits and policy are meant for them alone)." .Release.Namespace) }}
+{{- end }}
 {{- end }}
 {{- if and (eq .Values.controlPlane.mode "external") (not .Values.controlPlane.external.existingSecret) }}
 {{- fail "controlPlane.mode is external: set controlPlane.external.existingSecret to the Secret that holds the connection string." }}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Taidon.Infrastructure.KubernetesRuntime;
+
+/// <summary>
+/// The instances namespace as the runtime sees it: the API client, and the watched indexes of the
+/// runtime's pods and VolumeSnapshots (one watch each, shared by every wait).
+/// </summary>
+public sealed class InstanceCluster : IAsyncDisposable
+{
+    public InstanceCluster(IKubernetes client, KubernetesOptions options, ILogger<InstanceCluster> logger)
+    {
+        Client = client;
+        Options = options;
+        Namespace = options.Namespace!;
+        Logger = logger;
+        Pods = new ObjectIndex<V1Pod>(
+            async c =>
+            {
+                var pods = await KubernetesCalls.RetryAsync(
+                    t => client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent), cancellationToken: t), logger, "list pods", c);
+                return ([.. pods.Items], pods.Metadata?.ResourceVersion);
+            },
+            (version, c) => client.CoreV1.WatchListNamespacedPodAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent),
+                resourceVersion: version, timeoutSeconds: 300, cancellationToken: c),
+            logger);
+        Snapshots = new ObjectIndex<VolumeSnapshot>(
+            async c =>
+            {
+                var snapshots = await KubernetesCalls.RetryAsync(
+                    t => client.CustomObjects.ListNamespacedCustomObjectAsync<VolumeSnapshotList>(VolumeSnapshot.Group, VolumeSnapshot.Version, Namespace, VolumeSnapshot.Plural,
+                        labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent), cancellationToken: t), logger, "list volume snapshots", c);
+                return ([.. snapshots.Items], snapshots.Metadata?.ResourceVersion);
+            },
+            (version, c) => WatchSnapshotsAsync(version, c),
+            logger);
+    }
+
+    public IKubernetes Client { get; }
+
+    public KubernetesOptions Options { get; }
+
+    public string Namespace { get; }
+
+    public ILogger Logger { get; }
+
+    public ObjectIndex<V1Pod> Pods { get; }
+
+    public ObjectIndex<VolumeSnapshot> Snapshots { get; }
+
+    private async IAsyncEnumerable<(WatchEventType, VolumeSnapshot)> WatchSnapshotsAsync(string? version, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var (type, item) in Client.CustomObjects.WatchListNamespacedCustomObjectAsync(VolumeSnapshot.Group, VolumeSnapshot.Version, Namespace, VolumeSnapshot.Plural,
+            allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent), resourceVersion: version, timeoutSeconds: 300, cancellationToken: cancellationToken))
+        {
+            var snapshot = item switch
+            {
+                JsonElement json => KubernetesJson.Deserialize<VolumeSnapshot>(json),
+                VolumeSnapshot typed => typed,
+                _ => KubernetesJson.Deserialize<VolumeSnapshot>(KubernetesJson.Serialize(item)),
+            };
+            yield return (type, snapshot);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Pods.DisposeAsync();
+        await Snapshots.DisposeAsync();
+    }
+}

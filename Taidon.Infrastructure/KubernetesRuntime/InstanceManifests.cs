@@ -1,0 +1,346 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using k8s.Models;
+using Taidon.Core.Instances;
+using Taidon.Core.Quotas;
+using Taidon.Core.SqlChain;
+
+namespace Taidon.Infrastructure.KubernetesRuntime;
+
+/// <summary>Names and labels of the objects the Kubernetes runtime makes: DNS-safe, derived from ids and keys.</summary>
+public static partial class InstanceNames
+{
+    public const string ManagedBy = "taidon";
+    public const string InstanceLabel = "taidon.io/instance";
+    public const string AccountLabel = "taidon.io/account";
+    public const string StateLabel = "taidon.io/state";
+    public const string ComponentLabel = "app.kubernetes.io/component";
+    public const string AccountAnnotation = "taidon.io/account-id";
+    public const string StateAnnotation = "taidon.io/state-key";
+    public const string VolumeAnnotation = "taidon.io/volume";
+    public const string ChainKeyAnnotation = "taidon.io/chain-key";
+    public const string ParentKeyAnnotation = "taidon.io/parent-key";
+    public const string InstanceComponent = "instance";
+    public const string LayerComponent = "layer";
+    public const string GitCredentialComponent = "git-credential";
+
+    /// <summary>The instance's pod and its Secret (password, current volume, state).</summary>
+    public static string Pod(Guid instanceId) => "instance-" + instanceId.ToString("N");
+
+    public static string Secret(Guid instanceId) => Pod(instanceId);
+
+    /// <summary>A volume of the instance; every restore makes a new one, so the name carries a generation.</summary>
+    public static string Volume(Guid instanceId) => $"{Pod(instanceId)}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
+
+    /// <summary>The VolumeSnapshot of a layer: the whole chain key, so a name is a key.</summary>
+    public static string Layer(ChainKey key) => "layer-" + key;
+
+    public static bool TryParseLayer(string name, out ChainKey key)
+    {
+        key = default;
+        return name.StartsWith("layer-", StringComparison.Ordinal) && ChainKey.TryParse(name["layer-".Length..], out key);
+    }
+
+    public static bool TryParseInstance(string? value, out Guid instanceId) => Guid.TryParseExact(value, "N", out instanceId);
+
+    /// <summary>The labels every object of the runtime has; selectors use the component.</summary>
+    public static Dictionary<string, string> Labels(string component) => new()
+    {
+        ["app.kubernetes.io/name"] = "taidon-" + component,
+        ["app.kubernetes.io/part-of"] = "taidon",
+        ["app.kubernetes.io/managed-by"] = ManagedBy,
+        [ComponentLabel] = component,
+    };
+
+    public static string Selector(string component) => $"app.kubernetes.io/managed-by={ManagedBy},{ComponentLabel}={component}";
+
+    /// <summary>A raw value made a label value (at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends); the raw value goes in an annotation.</summary>
+    public static string LabelValue(string raw)
+    {
+        var kept = LabelUnsafe().Replace(raw, "-");
+        kept = kept[..Math.Min(kept.Length, 63)].Trim('-', '_', '.');
+        return kept;
+    }
+
+    /// <summary>A label's or annotation's value, or null.</summary>
+    public static string? ValueOf(IDictionary<string, string>? map, string key) => map is not null && map.TryGetValue(key, out var value) ? value : null;
+
+    public static bool IsDnsLabel(string value) => DnsLabel().IsMatch(value);
+
+    [GeneratedRegex("[^A-Za-z0-9_.-]")]
+    private static partial Regex LabelUnsafe();
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    private static partial Regex DnsLabel();
+}
+
+/// <summary>
+/// The objects of one instance as the runtime sends them: a Secret (the student's password, which
+/// volume is current, the state), a PersistentVolumeClaim per generation of its data, and a pod that
+/// runs PostgreSQL on it. Pure: tests read what a cluster would get.
+/// </summary>
+public sealed class InstanceManifests(KubernetesOptions options)
+{
+    public const int Port = 5432;
+    public const int PostgresUser = 999;
+    private const string DataMount = "/var/lib/postgresql/data";
+    private const string DataDirectory = DataMount + "/pgdata";
+
+    public V1Secret Secret(Guid instanceId, string password, string volume, InstanceLimits limits) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Secret",
+        Metadata = new V1ObjectMeta
+        {
+            Name = InstanceNames.Secret(instanceId),
+            Labels = InstanceLabels(instanceId, limits.Owner, null),
+            Annotations = Annotations(limits.Owner, null, (InstanceNames.VolumeAnnotation, volume)),
+        },
+        Type = "Opaque",
+        StringData = new Dictionary<string, string> { ["password"] = password },
+    };
+
+    /// <summary>An instance's volume: empty (only for building the base state) or made from a layer's VolumeSnapshot.</summary>
+    public V1PersistentVolumeClaim Volume(Guid instanceId, string name, InstanceLimits limits, ChainKey? fromLayer, long? layerBytes) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "PersistentVolumeClaim",
+        Metadata = new V1ObjectMeta
+        {
+            Name = name,
+            Labels = InstanceLabels(instanceId, limits.Owner, fromLayer),
+            Annotations = Annotations(limits.Owner, fromLayer),
+        },
+        Spec = new V1PersistentVolumeClaimSpec
+        {
+            AccessModes = ["ReadWriteOnce"],
+            StorageClassName = string.IsNullOrWhiteSpace(options.StorageClassName) ? null : options.StorageClassName,
+            Resources = new V1VolumeResourceRequirements
+            {
+                // A volume from a snapshot is at least as large as the snapshot.
+                Requests = new Dictionary<string, ResourceQuantity>
+                {
+                    ["storage"] = new(Math.Max(limits.StorageMegabytes * 1024L * 1024, layerBytes ?? 0).ToString(CultureInfo.InvariantCulture)),
+                },
+            },
+            DataSource = fromLayer is { } key
+                ? new V1TypedLocalObjectReference { ApiGroup = VolumeSnapshot.Group, Kind = VolumeSnapshot.KindName, Name = InstanceNames.Layer(key) }
+                : null,
+        },
+    };
+
+    public V1Pod Pod(Guid instanceId, string volume, InstanceLimits limits, ChainKey? state) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Pod",
+        Metadata = new V1ObjectMeta
+        {
+            Name = InstanceNames.Pod(instanceId),
+            Labels = InstanceLabels(instanceId, limits.Owner, state),
+            Annotations = Annotations(limits.Owner, state),
+        },
+        Spec = new V1PodSpec
+        {
+            AutomountServiceAccountToken = false,
+            EnableServiceLinks = false,
+            RestartPolicy = "Always",
+            TerminationGracePeriodSeconds = 30,
+            SecurityContext = new V1PodSecurityContext
+            {
+                RunAsNonRoot = true,
+                RunAsUser = PostgresUser,
+                RunAsGroup = PostgresUser,
+                FsGroup = PostgresUser,
+                FsGroupChangePolicy = "OnRootMismatch",
+                SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+            },
+            Affinity = options.NodeSelector.Count == 0 ? null : new V1Affinity
+            {
+                NodeAffinity = new V1NodeAffinity
+                {
+                    RequiredDuringSchedulingIgnoredDuringExecution = new V1NodeSelector
+                    {
+                        NodeSelectorTerms =
+                        [
+                            new V1NodeSelectorTerm
+                            {
+                                MatchExpressions = [.. options.NodeSelector.OrderBy(p => p.Key, StringComparer.Ordinal)
+                                    .Select(p => new V1NodeSelectorRequirement { Key = p.Key, OperatorProperty = "In", Values = [p.Value] })],
+                            },
+                        ],
+                    },
+                },
+            },
+            Tolerations = options.Tolerations.Count == 0 ? null : [.. options.Tolerations.Select(t => new V1Toleration
+            {
+                Key = t.Key,
+                OperatorProperty = t.Operator,
+                Value = t.Operator == "Exists" ? null : t.Value,
+                Effect = string.IsNullOrEmpty(t.Effect) ? null : t.Effect,
+            })],
+            Containers =
+            [
+                new V1Container
+                {
+                    Name = "postgres",
+                    Image = options.InstanceImage,
+                    ImagePullPolicy = options.ImagePullPolicy,
+                    Command = ["/bin/sh", "-c", StartScript, "taidon-instance"],
+                    Args = [.. PostgresSettings(limits).SelectMany(s => new[] { "-c", $"{s.Key}={s.Value}" })],
+                    Env =
+                    [
+                        new V1EnvVar { Name = "PGDATA", Value = DataDirectory },
+                        new V1EnvVar { Name = "TAIDON_MAX_CONNECTIONS", Value = limits.MaxConnections.ToString(CultureInfo.InvariantCulture) },
+                        new V1EnvVar
+                        {
+                            Name = "TAIDON_STUDENT_PASSWORD",
+                            ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = InstanceNames.Secret(instanceId), Key = "password" } },
+                        },
+                    ],
+                    Ports = [new V1ContainerPort { Name = "postgres", ContainerPort = Port, Protocol = "TCP" }],
+                    Resources = Resources(limits),
+                    SecurityContext = new V1SecurityContext
+                    {
+                        AllowPrivilegeEscalation = false,
+                        Privileged = false,
+                        ReadOnlyRootFilesystem = true,
+                        RunAsNonRoot = true,
+                        Capabilities = new V1Capabilities { Drop = ["ALL"] },
+                        SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                    },
+                    ReadinessProbe = new V1Probe
+                    {
+                        Exec = new V1ExecAction { Command = ["pg_isready", "--host=127.0.0.1", $"--port={Port}", "--dbname=workspace", "--username=student", "--quiet"] },
+                        PeriodSeconds = 2,
+                        TimeoutSeconds = 2,
+                        FailureThreshold = 3,
+                    },
+                    // A fast shutdown (sessions are cut, a checkpoint is written) before the kubelet's signal, which would wait for every client.
+                    Lifecycle = new V1Lifecycle
+                    {
+                        PreStop = new V1LifecycleHandler { Exec = new V1ExecAction { Command = ["pg_ctl", "stop", "--pgdata=" + DataDirectory, "--mode=fast", "--wait", "--timeout=25"] } },
+                    },
+                    VolumeMounts =
+                    [
+                        new V1VolumeMount { Name = "data", MountPath = DataMount },
+                        new V1VolumeMount { Name = "run", MountPath = "/var/run/postgresql" },
+                        new V1VolumeMount { Name = "tmp", MountPath = "/tmp" },
+                    ],
+                },
+            ],
+            Volumes =
+            [
+                new V1Volume { Name = "data", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = volume } },
+                new V1Volume { Name = "run", EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = new ResourceQuantity("1Mi") } },
+                new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = new ResourceQuantity("64Mi") } },
+            ],
+        },
+    };
+
+    /// <summary>
+    /// What the container runs. On an empty volume (only when the base state is built) it makes the
+    /// cluster: the student role, its working database, nothing else reachable. Every start then sets the
+    /// student's password from the instance's Secret (a layer carries another instance's) in single-user
+    /// mode, before any connection is possible, and starts PostgreSQL with the instance's settings.
+    /// </summary>
+    public const string StartScript = """
+        set -eu
+        umask 077
+        if [ ! -s "$PGDATA/PG_VERSION" ]; then
+          rm -rf "$PGDATA"
+          initdb --pgdata="$PGDATA" --username=postgres --auth-local=peer --auth-host=reject --encoding=UTF8 --locale=C.UTF-8 --wal-segsize=1 --no-instructions >/dev/null
+          printf 'local all postgres peer\nhost workspace student all scram-sha-256\n' > "$PGDATA/pg_hba.conf"
+          postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 postgres >/dev/null <<'SQL'
+        CREATE ROLE student LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
+        CREATE DATABASE workspace OWNER student
+        REVOKE ALL ON DATABASE postgres FROM PUBLIC
+        REVOKE ALL ON DATABASE template1 FROM PUBLIC
+        SQL
+        fi
+        printf "ALTER ROLE student PASSWORD '%s' CONNECTION LIMIT %s\n" "$TAIDON_STUDENT_PASSWORD" "$TAIDON_MAX_CONNECTIONS" \
+          | postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 postgres >/dev/null
+        exec postgres -D "$PGDATA" "$@"
+        """;
+
+    /// <summary>
+    /// The server's settings: those every instance shares on the embedded runtime (no autovacuum,
+    /// little WAL, durability traded for speed: a sandbox is rebuilt from its chain), and the quota's.
+    /// A layer is taken from a stopped pod, whose volume the kubelet has unmounted, so it is whole.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> PostgresSettings(InstanceLimits limits) =>
+    [
+        new("listen_addresses", "*"),
+        new("port", Port.ToString(CultureInfo.InvariantCulture)),
+        new("unix_socket_directories", "/var/run/postgresql"),
+        new("shared_buffers", "16MB"),
+        new("fsync", "off"),
+        new("synchronous_commit", "off"),
+        new("full_page_writes", "off"),
+        new("autovacuum", "off"),
+        new("wal_level", "minimal"),
+        new("max_wal_senders", "0"),
+        new("min_wal_size", "2MB"),
+        new("max_wal_size", "64MB"),
+        new("password_encryption", "scram-sha-256"),
+        new("max_connections", (limits.MaxConnections + 3).ToString(CultureInfo.InvariantCulture)),
+        new("statement_timeout", ((long)limits.EffectiveStatementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
+        new("idle_in_transaction_session_timeout", ((long)limits.EffectiveIdleInTransactionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
+        new("temp_file_limit", (limits.TempFileLimitBytes / 1024).ToString(CultureInfo.InvariantCulture) + "kB"),
+        new("work_mem", limits.WorkMemKilobytes.ToString(CultureInfo.InvariantCulture) + "kB"),
+    ];
+
+    /// <summary>
+    /// The quota's CPU and memory as the limits; the CPU request is a quarter of it (at least 50m), since
+    /// a class's instances are idle most of the time; memory is requested whole, as it cannot be taken back.
+    /// </summary>
+    public static V1ResourceRequirements Resources(InstanceLimits limits)
+    {
+        var millicores = Quota.Millicores(limits.Cpu) ?? 1000;
+        return new V1ResourceRequirements
+        {
+            Requests = new Dictionary<string, ResourceQuantity>
+            {
+                ["cpu"] = new(Math.Max(50, millicores / 4).ToString(CultureInfo.InvariantCulture) + "m"),
+                ["memory"] = new(limits.Memory),
+            },
+            Limits = new Dictionary<string, ResourceQuantity>
+            {
+                ["cpu"] = new(millicores.ToString(CultureInfo.InvariantCulture) + "m"),
+                ["memory"] = new(limits.Memory),
+            },
+        };
+    }
+
+    public static Dictionary<string, string> InstanceLabels(Guid instanceId, string? owner, ChainKey? state)
+    {
+        var labels = InstanceNames.Labels(InstanceNames.InstanceComponent);
+        labels[InstanceNames.InstanceLabel] = instanceId.ToString("N");
+        if (owner is not null)
+        {
+            labels[InstanceNames.AccountLabel] = InstanceNames.LabelValue(owner);
+        }
+
+        if (state is { } key)
+        {
+            labels[InstanceNames.StateLabel] = key.Short;
+        }
+
+        return labels;
+    }
+
+    private static Dictionary<string, string> Annotations(string? owner, ChainKey? state, params (string Key, string Value)[] more)
+    {
+        var annotations = more.ToDictionary(p => p.Key, p => p.Value);
+        if (owner is not null)
+        {
+            annotations[InstanceNames.AccountAnnotation] = owner;
+        }
+
+        if (state is { } key)
+        {
+            annotations[InstanceNames.StateAnnotation] = key.ToString();
+        }
+
+        return annotations;
+    }
+}

@@ -1,0 +1,443 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Taidon.Core.Instances;
+using Taidon.Core.Snapshots;
+using Taidon.Core.SqlChain;
+
+namespace Taidon.Infrastructure.KubernetesRuntime;
+
+/// <summary>
+/// The Kubernetes runtime: an instance is a pod running PostgreSQL on a PersistentVolumeClaim in the
+/// instances namespace, with a Secret holding its student password, which volume is current and which
+/// state it holds. A snapshot layer is a VolumeSnapshot of a stopped instance's volume; restoring one is
+/// a new volume whose <c>dataSource</c> is that snapshot. Pod readiness and snapshot progress come from
+/// watches (<see cref="InstanceCluster"/>); transient API errors are retried (<see cref="KubernetesCalls"/>).
+/// </summary>
+/// <remarks>
+/// The runtime never connects to an instance as a superuser: the pod sets the student's password from
+/// the Secret in single-user mode before PostgreSQL listens (<see cref="InstanceManifests.StartScript"/>).
+/// A layer is taken from a stopped pod, since the volume is whole once the kubelet has unmounted it.
+/// </remarks>
+public sealed class KubernetesInstanceRuntime(
+    InstanceCluster cluster,
+    VolumeSnapshotLayers layers,
+    EngineIdentity engine,
+    ILogger<KubernetesInstanceRuntime> logger) : IInstanceRuntime
+{
+    public const string Database = "workspace";
+    public const string StudentRole = "student";
+
+    private static readonly HashSet<string> FatalWaiting = new(StringComparer.Ordinal)
+    {
+        "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError",
+    };
+
+    private readonly SemaphoreSlim _baseLock = new(1, 1);
+    private readonly InstanceManifests _manifests = new(cluster.Options);
+
+    private IKubernetes Client => cluster.Client;
+
+    private string Namespace => cluster.Namespace;
+
+    public ISnapshotLayers Layers => layers;
+
+    public bool HasLayer(ChainKey key) => layers.Contains(key);
+
+    public async Task<InstanceConnection> CreateAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        await StartWatchingAsync(cancellationToken);
+        if (await FindSecretAsync(instanceId, cancellationToken) is not null)
+        {
+            throw new InvalidOperationException($"The instance {instanceId} exists already.");
+        }
+
+        await EnsureBaseLayerAsync(limits, cancellationToken);
+        var volume = InstanceNames.Volume(instanceId);
+        await CreateVolumeAsync(_manifests.Volume(instanceId, volume, limits, engine.Root, LayerBytes(engine.Root)), cancellationToken);
+        await CreateSecretAsync(instanceId, volume, engine.Root, limits, cancellationToken);
+        logger.LogInformation("Created instance {InstanceId} from the base state", instanceId);
+        return await StartAsync(instanceId, limits, cancellationToken);
+    }
+
+    public async Task<InstanceConnection> StartAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        await StartWatchingAsync(cancellationToken);
+        var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
+        var name = InstanceNames.Pod(instanceId);
+        var pod = cluster.Pods.Find(name);
+        if (pod is not null && (pod.Metadata.DeletionTimestamp is not null || Failure(pod) is not null))
+        {
+            // A pod that failed (or is going) is replaced: a new one may be scheduled elsewhere, or find the image now.
+            await StopAsync(instanceId, cancellationToken);
+            pod = null;
+        }
+
+        if (pod is null)
+        {
+            pod = _manifests.Pod(instanceId, Annotation(secret, InstanceNames.VolumeAnnotation)!, limits, StateOf(secret));
+            try
+            {
+                pod = await KubernetesCalls.RetryAsync(c => Client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: c), logger, "create a pod", cancellationToken);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // Another start made it first (another replica, or a retry after a lost answer): wait for that one.
+                pod = await Client.CoreV1.ReadNamespacedPodAsync(name, Namespace, cancellationToken: cancellationToken);
+            }
+        }
+        else if (limits.Owner is { } owner && InstanceNames.ValueOf(pod.Metadata.Labels, InstanceNames.AccountLabel) != InstanceNames.LabelValue(owner))
+        {
+            // A warm-pool instance taken by an account: its pod says whose it is now.
+            var patch = new V1Patch(new
+            {
+                metadata = new
+                {
+                    labels = new Dictionary<string, string> { [InstanceNames.AccountLabel] = InstanceNames.LabelValue(owner) },
+                    annotations = new Dictionary<string, string> { [InstanceNames.AccountAnnotation] = owner },
+                },
+            }, V1Patch.PatchType.MergePatch);
+            await KubernetesCalls.RetryAsync(c => Client.CoreV1.PatchNamespacedPodAsync(patch, name, Namespace, cancellationToken: c), logger, "label a pod", cancellationToken);
+            await KubernetesCalls.RetryAsync(c => Client.CoreV1.PatchNamespacedSecretAsync(patch, InstanceNames.Secret(instanceId), Namespace, cancellationToken: c), logger, "label a secret", cancellationToken);
+        }
+
+        var ready = await WaitReadyAsync(pod, cancellationToken);
+        return new InstanceConnection(ready.Status.PodIP, InstanceManifests.Port, Database, StudentRole, Password(secret));
+    }
+
+    public async Task StopAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        await StartWatchingAsync(cancellationToken);
+        var name = InstanceNames.Pod(instanceId);
+        V1Pod deleting;
+        try
+        {
+            deleting = await KubernetesCalls.RetryAsync(c => Client.CoreV1.DeleteNamespacedPodAsync(name, Namespace, cancellationToken: c), logger, "delete a pod", cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return;
+        }
+
+        // Stopped means gone: PostgreSQL has shut down and the kubelet has unmounted the volume.
+        var uid = deleting.Metadata.Uid;
+        var version = deleting.Metadata.ResourceVersion;
+        await cluster.Pods.WaitAsync(name, p => (p is null || p.Metadata.Uid != uid) && cluster.Pods.HasSeen(version), cluster.Options.StartTimeout, cancellationToken)
+            .ConfigureAwait(false);
+        logger.LogInformation("Stopped instance {InstanceId}", instanceId);
+    }
+
+    public async Task DeleteAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        await KubernetesCalls.DeleteAsync(c => Client.CoreV1.DeleteNamespacedPodAsync(InstanceNames.Pod(instanceId), Namespace, gracePeriodSeconds: 0, cancellationToken: c),
+            logger, "delete a pod", cancellationToken);
+        var volumes = await KubernetesCalls.RetryAsync(
+            c => Client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(Namespace, labelSelector: $"{InstanceNames.InstanceLabel}={instanceId:N}", cancellationToken: c),
+            logger, "list volumes", cancellationToken);
+        foreach (var volume in volumes.Items)
+        {
+            await DeleteVolumeAsync(volume.Metadata.Name, cancellationToken);
+        }
+
+        await KubernetesCalls.DeleteAsync(c => Client.CoreV1.DeleteNamespacedSecretAsync(InstanceNames.Secret(instanceId), Namespace, cancellationToken: c),
+            logger, "delete a secret", cancellationToken);
+        logger.LogInformation("Deleted instance {InstanceId}", instanceId);
+    }
+
+    public async Task<bool> IsRunningAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        await StartWatchingAsync(cancellationToken);
+        return cluster.Pods.Find(InstanceNames.Pod(instanceId)) is { } pod && IsReady(pod);
+    }
+
+    public async Task<IReadOnlyCollection<Guid>> ListAsync(CancellationToken cancellationToken)
+    {
+        await StartWatchingAsync(cancellationToken);
+        var secrets = await KubernetesCalls.RetryAsync(
+            c => Client.CoreV1.ListNamespacedSecretAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent), cancellationToken: c), logger, "list secrets", cancellationToken);
+        var volumes = await KubernetesCalls.RetryAsync(
+            c => Client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent), cancellationToken: c), logger, "list volumes", cancellationToken);
+        return secrets.Items.Select(s => s.Metadata)
+            .Concat(volumes.Items.Select(v => v.Metadata))
+            .Concat(cluster.Pods.Objects.Select(p => p.Metadata))
+            .Select(m => InstanceNames.TryParseInstance(InstanceNames.ValueOf(m.Labels, InstanceNames.InstanceLabel), out var id) ? id : Guid.Empty)
+            .Where(id => id != Guid.Empty)
+            .ToHashSet();
+    }
+
+    public int CountRunning() => cluster.Pods.Objects.Count(IsReady);
+
+    public async Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
+        await StopAsync(instanceId, cancellationToken);
+        try
+        {
+            await TakeSnapshotAsync(Annotation(secret, InstanceNames.VolumeAnnotation)!, key, parent, cancellationToken);
+            await AnnotateAsync(instanceId, null, key, cancellationToken);
+        }
+        finally
+        {
+            await StartAsync(instanceId, limits, cancellationToken);
+        }
+
+        var ready = await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key), s => SnapshotFailure(s) is { } failure ? throw failure : VolumeSnapshotLayers.IsReady(s),
+            cluster.Options.StartTimeout, cancellationToken);
+        return VolumeSnapshotLayers.ToLayer(ready!)!;
+    }
+
+    public async Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        await StartWatchingAsync(cancellationToken);
+        var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
+        var snapshot = cluster.Snapshots.Find(InstanceNames.Layer(key));
+        if (snapshot?.Status?.Error?.Message is { } error)
+        {
+            await layers.RemoveAsync(key, cancellationToken);
+            throw new SnapshotDamagedException(key, error);
+        }
+
+        if (!VolumeSnapshotLayers.IsReady(snapshot))
+        {
+            throw new InvalidOperationException($"There is no snapshot layer {key.Short} ready to restore.");
+        }
+
+        using var use = layers.Use(key);
+
+        // The new volume is made beside the current one: until the pod moves to it, the instance is as it was.
+        var volume = InstanceNames.Volume(instanceId);
+        await CreateVolumeAsync(_manifests.Volume(instanceId, volume, limits, key, LayerBytes(key)), cancellationToken);
+        await StopAsync(instanceId, cancellationToken);
+        var previous = Annotation(secret, InstanceNames.VolumeAnnotation);
+        await AnnotateAsync(instanceId, volume, key, cancellationToken);
+        await StartAsync(instanceId, limits, cancellationToken);
+        if (previous is not null && previous != volume)
+        {
+            await DeleteVolumeAsync(previous, cancellationToken);
+        }
+    }
+
+    /// <summary>The watches run from the first call on; until their first list is in, no call goes on.</summary>
+    private async Task StartWatchingAsync(CancellationToken cancellationToken)
+    {
+        await cluster.Pods.StartAsync(cancellationToken);
+        await cluster.Snapshots.StartAsync(cancellationToken);
+    }
+
+    /// <summary>The base state (h_0) as a layer: a pod initializes an empty volume, which is snapshotted once, by whoever comes first.</summary>
+    private async Task EnsureBaseLayerAsync(InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        if (layers.Contains(engine.Root))
+        {
+            return;
+        }
+
+        await _baseLock.WaitAsync(cancellationToken);
+        var builder = Guid.NewGuid();
+        try
+        {
+            if (layers.Contains(engine.Root))
+            {
+                return;
+            }
+
+            if (cluster.Snapshots.Find(InstanceNames.Layer(engine.Root)) is null)
+            {
+                var volume = InstanceNames.Volume(builder);
+                var builderLimits = limits with { Owner = null };
+                await CreateVolumeAsync(_manifests.Volume(builder, volume, builderLimits, null, null), cancellationToken);
+                await CreateSecretAsync(builder, volume, null, builderLimits, cancellationToken);
+                await StartAsync(builder, builderLimits, cancellationToken);
+                await StopAsync(builder, cancellationToken);
+                await TakeSnapshotAsync(volume, engine.Root, null, cancellationToken);
+                logger.LogInformation("Took the base state {Key} for new instances", engine.Root.Short);
+            }
+
+            // Made here or by another replica: new volumes come from it once it is ready.
+            await cluster.Snapshots.WaitAsync(InstanceNames.Layer(engine.Root), s => SnapshotFailure(s) is { } failure ? throw failure : VolumeSnapshotLayers.IsReady(s),
+                cluster.Options.StartTimeout, cancellationToken);
+        }
+        finally
+        {
+            if (cluster.Pods.Find(InstanceNames.Pod(builder)) is not null || await FindSecretAsync(builder, CancellationToken.None) is not null)
+            {
+                await DeleteAsync(builder, CancellationToken.None);
+            }
+
+            _baseLock.Release();
+        }
+    }
+
+    /// <summary>Snapshots a stopped instance's volume and waits until the snapshot is cut (the volume may then be used again).</summary>
+    private async Task TakeSnapshotAsync(string volume, ChainKey key, ChainKey? parent, CancellationToken cancellationToken)
+    {
+        var labels = InstanceNames.Labels(InstanceNames.LayerComponent);
+        labels[InstanceNames.StateLabel] = key.Short;
+        var annotations = new Dictionary<string, string> { [InstanceNames.ChainKeyAnnotation] = key.ToString() };
+        if (parent is { } parentKey)
+        {
+            annotations[InstanceNames.ParentKeyAnnotation] = parentKey.ToString();
+        }
+
+        var snapshot = new VolumeSnapshot
+        {
+            Metadata = new V1ObjectMeta { Name = InstanceNames.Layer(key), Labels = labels, Annotations = annotations },
+            Spec = new VolumeSnapshotSpec
+            {
+                VolumeSnapshotClassName = cluster.Options.VolumeSnapshotClassName,
+                Source = new VolumeSnapshotSource { PersistentVolumeClaimName = volume },
+            },
+        };
+        try
+        {
+            await KubernetesCalls.RetryAsync(
+                c => Client.CustomObjects.CreateNamespacedCustomObjectAsync(snapshot, VolumeSnapshot.Group, VolumeSnapshot.Version, Namespace, VolumeSnapshot.Plural, cancellationToken: c),
+                logger, "create a volume snapshot", cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // The same state was snapshotted already (by another instance or replica): one layer per key.
+        }
+
+        await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key),
+            s => SnapshotFailure(s) is { } failure ? throw failure : s?.Status?.CreationTime is not null || s?.Status?.ReadyToUse == true,
+            cluster.Options.StartTimeout, cancellationToken);
+    }
+
+    private static Exception? SnapshotFailure(VolumeSnapshot? snapshot) => snapshot?.Status?.Error?.Message is { } message
+        ? new InvalidOperationException($"The volume snapshot {snapshot.Metadata.Name} failed: {message}. Check the VolumeSnapshotClass '{snapshot.Spec.VolumeSnapshotClassName}' and its CSI driver.")
+        : null;
+
+    private async Task<V1Pod> WaitReadyAsync(V1Pod created, CancellationToken cancellationToken)
+    {
+        var name = created.Metadata.Name;
+        var uid = created.Metadata.Uid;
+        V1Pod? last = null;
+        try
+        {
+            return (await cluster.Pods.WaitAsync(name, pod =>
+            {
+                if (pod is null || (uid is not null && pod.Metadata.Uid != uid))
+                {
+                    return false;
+                }
+
+                last = pod;
+                return Failure(pod) is { } failure
+                    ? throw new InvalidOperationException($"The instance's pod {name} failed to start: {failure}. See `kubectl -n {Namespace} describe pod {name}`.")
+                    : IsReady(pod);
+            }, cluster.Options.StartTimeout, cancellationToken))!;
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException(
+                $"The instance's pod {name} was not ready after {cluster.Options.StartTimeoutSeconds} s ({Describe(last)}). " +
+                $"See `kubectl -n {Namespace} describe pod {name}`; Taidon:Kubernetes:StartTimeoutSeconds sets the wait.");
+        }
+    }
+
+    private static bool IsReady(V1Pod pod) =>
+        pod.Metadata.DeletionTimestamp is null
+        && !string.IsNullOrEmpty(pod.Status?.PodIP)
+        && pod.Status.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+
+    /// <summary>Why the pod cannot become ready by waiting (it ended, or a container cannot start); null while it may still.</summary>
+    public static string? Failure(V1Pod pod)
+    {
+        if (pod.Status?.Phase is "Failed" or "Succeeded")
+        {
+            return $"the pod {pod.Status.Phase.ToLowerInvariant()} ({pod.Status.Reason}: {pod.Status.Message})";
+        }
+
+        return pod.Status?.ContainerStatuses?
+            .Select(c => c.State?.Waiting)
+            .Where(w => w?.Reason is not null && FatalWaiting.Contains(w.Reason))
+            .Select(w => $"{w!.Reason}: {w.Message}")
+            .FirstOrDefault();
+    }
+
+    private static string Describe(V1Pod? pod)
+    {
+        if (pod is null)
+        {
+            return "the pod was never seen";
+        }
+
+        var unscheduled = pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False");
+        var waiting = pod.Status?.ContainerStatuses?.Select(c => c.State?.Waiting).FirstOrDefault(w => w is not null);
+        return unscheduled is not null ? $"not scheduled: {unscheduled.Message}"
+            : waiting is not null ? $"{waiting.Reason}: {waiting.Message}"
+            : $"phase {pod.Status?.Phase ?? "unknown"}";
+    }
+
+    private async Task CreateVolumeAsync(V1PersistentVolumeClaim volume, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await KubernetesCalls.RetryAsync(c => Client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(volume, Namespace, cancellationToken: c), logger, "create a volume", cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Made by an attempt whose answer was lost: the name carries a random generation, so it is ours.
+        }
+    }
+
+    private Task DeleteVolumeAsync(string name, CancellationToken cancellationToken) =>
+        KubernetesCalls.DeleteAsync(c => Client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(name, Namespace, cancellationToken: c), logger, "delete a volume", cancellationToken);
+
+    private async Task CreateSecretAsync(Guid instanceId, string volume, ChainKey? state, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        var secret = _manifests.Secret(instanceId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(18)), volume, limits);
+        if (state is { } key)
+        {
+            secret.Metadata.Annotations[InstanceNames.StateAnnotation] = key.ToString();
+        }
+
+        try
+        {
+            await KubernetesCalls.RetryAsync(c => Client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: c), logger, "create a secret", cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            throw new InvalidOperationException($"The instance {instanceId} exists already.", e);
+        }
+    }
+
+    /// <summary>Records on the instance's Secret which volume is current and which state it holds (a new pod is made from them).</summary>
+    private Task AnnotateAsync(Guid instanceId, string? volume, ChainKey state, CancellationToken cancellationToken)
+    {
+        var annotations = new Dictionary<string, string> { [InstanceNames.StateAnnotation] = state.ToString() };
+        if (volume is not null)
+        {
+            annotations[InstanceNames.VolumeAnnotation] = volume;
+        }
+
+        var patch = new V1Patch(new
+        {
+            metadata = new
+            {
+                labels = new Dictionary<string, string> { [InstanceNames.StateLabel] = state.Short },
+                annotations,
+            },
+        }, V1Patch.PatchType.MergePatch);
+        return KubernetesCalls.RetryAsync(c => Client.CoreV1.PatchNamespacedSecretAsync(patch, InstanceNames.Secret(instanceId), Namespace, cancellationToken: c), logger, "annotate a secret", cancellationToken);
+    }
+
+    private Task<V1Secret?> FindSecretAsync(Guid instanceId, CancellationToken cancellationToken) =>
+        KubernetesCalls.FindAsync(c => Client.CoreV1.ReadNamespacedSecretAsync(InstanceNames.Secret(instanceId), Namespace, cancellationToken: c), logger, "read a secret", cancellationToken);
+
+    private long? LayerBytes(ChainKey key) =>
+        cluster.Snapshots.Find(InstanceNames.Layer(key))?.Status?.RestoreSize is { } size ? (long)size.ToDecimal() : null;
+
+    private static string? Annotation(V1Secret secret, string name) => InstanceNames.ValueOf(secret.Metadata.Annotations, name);
+
+    private static ChainKey? StateOf(V1Secret secret) => ChainKey.TryParse(Annotation(secret, InstanceNames.StateAnnotation), out var key) ? key : null;
+
+    private static string Password(V1Secret secret) =>
+        secret.Data?.TryGetValue("password", out var bytes) == true ? Encoding.UTF8.GetString(bytes)
+        : InstanceNames.ValueOf(secret.StringData, "password") ?? throw new InvalidOperationException($"The secret {secret.Metadata.Name} has no password.");
+}

@@ -1,0 +1,100 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Taidon.Infrastructure.KubernetesRuntime;
+
+/// <summary>Which runtime runs the instances.</summary>
+public enum RuntimeKind
+{
+    /// <summary>Local PostgreSQL processes and a snapshot store on this machine's disk, started by the app (no setup).</summary>
+    Embedded,
+
+    /// <summary>A pod and a volume per instance, snapshot layers as CSI VolumeSnapshots.</summary>
+    Kubernetes,
+}
+
+/// <summary>Settings of <c>Taidon:Runtime</c>.</summary>
+public sealed class RuntimeOptions
+{
+    public const string SectionName = "Taidon:Runtime";
+
+    /// <summary><c>Embedded</c> (default) or <c>Kubernetes</c> (then <c>Taidon:Kubernetes</c> says where).</summary>
+    public RuntimeKind Kind { get; set; } = RuntimeKind.Embedded;
+}
+
+/// <summary>Settings of <c>Taidon:Kubernetes</c>: where and how the Kubernetes runtime runs instances.</summary>
+public sealed class KubernetesOptions : IValidatableObject
+{
+    public const string SectionName = "Taidon:Kubernetes";
+
+    /// <summary>The namespace of the instances, their volumes, snapshots and Git tokens; the app's service account needs the chart's Role there.</summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>A kubeconfig file to reach the cluster; empty inside a pod (the service account's token is used).</summary>
+    public string? Kubeconfig { get; set; }
+
+    /// <summary>The instances' image: the official PostgreSQL image or one built like it (initdb, postgres and pg_isready on PATH, user 999).</summary>
+    [Required(ErrorMessage = "Taidon:Kubernetes:InstanceImage must name the instances' PostgreSQL image, e.g. postgres:15-bookworm.")]
+    public string InstanceImage { get; set; } = "postgres:15-bookworm";
+
+    [RegularExpression("^(IfNotPresent|Always|Never)$", ErrorMessage = "Taidon:Kubernetes:ImagePullPolicy must be IfNotPresent, Always or Never.")]
+    public string ImagePullPolicy { get; set; } = "IfNotPresent";
+
+    /// <summary>The StorageClass of the instances' volumes (its CSI driver must take snapshots); empty means the cluster's default.</summary>
+    public string? StorageClassName { get; set; }
+
+    /// <summary>The VolumeSnapshotClass of the snapshot layers (minikube: csi-hostpath-snapclass).</summary>
+    public string? VolumeSnapshotClassName { get; set; }
+
+    /// <summary>Node labels an instance's node must have (node affinity), e.g. <c>disk: ssd</c> for the nodes with fast disks.</summary>
+    public Dictionary<string, string> NodeSelector { get; set; } = [];
+
+    /// <summary>Taints the instances tolerate, e.g. those of dedicated instance nodes.</summary>
+    public List<InstanceToleration> Tolerations { get; set; } = [];
+
+    /// <summary>How long a pod may take to be ready (image pull, scheduling, volume from a snapshot) before the run says it failed.</summary>
+    [Range(10, 3600, ErrorMessage = "Taidon:Kubernetes:StartTimeoutSeconds must be between 10 and 3600.")]
+    public int StartTimeoutSeconds { get; set; } = 180;
+
+    public TimeSpan StartTimeout => TimeSpan.FromSeconds(StartTimeoutSeconds);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(Namespace) || !InstanceNames.IsDnsLabel(Namespace))
+        {
+            yield return new ValidationResult(
+                $"Taidon:Kubernetes:Namespace '{Namespace}' must name the instances' namespace (lowercase letters, digits and '-', at most 63), e.g. taidon-instances.",
+                [nameof(Namespace)]);
+        }
+
+        if (string.IsNullOrWhiteSpace(VolumeSnapshotClassName))
+        {
+            yield return new ValidationResult(
+                "Taidon:Kubernetes:VolumeSnapshotClassName must name the VolumeSnapshotClass of the snapshot layers (minikube: csi-hostpath-snapclass; see `kubectl get volumesnapshotclass`).",
+                [nameof(VolumeSnapshotClassName)]);
+        }
+
+        if (!string.IsNullOrEmpty(Kubeconfig) && !File.Exists(Kubeconfig))
+        {
+            yield return new ValidationResult($"Taidon:Kubernetes:Kubeconfig '{Kubeconfig}' does not exist; leave it empty inside the cluster.", [nameof(Kubeconfig)]);
+        }
+
+        foreach (var toleration in Tolerations.Where(t => t.Operator is not ("Equal" or "Exists") || t.Effect is not (null or "" or "NoSchedule" or "PreferNoSchedule" or "NoExecute")))
+        {
+            yield return new ValidationResult(
+                $"Taidon:Kubernetes:Tolerations: the toleration of '{toleration.Key}' needs Operator Equal or Exists and Effect NoSchedule, PreferNoSchedule, NoExecute or empty.",
+                [nameof(Tolerations)]);
+        }
+    }
+}
+
+/// <summary>A taint the instance pods tolerate.</summary>
+public sealed class InstanceToleration
+{
+    public string? Key { get; set; }
+
+    public string Operator { get; set; } = "Equal";
+
+    public string? Value { get; set; }
+
+    public string? Effect { get; set; }
+}

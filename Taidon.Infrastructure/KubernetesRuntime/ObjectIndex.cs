@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Taidon.Infrastructure.KubernetesRuntime;
+
+/// <summary>
+/// What the API server holds of one kind of object (the runtime's pods, or its VolumeSnapshots), kept
+/// current by a watch: a list, then a watch from the list's resource version, again after the server
+/// ends it, and a new list after an error (backing off up to 30 s). Waiting for a pod to be ready or a
+/// snapshot to be cut is waiting for the watch to bring it: no polling.
+/// </summary>
+public sealed class ObjectIndex<T>(
+    Func<CancellationToken, Task<(IReadOnlyList<T> Items, string? ResourceVersion)>> list,
+    Func<string?, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Object)>> watch,
+    ILogger logger) : IAsyncDisposable
+    where T : IKubernetesObject<V1ObjectMeta>
+{
+    private readonly ConcurrentDictionary<string, T> _objects = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _listed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private readonly List<Action> _waiters = [];
+    private Task? _loop;
+    private long _version;
+
+    /// <summary>Called after every change, with the object's name (for gauges and caches built on the index).</summary>
+    public event Action<string>? Changed;
+
+    public IReadOnlyCollection<T> Objects => [.. _objects.Values];
+
+    /// <summary>The resource version the index has caught up with (API servers backed by etcd number them in order).</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    /// <summary>Whether the index has seen everything up to <paramref name="resourceVersion"/> (true when it is not a number).</summary>
+    public bool HasSeen(string? resourceVersion) => !long.TryParse(resourceVersion, out var wanted) || Version >= wanted;
+
+    /// <summary>Starts the list and watch once; returns when the first list is in.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _loop ??= Task.Run(() => RunAsync(_stopping.Token));
+        }
+
+        await _listed.Task.WaitAsync(cancellationToken);
+    }
+
+    public T? Find(string name) => _objects.GetValueOrDefault(name);
+
+    /// <summary>
+    /// Waits until <paramref name="done"/> says yes for the object as the watch last saw it (null when it
+    /// does not exist). <paramref name="done"/> may throw to give up (a pod that failed).
+    /// </summary>
+    public async Task<T?> WaitAsync(string name, Func<T?, bool> done, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        var finished = new TaskCompletionSource<T?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check()
+        {
+            try
+            {
+                var current = Find(name);
+                if (done(current))
+                {
+                    finished.TrySetResult(current);
+                }
+            }
+            catch (Exception e)
+            {
+                finished.TrySetException(e);
+            }
+        }
+
+        lock (_gate)
+        {
+            _waiters.Add(Check);
+        }
+
+        try
+        {
+            Check();
+            return await finished.Task.WaitAsync(timeout, cancellationToken);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _waiters.Remove(Check);
+            }
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var (items, version) = await list(stopping);
+                var names = items.Select(i => i.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+                foreach (var gone in _objects.Keys.Where(k => !names.Contains(k)))
+                {
+                    _objects.TryRemove(gone, out _);
+                    Notify(gone);
+                }
+
+                foreach (var item in items)
+                {
+                    _objects[item.Metadata.Name] = item;
+                    Notify(item.Metadata.Name);
+                }
+
+                Advance(version);
+                _listed.TrySetResult();
+                backoff = TimeSpan.FromMilliseconds(250);
+                while (!stopping.IsCancellationRequested)
+                {
+                    await foreach (var (type, item) in watch(version, stopping))
+                    {
+                        if (item?.Metadata is null)
+                        {
+                            continue;
+                        }
+
+                        version = item.Metadata.ResourceVersion ?? version;
+                        switch (type)
+                        {
+                            case WatchEventType.Added or WatchEventType.Modified:
+                                _objects[item.Metadata.Name] = item;
+                                Advance(version);
+                                Notify(item.Metadata.Name);
+                                break;
+                            case WatchEventType.Deleted:
+                                _objects.TryRemove(item.Metadata.Name, out _);
+                                Advance(version);
+                                Notify(item.Metadata.Name);
+                                break;
+                            case WatchEventType.Bookmark:
+                                Advance(version);
+                                break;
+                            case WatchEventType.Error:
+                                throw new InvalidOperationException("The watch reported an error; listing again.");
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Watching {Kind} failed ({Problem}); listing again in {Delay} ms", typeof(T).Name, KubernetesCalls.Describe(e), (int)backoff.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(backoff, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+    }
+
+    private void Advance(string? version)
+    {
+        if (long.TryParse(version, out var seen) && seen > Interlocked.Read(ref _version))
+        {
+            Interlocked.Exchange(ref _version, seen);
+        }
+    }
+
+    private void Notify(string name)
+    {
+        Action[] waiters;
+        lock (_gate)
+        {
+            waiters = [.. _waiters];
+        }
+
+        foreach (var waiter in waiters)
+        {
+            waiter();
+        }
+
+        Changed?.Invoke(name);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_loop is not null)
+        {
+            await _loop;
+        }
+
+        _stopping.Dispose();
+    }
+}
