@@ -80,7 +80,8 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
                 server: {Url.ToString().TrimEnd('/')}
             users:
             - name: fake
-              user: {"{}"}
+              user:
+                token: fake-token
             contexts:
             - name: fake
               context:

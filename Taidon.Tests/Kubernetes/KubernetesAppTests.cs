@@ -1,0 +1,120 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Taidon.Core.Instances;
+using Taidon.Infrastructure.KubernetesRuntime;
+using Taidon.Infrastructure.Persistence;
+using Taidon.Infrastructure.Persistence.Records;
+using Taidon.Infrastructure.Runs;
+using Taidon.Tests.Support;
+
+namespace Taidon.Tests.Kubernetes;
+
+/// <summary>The app set to the Kubernetes runtime, against the fake API server: reconciliation, Git tokens as Secrets, settings.</summary>
+public sealed class KubernetesAppTests : IAsyncLifetime
+{
+    private const string Namespace = "taidon-instances";
+    private const string Pods = "/api/v1/namespaces/" + Namespace + "/pods";
+    private const string Secrets = "/api/v1/namespaces/" + Namespace + "/secrets";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("taidon-k8s-").FullName;
+    private FakeKubernetesApi _api = null!;
+
+    public async Task InitializeAsync() => _api = await FakeKubernetesApi.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _api.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task AtStartPodsWithoutARecordAreDeletedAndRecordsWithoutAnInstanceAreMarkedFailed()
+    {
+        var orphan = Guid.NewGuid();
+        _api.Put(Pods, InstanceObject("Pod", orphan));
+        _api.Put(Secrets, InstanceObject("Secret", orphan));
+        await using var app = await StartAsync();
+        using var client = await app.GuestApiClientAsync(); // the app has started: reconciliation ran
+
+        Assert.Empty(_api.List(Pods));
+        Assert.Empty(_api.List(Secrets));
+        Assert.IsType<KubernetesInstanceRuntime>(app.Services.GetRequiredService<IInstanceRuntime>());
+
+        // A record whose instance is gone from the cluster is marked failed (rebuilt on its next run).
+        var lost = Guid.NewGuid();
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync())
+        {
+            db.Instances.Add(new InstanceRecord { Id = lost, State = InstanceState.Running, CreatedAt = DateTimeOffset.UtcNow, LastActivityAt = DateTimeOffset.UtcNow, ExpiresAt = DateTimeOffset.UtcNow.AddDays(1) });
+            await db.SaveChangesAsync();
+        }
+
+        var report = await app.Services.GetRequiredService<InstanceReconciliation>().ReconcileAsync(CancellationToken.None);
+
+        Assert.Equal(1, report.MarkedFailed);
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync())
+        {
+            Assert.Equal(InstanceState.Failed, (await db.Instances.SingleAsync(i => i.Id == lost)).State);
+        }
+    }
+
+    [Fact]
+    public async Task GitTokensAreSecretsPerAccountAndHostThatNeverShowTheToken()
+    {
+        const string Token = "glpat-very-secret-token-42";
+        await using var app = await StartAsync();
+        using var student = await app.GuestApiClientAsync();
+
+        var saved = await student.PutAsJsonAsync("/api/v1/git/credentials/git.school.test", new { username = "ada", token = Token });
+
+        Assert.True(saved.IsSuccessStatusCode, await saved.Content.ReadAsStringAsync());
+        var secret = Assert.Single(_api.List(Secrets));
+        Assert.StartsWith("git-", secret["metadata"]!["name"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("git-credential", secret["metadata"]!["labels"]!["app.kubernetes.io/component"]!.GetValue<string>());
+        Assert.Equal(Token, Encoding.UTF8.GetString(Convert.FromBase64String(secret["data"]!["token"]!.GetValue<string>())));
+        Assert.DoesNotContain(Token, secret["metadata"]!.ToJsonString(), StringComparison.Ordinal);
+        var listed = await student.GetStringAsync("/api/v1/git/credentials");
+        Assert.Contains("git.school.test", listed, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, listed, StringComparison.Ordinal);
+        Assert.DoesNotContain(app.Logs.Messages, m => m.Contains(Token, StringComparison.Ordinal));
+
+        // Another account does not see it, and cannot read it by host.
+        using var other = await app.GuestApiClientAsync();
+        Assert.Equal(0, (await other.GetFromJsonAsync<JsonElement>("/api/v1/git/credentials")).GetArrayLength());
+
+        (await student.DeleteAsync("/api/v1/git/credentials/git.school.test")).EnsureSuccessStatusCode();
+        Assert.Empty(_api.List(Secrets));
+    }
+
+    [Fact]
+    public async Task AWrongSettingStopsTheAppNamingIt()
+    {
+        await using var app = new TaidonAppFactory(await TestControlPlane.CreateDatabaseAsync("k8s-bad"), Settings(""));
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
+
+        Assert.Contains("Taidon:Kubernetes:VolumeSnapshotClassName", error.Message, StringComparison.Ordinal);
+    }
+
+    private async Task<TaidonAppFactory> StartAsync() =>
+        await TaidonAppFactory.CreateWithInstancesAsync("k8s", Settings("csi-hostpath-snapclass"));
+
+    private Dictionary<string, string?> Settings(string volumeSnapshotClass) => new()
+    {
+        ["Taidon:Runtime:Kind"] = "Kubernetes",
+        ["Taidon:Kubernetes:Namespace"] = Namespace,
+        ["Taidon:Kubernetes:VolumeSnapshotClassName"] = volumeSnapshotClass,
+        ["Taidon:Kubernetes:Kubeconfig"] = _api.WriteKubeconfig(_directory),
+        ["Taidon:Instances:WarmPoolSize"] = "0",
+    };
+
+    private static JsonObject InstanceObject(string kind, Guid id) => JsonNode.Parse($$$"""
+        {"apiVersion":"v1","kind":"{{{kind}}}","metadata":{"name":"instance-{{{id:N}}}",
+         "labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/component":"instance","taidon.io/instance":"{{{id:N}}}"}},
+         "spec":{"containers":[{"name":"postgres","image":"postgres:15-bookworm"}]}}
+        """)!.AsObject();
+}
