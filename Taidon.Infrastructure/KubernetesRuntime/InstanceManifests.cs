@@ -154,7 +154,7 @@ public sealed class InstanceManifests(KubernetesOptions options)
                 FsGroupChangePolicy = "OnRootMismatch",
                 SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
             },
-            Affinity = options.NodeSelector.Count == 0 ? null : new V1Affinity
+            Affinity = options.NodeLabels().Count == 0 ? null : new V1Affinity
             {
                 NodeAffinity = new V1NodeAffinity
                 {
@@ -164,7 +164,7 @@ public sealed class InstanceManifests(KubernetesOptions options)
                         [
                             new V1NodeSelectorTerm
                             {
-                                MatchExpressions = [.. options.NodeSelector.OrderBy(p => p.Key, StringComparer.Ordinal)
+                                MatchExpressions = [.. options.NodeLabels().OrderBy(p => p.Key, StringComparer.Ordinal)
                                     .Select(p => new V1NodeSelectorRequirement { Key = p.Key, OperatorProperty = "In", Values = [p.Value] })],
                             },
                         ],

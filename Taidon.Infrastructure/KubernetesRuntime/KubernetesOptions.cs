@@ -45,8 +45,16 @@ public sealed class KubernetesOptions : IValidatableObject
     /// <summary>The VolumeSnapshotClass of the snapshot layers (minikube: csi-hostpath-snapclass).</summary>
     public string? VolumeSnapshotClassName { get; set; }
 
-    /// <summary>Node labels an instance's node must have (node affinity), e.g. <c>disk: ssd</c> for the nodes with fast disks.</summary>
-    public Dictionary<string, string> NodeSelector { get; set; } = [];
+    /// <summary>
+    /// Node labels an instance's node must have (a required node affinity), each as <c>label=value</c>, e.g.
+    /// <c>example.org/disk=ssd</c> for the nodes with fast disks. A list, not a map: a label with "/" cannot
+    /// be part of an environment variable's name on older clusters.
+    /// </summary>
+    public List<string> NodeSelector { get; set; } = [];
+
+    /// <summary>The node labels as pairs (<see cref="Validate"/> has checked their form).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> NodeLabels() =>
+        [.. NodeSelector.Select(l => l.Split('=', 2)).Where(p => p.Length == 2).Select(p => new KeyValuePair<string, string>(p[0].Trim(), p[1].Trim()))];
 
     /// <summary>Taints the instances tolerate, e.g. those of dedicated instance nodes.</summary>
     public List<InstanceToleration> Tolerations { get; set; } = [];
@@ -76,6 +84,11 @@ public sealed class KubernetesOptions : IValidatableObject
         if (!string.IsNullOrEmpty(Kubeconfig) && !File.Exists(Kubeconfig))
         {
             yield return new ValidationResult($"Taidon:Kubernetes:Kubeconfig '{Kubeconfig}' does not exist; leave it empty inside the cluster.", [nameof(Kubeconfig)]);
+        }
+
+        foreach (var label in NodeSelector.Where(l => l.Split('=', 2) is not [{ Length: > 0 }, _]))
+        {
+            yield return new ValidationResult($"Taidon:Kubernetes:NodeSelector: '{label}' must be label=value, e.g. example.org/disk=ssd.", [nameof(NodeSelector)]);
         }
 
         foreach (var toleration in Tolerations.Where(t => t.Operator is not ("Equal" or "Exists") || t.Effect is not (null or "" or "NoSchedule" or "PreferNoSchedule" or "NoExecute")))

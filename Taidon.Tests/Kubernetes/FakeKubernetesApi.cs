@@ -51,6 +51,9 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>Whether the kubelet stand-in starts pods at all (off: pods stay Pending).</summary>
     public bool KubeletRuns { get; set; } = true;
 
+    /// <summary>When set, pods run as real processes on this machine and volumes and snapshots are directories (see <see cref="ProcessKubelet"/>).</summary>
+    public ProcessKubelet? Node { get; set; }
+
     /// <summary>How long the server keeps a watch open (the client watches again after).</summary>
     public TimeSpan WatchLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -134,7 +137,11 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     {
         lock (_gate)
         {
-            var obj = _objects[collection + "/" + name];
+            if (!_objects.TryGetValue(collection + "/" + name, out var obj))
+            {
+                return; // deleted meanwhile
+            }
+
             change(obj);
             Store(collection, obj, "MODIFIED");
         }
@@ -223,6 +230,11 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             return;
         }
 
+        if (Node is not null && collection.EndsWith("/persistentvolumeclaims", StringComparison.Ordinal) && Find(collection, name) is null)
+        {
+            await Node.CreateVolumeAsync(name, obj["spec"]?["dataSource"]?["name"]?.GetValue<string>());
+        }
+
         JsonObject stored;
         lock (_gate)
         {
@@ -303,6 +315,22 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             }
         }
 
+        if (answer is not null && Node is not null)
+        {
+            if (collection.EndsWith("/persistentvolumeclaims", StringComparison.Ordinal))
+            {
+                Node.DeleteVolume(name);
+            }
+            else if (collection.EndsWith("/volumesnapshots", StringComparison.Ordinal))
+            {
+                Node.DeleteSnapshot(name);
+            }
+            else if (collection.EndsWith("/pods", StringComparison.Ordinal) && !graceful)
+            {
+                await Node.StopPodAsync(answer, graceful: false);
+            }
+        }
+
         await WriteObjectAsync(context, answer, collection, name);
         if (answer is not null && graceful)
         {
@@ -310,6 +338,11 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             _ = Task.Run(async () =>
             {
                 await Task.Delay(50);
+                if (Node is not null)
+                {
+                    await Node.StopPodAsync(answer, graceful: true);
+                }
+
                 lock (_gate)
                 {
                     if (_objects.ContainsKey(collection + "/" + name))
@@ -325,7 +358,32 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     private async Task ReactAsync(string collection, string name)
     {
         await Task.Delay(20);
-        if (collection.EndsWith("/pods", StringComparison.Ordinal) && KubeletRuns)
+        if (collection.EndsWith("/pods", StringComparison.Ordinal) && KubeletRuns && Node is not null)
+        {
+            var (address, failure) = await Node.StartPodAsync(Find(collection, name)!, (secret, key) => SecretValue(collection[..^"pods".Length] + "secrets", secret, key));
+            Update(collection, name, pod => pod["status"] = address is not null
+                ? new JsonObject
+                {
+                    ["phase"] = "Running",
+                    ["podIP"] = address,
+                    ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True" }),
+                }
+                : new JsonObject
+                {
+                    ["phase"] = "Running",
+                    ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "False" }),
+                    ["containerStatuses"] = new JsonArray(new JsonObject
+                    {
+                        ["name"] = "postgres",
+                        ["ready"] = false,
+                        ["restartCount"] = 1,
+                        ["image"] = "",
+                        ["imageID"] = "",
+                        ["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "CrashLoopBackOff", ["message"] = failure } },
+                    }),
+                });
+        }
+        else if (collection.EndsWith("/pods", StringComparison.Ordinal) && KubeletRuns)
         {
             Update(collection, name, pod =>
             {
@@ -345,16 +403,24 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         }
         else if (collection.EndsWith("/volumesnapshots", StringComparison.Ordinal))
         {
+            var source = Find(collection, name)?["spec"]?["source"]?["persistentVolumeClaimName"]?.GetValue<string>();
+            long? bytes = Node is not null && source is not null ? await Node.SnapshotAsync(source, name) : null;
             Update(collection, name, snapshot =>
             {
                 var snapshotClass = snapshot["spec"]!["volumeSnapshotClassName"]?.GetValue<string>() ?? "";
                 var now = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
                 snapshot["status"] = FailingSnapshotClasses.Contains(snapshotClass)
                     ? JsonNode.Parse($$$"""{"readyToUse":false,"error":{"message":"the CSI driver failed to cut the snapshot","time":"{{{now}}}"}}""")
-                    : JsonNode.Parse($$$"""{"boundVolumeSnapshotContentName":"snapcontent-{{{name}}}","creationTime":"{{{now}}}","readyToUse":true,"restoreSize":"1Gi"}""");
+                    : JsonNode.Parse($$$"""{"boundVolumeSnapshotContentName":"snapcontent-{{{name}}}","creationTime":"{{{now}}}","readyToUse":true,"restoreSize":"{{{bytes?.ToString(CultureInfo.InvariantCulture) ?? "1Gi"}}}"}""");
             });
         }
     }
+
+    /// <summary>A Secret's value in the pods' namespace, as the kubelet resolves secretKeyRef.</summary>
+    private string? SecretValue(string collection, string name, string key) =>
+        Find(collection, name)?["data"]?[key]?.GetValue<string>() is { } value
+            ? Encoding.UTF8.GetString(Convert.FromBase64String(value))
+            : null;
 
     private JsonObject Store(string collection, JsonObject obj, string type)
     {

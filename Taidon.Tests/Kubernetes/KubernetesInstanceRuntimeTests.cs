@@ -31,7 +31,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         VolumeSnapshotClassName = "csi-hostpath-snapclass",
         InstanceImage = "registry.school.test/postgres:15-bookworm",
         StartTimeoutSeconds = 10,
-        NodeSelector = { ["disk"] = "ssd" },
+        NodeSelector = { "disk=ssd" },
         Tolerations = { new InstanceToleration { Key = "taidon.io/instances", Operator = "Exists", Effect = "NoSchedule" } },
     };
 
@@ -315,13 +315,14 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     [Fact]
     public void SettingsNameWhatIsWrong()
     {
-        var wrong = new KubernetesOptions { Namespace = "Not_A_Namespace", VolumeSnapshotClassName = "", Tolerations = { new InstanceToleration { Key = "x", Operator = "Maybe" } } };
+        var wrong = new KubernetesOptions { Namespace = "Not_A_Namespace", VolumeSnapshotClassName = "", NodeSelector = { "ssd" }, Tolerations = { new InstanceToleration { Key = "x", Operator = "Maybe" } } };
 
         var problems = wrong.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(wrong)).Select(p => p.ErrorMessage!).ToList();
 
         Assert.Contains(problems, p => p.Contains("Taidon:Kubernetes:Namespace", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("Taidon:Kubernetes:VolumeSnapshotClassName", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("Taidon:Kubernetes:Tolerations", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("'ssd' must be label=value", StringComparison.Ordinal));
         Assert.Equal(15, Taidon.Infrastructure.LocalRuntime.EngineIdentityProvider.ImageMajorVersion("registry:5000/postgres:15.4-bookworm"));
         Assert.Null(Taidon.Infrastructure.LocalRuntime.EngineIdentityProvider.ImageMajorVersion("registry:5000/postgres"));
     }

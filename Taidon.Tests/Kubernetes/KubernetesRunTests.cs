@@ -1,0 +1,149 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using k8s;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Taidon.Core.Instances;
+using Taidon.Core.SqlChain;
+using Taidon.Infrastructure.KubernetesRuntime;
+using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Tests.Support;
+
+namespace Taidon.Tests.Kubernetes;
+
+/// <summary>
+/// The Kubernetes runtime with its pods run for real (<see cref="ProcessKubelet"/>): the instance image's
+/// start script makes the cluster, sets the student's password and starts PostgreSQL; layers and restores
+/// carry real data; a student's script runs end to end through the app.
+/// </summary>
+public sealed class KubernetesRunTests : IAsyncLifetime
+{
+    private const string Namespace = "taidon-instances";
+
+    private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(5), Owner: "account-1");
+
+    private readonly KubernetesOptions _options = new() { Namespace = Namespace, VolumeSnapshotClassName = "csi-hostpath-snapclass", StartTimeoutSeconds = 60 };
+    private readonly string _directory = Directory.CreateTempSubdirectory("taidon-k8s-").FullName;
+    private FakeKubernetesApi _api = null!;
+    private ProcessKubelet _node = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeKubernetesApi.StartAsync();
+        _node = new ProcessKubelet();
+        _api.Node = _node;
+    }
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await _api.DisposeAsync();
+        await _node.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task AnInstanceIsAPrivateUnprivilegedPostgreSqlAndALayerBringsItsDataBack()
+    {
+        var engine = EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion);
+        await using var cluster = new InstanceCluster(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _api.Url.ToString() }), _options, NullLogger<InstanceCluster>.Instance);
+        var runtime = new KubernetesInstanceRuntime(cluster, new VolumeSnapshotLayers(cluster), engine, NullLogger<KubernetesInstanceRuntime>.Instance);
+        var id = Guid.NewGuid();
+
+        var connection = await runtime.CreateAsync(id, Limits, CancellationToken.None);
+
+        await using (var session = await OpenAsync(connection))
+        {
+            Assert.Equal("student|workspace|false", await ScalarAsync(session, "SELECT current_user || '|' || current_database() || '|' || (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)::text"));
+            await ScalarAsync(session, "CREATE TABLE kept (id int); INSERT INTO kept VALUES (1); SELECT 'ok'");
+        }
+
+        // The student reaches only the working database, only with the password from the Secret.
+        await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(connection with { Database = "postgres" }));
+        await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(connection with { Password = "wrong" }));
+
+        var key = engine.Root.Next("CREATE TABLE kept (id int)");
+        await runtime.CaptureAsync(id, key, engine.Root, Limits, CancellationToken.None);
+        connection = await runtime.StartAsync(id, Limits, CancellationToken.None);
+        await using (var session = await OpenAsync(connection))
+        {
+            await ScalarAsync(session, "INSERT INTO kept VALUES (2), (3); SELECT 'ok'");
+        }
+
+        await runtime.RestoreAsync(id, key, Limits, CancellationToken.None);
+
+        connection = await runtime.StartAsync(id, Limits, CancellationToken.None);
+        await using (var session = await OpenAsync(connection))
+        {
+            Assert.Equal("1", await ScalarAsync(session, "SELECT count(*)::text FROM kept"));
+        }
+
+        // Another instance restored from the layer has the data, and a password of its own.
+        var other = Guid.NewGuid();
+        await runtime.CreateAsync(other, Limits, CancellationToken.None);
+        await runtime.RestoreAsync(other, key, Limits, CancellationToken.None);
+        var otherConnection = await runtime.StartAsync(other, Limits, CancellationToken.None);
+        Assert.NotEqual(connection.Password, otherConnection.Password);
+        await using (var session = await OpenAsync(otherConnection))
+        {
+            Assert.Equal("1", await ScalarAsync(session, "SELECT count(*)::text FROM kept"));
+        }
+
+        await runtime.DeleteAsync(id, CancellationToken.None);
+        await runtime.DeleteAsync(other, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AStudentsScriptRunsThroughTheAppInAPodAndAnEditedRerunRestoresALayer()
+    {
+        await using var app = await TaidonAppFactory.CreateWithInstancesAsync("k8s-runs", new Dictionary<string, string?>
+        {
+            ["Taidon:Runtime:Kind"] = "Kubernetes",
+            ["Taidon:Kubernetes:Namespace"] = Namespace,
+            ["Taidon:Kubernetes:VolumeSnapshotClassName"] = "csi-hostpath-snapclass",
+            ["Taidon:Kubernetes:Kubeconfig"] = _api.WriteKubeconfig(_directory),
+            ["Taidon:Kubernetes:StartTimeoutSeconds"] = "60",
+            ["Taidon:Engine:MajorVersion"] = PostgresBinaries.Locate(null).MajorVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Taidon:Instances:WarmPoolSize"] = "0",
+        });
+        using var student = await app.GuestApiClientAsync();
+
+        var first = await RunAsync(student, "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1), (2);\nSELECT count(*) AS n FROM t;");
+        var second = await RunAsync(student, "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1), (2), (3);\nSELECT count(*) AS n FROM t;");
+
+        Assert.Equal("2", first.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
+        Assert.Equal("3", second.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
+        var pod = Assert.Single(_api.List($"/api/v1/namespaces/{Namespace}/pods"));
+        Assert.NotNull(pod["metadata"]!["labels"]!["taidon.io/account"]);
+        Assert.NotEmpty(_api.List($"/apis/snapshot.storage.k8s.io/v1/namespaces/{Namespace}/volumesnapshots"));
+    }
+
+    private static async Task<JsonElement> RunAsync(HttpClient client, string script)
+    {
+        var response = await client.PostAsJsonAsync("/api/v1/runs", new { script });
+        var run = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.IsSuccessStatusCode && run.GetProperty("succeeded").GetBoolean(), run.ToString());
+        return run;
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(InstanceConnection connection)
+    {
+        var session = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+        {
+            Host = connection.Host,
+            Port = connection.Port,
+            Database = connection.Database,
+            Username = connection.User,
+            Password = connection.Password,
+            Pooling = false,
+        }.ConnectionString);
+        await session.OpenAsync();
+        return session;
+    }
+
+    private static async Task<string?> ScalarAsync(NpgsqlConnection session, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, session);
+        return (string?)await command.ExecuteScalarAsync();
+    }
+}
