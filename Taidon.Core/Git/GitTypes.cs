@@ -52,6 +52,9 @@ public interface IGitCredentialStore
     Task<IReadOnlyList<GitCredentialInfo>> ListAsync(string accountId, CancellationToken cancellationToken);
 
     Task DeleteAsync(string accountId, string host, CancellationToken cancellationToken);
+
+    /// <summary>Forgets every token of an account (the account is being deleted).</summary>
+    Task DeleteAccountAsync(string accountId, CancellationToken cancellationToken);
 }
 
 public sealed record GitCredential(string Username, string Token);

@@ -66,6 +66,12 @@ public sealed class ProtectedGitCredentialStore(IDbContextFactory<ControlPlaneDb
         await db.GitCredentials.Where(c => c.AccountId == accountId && c.Host == NormalizeHost(host)).ExecuteDeleteAsync(cancellationToken);
     }
 
+    public async Task DeleteAccountAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.GitCredentials.Where(c => c.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
+    }
+
     /// <summary>A remote's host as tokens are kept under it: "host[:port]", lower case.</summary>
     public static string NormalizeHost(string host)
     {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Taidon.Core.Accounts;
 using Taidon.Core.Audit;
+using Taidon.Core.Git;
 using Taidon.Core.Instances;
 using Taidon.Core.Projects;
 using Taidon.Infrastructure.Persistence;
@@ -26,6 +27,7 @@ public sealed class AccountAdministration(
     IDbContextFactory<ControlPlaneDbContext> contexts,
     IInstanceRuntime runtime,
     IProjectStore projects,
+    IGitCredentialStore gitCredentials,
     QuotaService quotas,
     IAuditLog audit)
 {
@@ -119,6 +121,7 @@ public sealed class AccountAdministration(
         }
 
         await projects.DeleteAccountAsync(accountId, cancellationToken);
+        await gitCredentials.DeleteAccountAsync(accountId, cancellationToken);
         var result = await users.DeleteAsync(user);
         await AuditedAsync(AuditActions.AccountDelete, actorId, accountId, result, $"{user.UserName} ({(user.IsAnonymous ? "guest" : user.Email)})", cancellationToken);
     }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Accounts;
 using Taidon.Core.Common;
+using Taidon.Core.Git;
 using Taidon.Core.Projects;
 using Taidon.Infrastructure.Persistence;
 
@@ -18,6 +19,7 @@ public sealed class AnonymousAccounts(
     TaidonTelemetry telemetry,
     IOptions<AccountOptions> options,
     IProjectStore projects,
+    IGitCredentialStore gitCredentials,
     ILogger<AnonymousAccounts> logger)
 {
     public const string UserNamePrefix = "guest-";
@@ -91,11 +93,12 @@ public sealed class AnonymousAccounts(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var stale = await db.Users.Where(u => u.IsAnonymous && u.LastSeenAt < cutoff).Select(u => u.Id).ToListAsync(cancellationToken);
 
-        // Their records go with the accounts (cascade); their project folders are removed here.
+        // Their records go with the accounts (cascade); their project folders and Git tokens are removed here.
         var removed = await db.Users.Where(u => stale.Contains(u.Id)).ExecuteDeleteAsync(cancellationToken);
         foreach (var account in stale)
         {
             await projects.DeleteAccountAsync(account, cancellationToken);
+            await gitCredentials.DeleteAccountAsync(account, cancellationToken);
         }
 
         if (removed > 0)

@@ -91,6 +91,14 @@ public sealed class KubernetesGitCredentialStore(IKubernetes client, KubernetesO
         KubernetesCalls.DeleteAsync(c => client.CoreV1.DeleteNamespacedSecretAsync(Name(accountId, ProtectedGitCredentialStore.NormalizeHost(host)), Namespace, cancellationToken: c),
             logger, "delete a Git token", cancellationToken);
 
+    public async Task DeleteAccountAsync(string accountId, CancellationToken cancellationToken)
+    {
+        foreach (var credential in await ListAsync(accountId, cancellationToken))
+        {
+            await DeleteAsync(accountId, credential.Host, cancellationToken);
+        }
+    }
+
     /// <summary>The Secret of an account's token for a host: <c>git-</c> and 40 hex digits of SHA-256 over both.</summary>
     public static string Name(string accountId, string host) =>
         "git-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(accountId + "\n" + host)))[..40];

@@ -88,6 +88,13 @@ public sealed class KubernetesAppTests : IAsyncLifetime
 
         (await student.DeleteAsync("/api/v1/git/credentials/git.school.test")).EnsureSuccessStatusCode();
         Assert.Empty(_api.List(Secrets));
+
+        // An account deleted by an admin takes its tokens with it.
+        (await student.PutAsJsonAsync("/api/v1/git/credentials/git.school.test", new { username = "ada", token = Token })).EnsureSuccessStatusCode();
+        var id = (await student.GetFromJsonAsync<JsonElement>("/api/v1/me")).GetProperty("id").GetString();
+        using var admin = await app.AdminApiClientAsync();
+        (await admin.DeleteAsync($"/api/v1/admin/accounts/{id}")).EnsureSuccessStatusCode();
+        Assert.Empty(_api.List(Secrets));
     }
 
     [Fact]
