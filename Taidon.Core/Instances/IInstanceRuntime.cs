@@ -71,3 +71,9 @@ public interface IInstanceRuntime
     /// <summary>Puts the instance into the state of a layer; throws <see cref="SnapshotDamagedException"/> for a damaged one.</summary>
     Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// An instance could not be started or reached (its pod failed, or was not ready in time). The message
+/// says why for the log and the admins; students are told to try again.
+/// </summary>
+public sealed class InstanceUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

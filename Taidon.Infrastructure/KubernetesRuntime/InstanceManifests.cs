@@ -257,6 +257,8 @@ public sealed class InstanceManifests(KubernetesOptions options)
         REVOKE ALL ON DATABASE template1 FROM PUBLIC
         SQL
         fi
+        # A volume's fsGroup handling may have opened the directory to the group; PostgreSQL refuses that.
+        chmod 0700 "$PGDATA"
         printf "ALTER ROLE student PASSWORD '%s' CONNECTION LIMIT %s\n" "$TAIDON_STUDENT_PASSWORD" "$TAIDON_MAX_CONNECTIONS" \
           | postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 postgres >/dev/null
         exec postgres -D "$PGDATA" "$@"

@@ -317,6 +317,7 @@ public sealed class KubernetesInstanceRuntime(
         var name = created.Metadata.Name;
         var uid = created.Metadata.Uid;
         V1Pod? last = null;
+        string? failure = null;
         try
         {
             return (await cluster.Pods.WaitAsync(name, pod =>
@@ -327,16 +328,20 @@ public sealed class KubernetesInstanceRuntime(
                 }
 
                 last = pod;
-                return Failure(pod) is { } failure
-                    ? throw new InvalidOperationException($"The instance's pod {name} failed to start: {failure}. See `kubectl -n {Namespace} describe pod {name}`.")
-                    : IsReady(pod);
-            }, cluster.Options.StartTimeout, cancellationToken))!;
+                failure = Failure(pod);
+                return failure is not null || IsReady(pod);
+            }, cluster.Options.StartTimeout, cancellationToken) is { } pod && failure is null ? pod : throw Unavailable($"failed to start: {failure}"));
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException(
-                $"The instance's pod {name} was not ready after {cluster.Options.StartTimeoutSeconds} s ({Describe(last)}). " +
-                $"See `kubectl -n {Namespace} describe pod {name}`; Taidon:Kubernetes:StartTimeoutSeconds sets the wait.");
+            throw Unavailable($"was not ready after {cluster.Options.StartTimeoutSeconds} s ({Describe(last)}); Taidon:Kubernetes:StartTimeoutSeconds sets the wait");
+        }
+
+        InstanceUnavailableException Unavailable(string what)
+        {
+            var message = $"The instance's pod {name} {what}. See `kubectl -n {Namespace} describe pod {name}`.";
+            logger.LogWarning("{Problem}", message);
+            return new InstanceUnavailableException(message);
         }
     }
 

@@ -98,6 +98,24 @@ public sealed class KubernetesAppTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnInstanceThatCannotStartIsA503ThatTellsTheStudentWhatToDoAndTheLogWhy()
+    {
+        _api.FailingImages.Add("registry.school.test/postgres:15-missing");
+        var settings = Settings("csi-hostpath-snapclass");
+        settings["Taidon:Kubernetes:InstanceImage"] = "registry.school.test/postgres:15-missing";
+        await using var app = await TaidonAppFactory.CreateWithInstancesAsync("k8s-broken", settings);
+        using var student = await app.GuestApiClientAsync();
+
+        var response = await student.PostAsJsonAsync("/api/v1/runs", new { script = "SELECT 1;" });
+
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var problem = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Try again in a minute", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("kubectl", problem, StringComparison.Ordinal);
+        Assert.Contains(app.Logs.Messages, m => m.Contains("ErrImagePull", StringComparison.Ordinal) && m.Contains("kubectl -n taidon-instances describe pod", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AWrongSettingStopsTheAppNamingIt()
     {
         await using var app = new TaidonAppFactory(await TestControlPlane.CreateDatabaseAsync("k8s-bad"), Settings(""));

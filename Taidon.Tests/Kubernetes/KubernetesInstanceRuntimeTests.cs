@@ -206,7 +206,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     {
         _api.FailingImages.Add(_options.InstanceImage);
 
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => _runtime.CreateAsync(Guid.NewGuid(), Limits, CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<InstanceUnavailableException>(() => _runtime.CreateAsync(Guid.NewGuid(), Limits, CancellationToken.None));
 
         Assert.Contains("ErrImagePull", failure.Message, StringComparison.Ordinal);
         Assert.Contains("pull access denied", failure.Message, StringComparison.Ordinal);
@@ -219,7 +219,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         _options.StartTimeoutSeconds = 1;
         _api.KubeletRuns = false;
 
-        var failure = await Assert.ThrowsAsync<TimeoutException>(() => _runtime.CreateAsync(Guid.NewGuid(), Limits, CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<InstanceUnavailableException>(() => _runtime.CreateAsync(Guid.NewGuid(), Limits, CancellationToken.None));
 
         Assert.Contains("was not ready after 1 s", failure.Message, StringComparison.Ordinal);
         Assert.Contains("Taidon:Kubernetes:StartTimeoutSeconds", failure.Message, StringComparison.Ordinal);

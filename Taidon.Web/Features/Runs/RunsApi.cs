@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Taidon.Core.Instances;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.Persistence.Records;
@@ -140,7 +141,16 @@ public static class RunsApi
         {
             return Quota(e);
         }
+        catch (InstanceUnavailableException)
+        {
+            return Unavailable();
+        }
     }
+
+    /// <summary>The instance could not start: the student may try again; the reason is in the log for admins (it names cluster objects).</summary>
+    private static ProblemHttpResult Unavailable() => TypedResults.Problem(
+        "Your database could not be started just now. Try again in a minute; if it keeps failing, tell an admin (the reason is in the app's log).",
+        statusCode: 503, title: "Instance unavailable");
 
     private static async Task<Results<Created<InstanceResult>, ProblemHttpResult>> CreateAsync(ClaimsPrincipal user, RunService runs, CancellationToken ct)
     {
@@ -152,6 +162,10 @@ public static class RunsApi
         catch (QuotaExceededException e)
         {
             return Quota(e);
+        }
+        catch (InstanceUnavailableException)
+        {
+            return Unavailable();
         }
     }
 
