@@ -188,6 +188,7 @@ public static class DependencyInjection
                 : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig));
         });
         services.AddSingleton<InstanceCluster>();
+        services.AddHostedService<InstanceClusterWatches>();
         services.AddSingleton<VolumeSnapshotLayers>();
         services.AddSingleton<KubernetesInstanceRuntime>(sp => new KubernetesInstanceRuntime(
             sp.GetRequiredService<InstanceCluster>(), sp.GetRequiredService<VolumeSnapshotLayers>(),

@@ -66,9 +66,42 @@ public sealed class InstanceCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts both watches; returns when their first lists are in.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await Pods.StartAsync(cancellationToken);
+        await Snapshots.StartAsync(cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Pods.DisposeAsync();
         await Snapshots.DisposeAsync();
     }
+}
+
+/// <summary>
+/// Starts the watches when the app starts, without holding the start up: until their first lists are in,
+/// planning sees no layers (a run would replay), and the runtime's calls wait for them.
+/// </summary>
+public sealed class InstanceClusterWatches(InstanceCluster cluster, ILogger<InstanceClusterWatches> logger) : Microsoft.Extensions.Hosting.IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await cluster.StartAsync(CancellationToken.None);
+                logger.LogInformation("Watching the instances' pods and snapshots in {Namespace}", cluster.Namespace);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Watching the instances' namespace {Namespace} failed to start", cluster.Namespace);
+            }
+        }, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

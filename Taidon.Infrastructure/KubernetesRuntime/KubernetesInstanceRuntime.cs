@@ -203,7 +203,8 @@ public sealed class KubernetesInstanceRuntime(
 
         if (!VolumeSnapshotLayers.IsReady(snapshot))
         {
-            throw new InvalidOperationException($"There is no snapshot layer {key.Short} ready to restore.");
+            // Evicted meanwhile (the collector may run in another replica): the run plans again and replays.
+            throw new SnapshotDamagedException(key, "its VolumeSnapshot is gone or not ready");
         }
 
         using var use = layers.Use(key);
@@ -222,11 +223,7 @@ public sealed class KubernetesInstanceRuntime(
     }
 
     /// <summary>The watches run from the first call on; until their first list is in, no call goes on.</summary>
-    private async Task StartWatchingAsync(CancellationToken cancellationToken)
-    {
-        await cluster.Pods.StartAsync(cancellationToken);
-        await cluster.Snapshots.StartAsync(cancellationToken);
-    }
+    private Task StartWatchingAsync(CancellationToken cancellationToken) => cluster.StartAsync(cancellationToken);
 
     /// <summary>The base state (h_0) as a layer: a pod initializes an empty volume, which is snapshotted once, by whoever comes first.</summary>
     private async Task EnsureBaseLayerAsync(InstanceLimits limits, CancellationToken cancellationToken)

@@ -268,6 +268,10 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         // A restore from it says the layer is damaged (the run replays instead) and removes it.
         await Assert.ThrowsAsync<SnapshotDamagedException>(() => _runtime.RestoreAsync(id, key, Limits, CancellationToken.None));
         Assert.Null(_api.Find(Snapshots, "layer-" + key));
+
+        // So does a layer evicted meanwhile (by the collector of another replica): the run plans again.
+        await Assert.ThrowsAsync<SnapshotDamagedException>(() => _runtime.RestoreAsync(id, Engine.Root.Next("never taken"), Limits, CancellationToken.None));
+        Assert.True(await _runtime.IsRunningAsync(id, CancellationToken.None));
     }
 
     [Fact]
