@@ -116,6 +116,33 @@ public sealed class KubernetesAppTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheCacheCollectorAndTheCachePageWorkOnVolumeSnapshotsAndNeverEvictTheBaseState()
+    {
+        await using var app = await StartAsync();
+        using var client = await app.GuestApiClientAsync();
+        var runtime = app.Services.GetRequiredService<IInstanceRuntime>();
+        var engine = app.Services.GetRequiredService<Taidon.Infrastructure.LocalRuntime.EngineIdentityProvider>().Identity;
+        var id = Guid.NewGuid();
+        await runtime.CreateAsync(id, new InstanceLimits(), CancellationToken.None);
+        var first = engine.Root.Next("CREATE TABLE a (id int)");
+        var second = first.Next("CREATE TABLE b (id int)");
+        await runtime.CaptureAsync(id, first, engine.Root, new InstanceLimits(), CancellationToken.None);
+        await runtime.CaptureAsync(id, second, first, new InstanceLimits(), CancellationToken.None);
+        var cache = app.Services.GetRequiredService<SnapshotCacheAdministration>();
+        Assert.Equal(3, (await cache.OverviewAsync(CancellationToken.None)).Layers.Count);
+
+        var collector = app.Services.GetRequiredService<LayerGarbageCollector>();
+        await collector.SetBudgetAsync(1 << 20, CancellationToken.None);
+        var collection = await collector.CollectAsync(CancellationToken.None);
+
+        Assert.Equal(2, collection.Evicted);
+        var left = Assert.Single(_api.List($"/apis/snapshot.storage.k8s.io/v1/namespaces/{Namespace}/volumesnapshots"));
+        Assert.Equal("layer-" + engine.Root, left["metadata"]!["name"]!.GetValue<string>());
+        Assert.True(Assert.Single((await cache.OverviewAsync(CancellationToken.None)).Layers).IsBase);
+        await runtime.DeleteAsync(id, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task AWrongSettingStopsTheAppNamingIt()
     {
         await using var app = new TaidonAppFactory(await TestControlPlane.CreateDatabaseAsync("k8s-bad"), Settings(""));
