@@ -239,7 +239,7 @@ public static class RunBenchmarks
 
         public Core.Snapshots.ISnapshotLayers Layers => runtime.Layers;
 
-        public Task<IReadOnlyCollection<Guid>> ListAsync(CancellationToken cancellationToken) => runtime.ListAsync(cancellationToken);
+        public Task<IReadOnlyCollection<RuntimeInstance>> ListAsync(CancellationToken cancellationToken) => runtime.ListAsync(cancellationToken);
 
         public int CountRunning() => runtime.CountRunning();
 

@@ -28,6 +28,9 @@ public sealed record InstanceLimits(
 /// <summary>What an instance uses, where the runtime knows it: its files on disk, whether it runs.</summary>
 public sealed record InstanceUsage(long DiskBytes, bool Running);
 
+/// <summary>An instance as the runtime has it: since when (its record is written after it is made, so a young one may have none yet).</summary>
+public sealed record RuntimeInstance(Guid Id, DateTimeOffset CreatedAt);
+
 /// <summary>How a student's tools reach an instance: its own non-superuser role, owner of the working database.</summary>
 public sealed record InstanceConnection(string Host, int Port, string Database, string User, string Password);
 
@@ -51,7 +54,7 @@ public interface IInstanceRuntime
     Task<bool> IsRunningAsync(Guid instanceId, CancellationToken cancellationToken);
 
     /// <summary>The instances that exist in the runtime (running or stopped), for reconciling them with the control plane's records.</summary>
-    Task<IReadOnlyCollection<Guid>> ListAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyCollection<RuntimeInstance>> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>How many instances run now (for the active-instances gauge).</summary>
     int CountRunning();

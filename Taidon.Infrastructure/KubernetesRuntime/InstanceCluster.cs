@@ -24,8 +24,8 @@ public sealed class InstanceCluster : IAsyncDisposable
                     t => client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent), cancellationToken: t), logger, "list pods", c);
                 return ([.. pods.Items], pods.Metadata?.ResourceVersion);
             },
-            (version, c) => client.CoreV1.WatchListNamespacedPodAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent),
-                resourceVersion: version, timeoutSeconds: 300, cancellationToken: c),
+            (version, onError, c) => client.CoreV1.WatchListNamespacedPodAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent),
+                resourceVersion: version, timeoutSeconds: (int)ObjectIndex<V1Pod>.WatchTimeout.TotalSeconds, onError: onError, cancellationToken: c),
             logger);
         Snapshots = new ObjectIndex<VolumeSnapshot>(
             async c =>
@@ -35,7 +35,7 @@ public sealed class InstanceCluster : IAsyncDisposable
                         labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent), cancellationToken: t), logger, "list volume snapshots", c);
                 return ([.. snapshots.Items], snapshots.Metadata?.ResourceVersion);
             },
-            (version, c) => WatchSnapshotsAsync(version, c),
+            (version, onError, c) => WatchSnapshotsAsync(version, onError, c),
             logger);
     }
 
@@ -51,10 +51,11 @@ public sealed class InstanceCluster : IAsyncDisposable
 
     public ObjectIndex<VolumeSnapshot> Snapshots { get; }
 
-    private async IAsyncEnumerable<(WatchEventType, VolumeSnapshot)> WatchSnapshotsAsync(string? version, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<(WatchEventType, VolumeSnapshot)> WatchSnapshotsAsync(string? version, Action<Exception> onError, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var (type, item) in Client.CustomObjects.WatchListNamespacedCustomObjectAsync(VolumeSnapshot.Group, VolumeSnapshot.Version, Namespace, VolumeSnapshot.Plural,
-            allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent), resourceVersion: version, timeoutSeconds: 300, cancellationToken: cancellationToken))
+            allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent), resourceVersion: version,
+            timeoutSeconds: (int)ObjectIndex<VolumeSnapshot>.WatchTimeout.TotalSeconds, onError: onError, cancellationToken: cancellationToken))
         {
             var snapshot = item switch
             {
@@ -66,11 +67,19 @@ public sealed class InstanceCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts both watches; returns when their first lists are in.</summary>
+    /// <summary>Starts both watches; returns when their first lists are in, or says why they are not within the start timeout.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await Pods.StartAsync(cancellationToken);
-        await Snapshots.StartAsync(cancellationToken);
+        try
+        {
+            await Pods.StartAsync(Options.StartTimeout, cancellationToken);
+            await Snapshots.StartAsync(Options.StartTimeout, cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new Core.Instances.InstanceUnavailableException(
+                $"{e.Message} Check Taidon:Kubernetes:Namespace ({Namespace}), the app's Role there, and that the VolumeSnapshot CRDs are installed.", e);
+        }
     }
 
     public async ValueTask DisposeAsync()

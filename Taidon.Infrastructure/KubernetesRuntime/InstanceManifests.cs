@@ -215,10 +215,10 @@ public sealed class InstanceManifests(KubernetesOptions options)
                         TimeoutSeconds = 2,
                         FailureThreshold = 3,
                     },
-                    // A fast shutdown (sessions are cut, a checkpoint is written) before the kubelet's signal, which would wait for every client.
+                    // The kubelet's signal alone would wait for every client (a smart shutdown) and flush nothing.
                     Lifecycle = new V1Lifecycle
                     {
-                        PreStop = new V1LifecycleHandler { Exec = new V1ExecAction { Command = ["pg_ctl", "stop", "--pgdata=" + DataDirectory, "--mode=fast", "--wait", "--timeout=25"] } },
+                        PreStop = new V1LifecycleHandler { Exec = new V1ExecAction { Command = ["/bin/sh", "-c", StopScript] } },
                     },
                     VolumeMounts =
                     [
@@ -247,27 +247,37 @@ public sealed class InstanceManifests(KubernetesOptions options)
         set -eu
         umask 077
         if [ ! -s "$PGDATA/PG_VERSION" ]; then
-          rm -rf "$PGDATA"
-          initdb --pgdata="$PGDATA" --username=postgres --auth-local=peer --auth-host=reject --encoding=UTF8 --locale=C.UTF-8 --wal-segsize=1 --no-instructions >/dev/null
-          printf 'local all postgres peer\nhost workspace student all scram-sha-256\n' > "$PGDATA/pg_hba.conf"
-          postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 postgres >/dev/null <<'SQL'
+          # Built aside and moved into place whole: a start that dies half-way leaves no half-made cluster.
+          rm -rf "$PGDATA" "$PGDATA.init"
+          initdb --pgdata="$PGDATA.init" --username=postgres --auth-local=peer --auth-host=reject --encoding=UTF8 --no-locale --wal-segsize=1 --no-instructions >/dev/null
+          printf 'local all postgres peer\nhost workspace student all scram-sha-256\n' > "$PGDATA.init/pg_hba.conf"
+          postgres --single -D "$PGDATA.init" -c exit_on_error=on -c password_encryption=scram-sha-256 postgres >/dev/null <<'SQL'
         CREATE ROLE student LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
         CREATE DATABASE workspace OWNER student
         REVOKE ALL ON DATABASE postgres FROM PUBLIC
         REVOKE ALL ON DATABASE template1 FROM PUBLIC
         SQL
+          mv "$PGDATA.init" "$PGDATA"
         fi
         # A volume's fsGroup handling may have opened the directory to the group; PostgreSQL refuses that.
         chmod 0700 "$PGDATA"
+        # The password never reaches a log: a failing statement is not logged with its text.
         printf "ALTER ROLE student PASSWORD '%s' CONNECTION LIMIT %s\n" "$TAIDON_STUDENT_PASSWORD" "$TAIDON_MAX_CONNECTIONS" \
-          | postgres --single -D "$PGDATA" -c password_encryption=scram-sha-256 postgres >/dev/null
+          | postgres --single -D "$PGDATA" -c exit_on_error=on -c log_min_error_statement=panic -c password_encryption=scram-sha-256 postgres >/dev/null
         exec postgres -D "$PGDATA" "$@"
         """;
 
     /// <summary>
+    /// Before the kubelet's signal: a fast shutdown (sessions are cut, a checkpoint is written), then the
+    /// volume's file system is flushed. With fsync off the checkpoint is in the node's page cache, and a
+    /// CSI snapshot of a block volume is cut from the device, so the flush is what makes a layer whole.
+    /// </summary>
+    public const string StopScript = "pg_ctl stop --pgdata=" + DataDirectory + " --mode=fast --wait --timeout=25; sync -f " + DataDirectory;
+
+    /// <summary>
     /// The server's settings: those every instance shares on the embedded runtime (no autovacuum,
     /// little WAL, durability traded for speed: a sandbox is rebuilt from its chain), and the quota's.
-    /// A layer is taken from a stopped pod, whose volume the kubelet has unmounted, so it is whole.
+    /// A layer is taken from a stopped pod whose volume was flushed on the way down (<see cref="StopScript"/>).
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string>> PostgresSettings(InstanceLimits limits) =>
     [

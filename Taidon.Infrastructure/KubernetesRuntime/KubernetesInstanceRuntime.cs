@@ -69,20 +69,22 @@ public sealed class KubernetesInstanceRuntime(
         await StartWatchingAsync(cancellationToken);
         var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
         var name = InstanceNames.Pod(instanceId);
+        var volume = Annotation(secret, InstanceNames.VolumeAnnotation)!;
         var pod = cluster.Pods.Find(name);
-        if (pod is not null && (pod.Metadata.DeletionTimestamp is not null || Failure(pod) is not null))
+        if (pod is not null && (pod.Metadata.DeletionTimestamp is not null || Failure(pod) is not null || VolumeOf(pod) != volume))
         {
             // A pod that failed (or is going) is replaced: a new one may be scheduled elsewhere, or find the image now.
+            // So is one on another volume than the current (a start that raced a restore).
             await StopAsync(instanceId, cancellationToken);
             pod = null;
         }
 
         if (pod is null)
         {
-            pod = _manifests.Pod(instanceId, Annotation(secret, InstanceNames.VolumeAnnotation)!, limits, StateOf(secret));
+            pod = _manifests.Pod(instanceId, volume, limits, StateOf(secret));
             try
             {
-                pod = await KubernetesCalls.RetryAsync(c => Client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: c), logger, "create a pod", cancellationToken);
+                pod = await CreateOrRefuseAsync(pod, c => Client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: c), "create a pod", cancellationToken);
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
             {
@@ -120,6 +122,8 @@ public sealed class KubernetesInstanceRuntime(
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
+            // Gone, or going after an earlier attempt whose answer was lost: either way, wait until the watch agrees.
+            await cluster.Pods.WaitAsync(name, p => p is null, cluster.Options.StartTimeout, cancellationToken);
             return;
         }
 
@@ -154,19 +158,22 @@ public sealed class KubernetesInstanceRuntime(
         return cluster.Pods.Find(InstanceNames.Pod(instanceId)) is { } pod && IsReady(pod);
     }
 
-    public async Task<IReadOnlyCollection<Guid>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>The instances with any object (Secret, volume, pod), each as old as its oldest object.</summary>
+    public async Task<IReadOnlyCollection<RuntimeInstance>> ListAsync(CancellationToken cancellationToken)
     {
         await StartWatchingAsync(cancellationToken);
         var secrets = await KubernetesCalls.RetryAsync(
             c => Client.CoreV1.ListNamespacedSecretAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent), cancellationToken: c), logger, "list secrets", cancellationToken);
         var volumes = await KubernetesCalls.RetryAsync(
             c => Client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent), cancellationToken: c), logger, "list volumes", cancellationToken);
-        return secrets.Items.Select(s => s.Metadata)
+        return [.. secrets.Items.Select(s => s.Metadata)
             .Concat(volumes.Items.Select(v => v.Metadata))
             .Concat(cluster.Pods.Objects.Select(p => p.Metadata))
-            .Select(m => InstanceNames.TryParseInstance(InstanceNames.ValueOf(m.Labels, InstanceNames.InstanceLabel), out var id) ? id : Guid.Empty)
-            .Where(id => id != Guid.Empty)
-            .ToHashSet();
+            .Select(m => (Id: InstanceNames.TryParseInstance(InstanceNames.ValueOf(m.Labels, InstanceNames.InstanceLabel), out var id) ? id : Guid.Empty,
+                Created: new DateTimeOffset(DateTime.SpecifyKind(m.CreationTimestamp ?? DateTime.UtcNow, DateTimeKind.Utc))))
+            .Where(o => o.Id != Guid.Empty)
+            .GroupBy(o => o.Id)
+            .Select(g => new RuntimeInstance(g.Key, g.Min(o => o.Created)))];
     }
 
     public int CountRunning() => cluster.Pods.Objects.Count(IsReady);
@@ -185,9 +192,8 @@ public sealed class KubernetesInstanceRuntime(
             await StartAsync(instanceId, limits, cancellationToken);
         }
 
-        var ready = await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key), s => SnapshotFailure(s) is { } failure ? throw failure : VolumeSnapshotLayers.IsReady(s),
-            cluster.Options.StartTimeout, cancellationToken);
-        return VolumeSnapshotLayers.ToLayer(ready!)!;
+        // Cut is enough: the layer counts (HasLayer) once the driver has it ready, which on cloud disks takes minutes.
+        return VolumeSnapshotLayers.ToLayer(cluster.Snapshots.Find(InstanceNames.Layer(key))!)!;
     }
 
     public async Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken)
@@ -225,6 +231,9 @@ public sealed class KubernetesInstanceRuntime(
     /// <summary>The watches run from the first call on; until their first list is in, no call goes on.</summary>
     private Task StartWatchingAsync(CancellationToken cancellationToken) => cluster.StartAsync(cancellationToken);
 
+    /// <summary>The base state's volume: small, since every volume made from the base state is at least its size.</summary>
+    public const int BaseVolumeMegabytes = 256;
+
     /// <summary>The base state (h_0) as a layer: a pod initializes an empty volume, which is snapshotted once, by whoever comes first.</summary>
     private async Task EnsureBaseLayerAsync(InstanceLimits limits, CancellationToken cancellationToken)
     {
@@ -234,7 +243,6 @@ public sealed class KubernetesInstanceRuntime(
         }
 
         await _baseLock.WaitAsync(cancellationToken);
-        var builder = Guid.NewGuid();
         try
         {
             if (layers.Contains(engine.Root))
@@ -242,16 +250,9 @@ public sealed class KubernetesInstanceRuntime(
                 return;
             }
 
-            if (cluster.Snapshots.Find(InstanceNames.Layer(engine.Root)) is null)
+            if (VolumeSnapshotLayers.IsUsable(cluster.Snapshots.Find(InstanceNames.Layer(engine.Root))) is not true)
             {
-                var volume = InstanceNames.Volume(builder);
-                var builderLimits = limits with { Owner = null };
-                await CreateVolumeAsync(_manifests.Volume(builder, volume, builderLimits, null, null), cancellationToken);
-                await CreateSecretAsync(builder, volume, null, builderLimits, cancellationToken);
-                await StartAsync(builder, builderLimits, cancellationToken);
-                await StopAsync(builder, cancellationToken);
-                await TakeSnapshotAsync(volume, engine.Root, null, cancellationToken);
-                logger.LogInformation("Took the base state {Key} for new instances", engine.Root.Short);
+                await BuildBaseLayerAsync(limits with { Owner = null, StorageMegabytes = BaseVolumeMegabytes }, cancellationToken);
             }
 
             // Made here or by another replica: new volumes come from it once it is ready.
@@ -260,12 +261,34 @@ public sealed class KubernetesInstanceRuntime(
         }
         finally
         {
-            if (cluster.Pods.Find(InstanceNames.Pod(builder)) is not null || await FindSecretAsync(builder, CancellationToken.None) is not null)
+            _baseLock.Release();
+        }
+    }
+
+    private async Task BuildBaseLayerAsync(InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        var builder = Guid.NewGuid();
+        try
+        {
+            var volume = InstanceNames.Volume(builder);
+            await CreateVolumeAsync(_manifests.Volume(builder, volume, limits, null, null), cancellationToken);
+            await CreateSecretAsync(builder, volume, null, limits, cancellationToken);
+            await StartAsync(builder, limits, cancellationToken);
+            await StopAsync(builder, cancellationToken);
+            await TakeSnapshotAsync(volume, engine.Root, null, cancellationToken);
+            logger.LogInformation("Took the base state {Key} for new instances", engine.Root.Short);
+        }
+        finally
+        {
+            try
             {
                 await DeleteAsync(builder, CancellationToken.None);
             }
-
-            _baseLock.Release();
+            catch (Exception e)
+            {
+                // Left for the reconciliation (it removes instances without a record once they are old).
+                logger.LogWarning("Removing the base state's builder {InstanceId} failed: {Problem}", builder, KubernetesCalls.Describe(e));
+            }
         }
     }
 
@@ -278,6 +301,13 @@ public sealed class KubernetesInstanceRuntime(
         if (parent is { } parentKey)
         {
             annotations[InstanceNames.ParentKeyAnnotation] = parentKey.ToString();
+        }
+
+        // A snapshot of this key that failed (or is going) would stand in the way for good: it is removed first.
+        if (VolumeSnapshotLayers.IsUsable(cluster.Snapshots.Find(InstanceNames.Layer(key))) is false)
+        {
+            await layers.RemoveAsync(key, cancellationToken);
+            await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key), s => s is null, cluster.Options.StartTimeout, cancellationToken);
         }
 
         var snapshot = new VolumeSnapshot
@@ -376,11 +406,26 @@ public sealed class KubernetesInstanceRuntime(
             : $"phase {pod.Status?.Phase ?? "unknown"}";
     }
 
+    /// <summary>Creates an object; a refusal by the namespace's ResourceQuota or LimitRange (403, 422) makes the instance unavailable, said so.</summary>
+    private async Task<T> CreateOrRefuseAsync<T>(T obj, Func<CancellationToken, Task<T>> create, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await KubernetesCalls.RetryAsync(create, logger, what, cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.UnprocessableEntity)
+        {
+            var message = $"The cluster refused to {what} in {Namespace}: {KubernetesCalls.Describe(e)}. Check the namespace's ResourceQuota and LimitRange against the quotas in /admin/quotas.";
+            logger.LogWarning("{Problem}", message);
+            throw new InstanceUnavailableException(message, e);
+        }
+    }
+
     private async Task CreateVolumeAsync(V1PersistentVolumeClaim volume, CancellationToken cancellationToken)
     {
         try
         {
-            await KubernetesCalls.RetryAsync(c => Client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(volume, Namespace, cancellationToken: c), logger, "create a volume", cancellationToken);
+            await CreateOrRefuseAsync(volume, c => Client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(volume, Namespace, cancellationToken: c), "create a volume", cancellationToken);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
@@ -405,7 +450,12 @@ public sealed class KubernetesInstanceRuntime(
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            throw new InvalidOperationException($"The instance {instanceId} exists already.", e);
+            // Ours when it names our volume (an attempt whose answer was lost); another's otherwise.
+            var existing = await FindSecretAsync(instanceId, cancellationToken);
+            if (existing is null || Annotation(existing, InstanceNames.VolumeAnnotation) != volume)
+            {
+                throw new InvalidOperationException($"The instance {instanceId} exists already.", e);
+            }
         }
     }
 
@@ -434,6 +484,8 @@ public sealed class KubernetesInstanceRuntime(
 
     private long? LayerBytes(ChainKey key) =>
         cluster.Snapshots.Find(InstanceNames.Layer(key))?.Status?.RestoreSize is { } size ? (long)size.ToDecimal() : null;
+
+    private static string? VolumeOf(V1Pod pod) => pod.Spec?.Volumes?.FirstOrDefault(v => v.Name == "data")?.PersistentVolumeClaim?.ClaimName;
 
     private static string? Annotation(V1Secret secret, string name) => InstanceNames.ValueOf(secret.Metadata.Annotations, name);
 

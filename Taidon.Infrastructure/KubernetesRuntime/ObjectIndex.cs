@@ -13,7 +13,7 @@ namespace Taidon.Infrastructure.KubernetesRuntime;
 /// </summary>
 public sealed class ObjectIndex<T>(
     Func<CancellationToken, Task<(IReadOnlyList<T> Items, string? ResourceVersion)>> list,
-    Func<string?, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Object)>> watch,
+    Func<string?, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Object)>> watch,
     ILogger logger) : IAsyncDisposable
     where T : IKubernetesObject<V1ObjectMeta>
 {
@@ -24,11 +24,12 @@ public sealed class ObjectIndex<T>(
     private readonly List<Action> _waiters = [];
     private Task? _loop;
     private long _version;
-
-    /// <summary>Called after every change, with the object's name (for gauges and caches built on the index).</summary>
-    public event Action<string>? Changed;
+    private Exception? _lastError;
 
     public IReadOnlyCollection<T> Objects => [.. _objects.Values];
+
+    /// <summary>How long the server is asked to keep a watch open.</summary>
+    public static readonly TimeSpan WatchTimeout = TimeSpan.FromMinutes(5);
 
     /// <summary>The resource version the index has caught up with (API servers backed by etcd number them in order).</summary>
     public long Version => Interlocked.Read(ref _version);
@@ -36,15 +37,24 @@ public sealed class ObjectIndex<T>(
     /// <summary>Whether the index has seen everything up to <paramref name="resourceVersion"/> (true when it is not a number).</summary>
     public bool HasSeen(string? resourceVersion) => !long.TryParse(resourceVersion, out var wanted) || Version >= wanted;
 
-    /// <summary>Starts the list and watch once; returns when the first list is in.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts the list and watch once; returns when the first list is in, or throws when it is not in within <paramref name="timeout"/>.</summary>
+    public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             _loop ??= Task.Run(() => RunAsync(_stopping.Token));
         }
 
-        await _listed.Task.WaitAsync(cancellationToken);
+        try
+        {
+            await _listed.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new InvalidOperationException(
+                $"The Kubernetes API did not list the {typeof(T).Name} objects within {timeout.TotalSeconds:0} s" +
+                (_lastError is null ? "." : $": {KubernetesCalls.Describe(_lastError)}."));
+        }
     }
 
     public T? Find(string name) => _objects.GetValueOrDefault(name);
@@ -55,7 +65,7 @@ public sealed class ObjectIndex<T>(
     /// </summary>
     public async Task<T?> WaitAsync(string name, Func<T?, bool> done, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        await StartAsync(cancellationToken);
+        await StartAsync(timeout, cancellationToken);
         var finished = new TaskCompletionSource<T?>(TaskCreationOptions.RunContinuationsAsynchronously);
         void Check()
         {
@@ -104,22 +114,34 @@ public sealed class ObjectIndex<T>(
                 foreach (var gone in _objects.Keys.Where(k => !names.Contains(k)))
                 {
                     _objects.TryRemove(gone, out _);
-                    Notify(gone);
                 }
 
                 foreach (var item in items)
                 {
                     _objects[item.Metadata.Name] = item;
-                    Notify(item.Metadata.Name);
                 }
 
+                // The objects and the version first, then the waiters: they check both.
                 Advance(version);
+                Notify();
                 _listed.TrySetResult();
                 backoff = TimeSpan.FromMilliseconds(250);
                 while (!stopping.IsCancellationRequested)
                 {
-                    await foreach (var (type, item) in watch(version, stopping))
+                    // The server ends a watch after its timeout; one that stays silent far longer is a dead connection.
+                    using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                    watchdog.CancelAfter(WatchTimeout + TimeSpan.FromSeconds(30));
+                    Exception? reported = null;
+                    var events = 0;
+                    await foreach (var (type, item) in watch(version, e => reported ??= e, watchdog.Token))
                     {
+                        events++;
+                        if (type == WatchEventType.Error)
+                        {
+                            // A Status (410 Gone: the version is too old), not an object: list again.
+                            throw new InvalidOperationException("The watch reported an error; listing again.");
+                        }
+
                         if (item?.Metadata is null)
                         {
                             continue;
@@ -131,19 +153,29 @@ public sealed class ObjectIndex<T>(
                             case WatchEventType.Added or WatchEventType.Modified:
                                 _objects[item.Metadata.Name] = item;
                                 Advance(version);
-                                Notify(item.Metadata.Name);
+                                Notify();
                                 break;
                             case WatchEventType.Deleted:
                                 _objects.TryRemove(item.Metadata.Name, out _);
                                 Advance(version);
-                                Notify(item.Metadata.Name);
+                                Notify();
                                 break;
                             case WatchEventType.Bookmark:
                                 Advance(version);
+                                Notify();
                                 break;
-                            case WatchEventType.Error:
-                                throw new InvalidOperationException("The watch reported an error; listing again.");
                         }
+                    }
+
+                    // An error event (410 Gone: the version is too old) ends the watch: list again, after a pause.
+                    if (reported is not null)
+                    {
+                        throw new InvalidOperationException($"The watch failed ({reported.Message}); listing again.", reported);
+                    }
+
+                    if (events == 0 && !stopping.IsCancellationRequested)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1), stopping);
                     }
                 }
             }
@@ -153,6 +185,7 @@ public sealed class ObjectIndex<T>(
             }
             catch (Exception e)
             {
+                _lastError = e;
                 logger.LogWarning("Watching {Kind} failed ({Problem}); listing again in {Delay} ms", typeof(T).Name, KubernetesCalls.Describe(e), (int)backoff.TotalMilliseconds);
                 try
                 {
@@ -176,7 +209,8 @@ public sealed class ObjectIndex<T>(
         }
     }
 
-    private void Notify(string name)
+    /// <summary>Lets every waiter look again (at the objects and the version).</summary>
+    private void Notify()
     {
         Action[] waiters;
         lock (_gate)
@@ -188,8 +222,6 @@ public sealed class ObjectIndex<T>(
         {
             waiter();
         }
-
-        Changed?.Invoke(name);
     }
 
     public async ValueTask DisposeAsync()

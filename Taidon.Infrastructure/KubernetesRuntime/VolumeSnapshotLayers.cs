@@ -47,6 +47,10 @@ public sealed class VolumeSnapshotLayers(InstanceCluster cluster) : ISnapshotLay
         return new Release(() => _inUse.AddOrUpdate(key, 0, (_, count) => count - 1));
     }
 
+    /// <summary>Null when there is no snapshot; false when it failed or is being deleted (it must be removed before the key is taken again).</summary>
+    public static bool? IsUsable(VolumeSnapshot? snapshot) =>
+        snapshot is null ? null : snapshot.Metadata.DeletionTimestamp is null && snapshot.Status?.Error?.Message is null;
+
     public static bool IsReady(VolumeSnapshot? snapshot) =>
         snapshot is { Status.ReadyToUse: true, Metadata.DeletionTimestamp: null } && snapshot.Status.Error?.Message is null;
 

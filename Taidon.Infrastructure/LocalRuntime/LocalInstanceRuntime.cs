@@ -121,10 +121,13 @@ public sealed class LocalInstanceRuntime(
 
     ISnapshotLayers IInstanceRuntime.Layers => layers;
 
-    public Task<IReadOnlyCollection<Guid>> ListAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyCollection<Guid>>(!Directory.Exists(Root)
+    /// <summary>The instances' folders; the folder's last change stands for its age (a folder being made is young).</summary>
+    public Task<IReadOnlyCollection<RuntimeInstance>> ListAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyCollection<RuntimeInstance>>(!Directory.Exists(Root)
             ? []
-            : [.. Directory.EnumerateDirectories(Root).Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty)]);
+            : [.. Directory.EnumerateDirectories(Root)
+                .Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? new RuntimeInstance(id, new DateTimeOffset(Directory.GetLastWriteTimeUtc(d), TimeSpan.Zero)) : null)
+                .OfType<RuntimeInstance>()]);
 
     private readonly ConcurrentDictionary<Guid, (long Bytes, long At)> _diskUse = new();
 

@@ -9,28 +9,37 @@ namespace Taidon.Infrastructure.Runs;
 
 /// <summary>
 /// Makes the control plane's records and the runtime's instances agree, at start and as a recurring job:
-/// instances without a record are stopped and removed; records of instances whose process died are
+/// instances without a record (an hour old: younger ones may be being made) are stopped and removed; records of instances whose process died are
 /// marked stopped (they start on the next run); records whose instance is gone are marked failed (it is
 /// rebuilt on the next run).
 /// </summary>
 public sealed class InstanceReconciliation(
     IDbContextFactory<ControlPlaneDbContext> contexts,
     Lazy<IInstanceRuntime> runtime,
+    TimeProvider clock,
     ILogger<InstanceReconciliation> logger)
 {
+    /// <summary>
+    /// How old an instance without a record must be to count as an orphan: an instance is made before its
+    /// record is written (a pod may take minutes to start; the base state's builder never has one).
+    /// </summary>
+    public static readonly TimeSpan OrphanAge = TimeSpan.FromHours(1);
+
     public sealed record Report(int OrphansRemoved, int MarkedStopped, int MarkedFailed);
 
     public async Task<Report> ReconcileAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var records = await db.Instances.ToListAsync(cancellationToken);
-        var onDisk = (await runtime.Value.ListAsync(cancellationToken)).ToHashSet();
+        var present = await runtime.Value.ListAsync(cancellationToken);
+        var onDisk = present.Select(i => i.Id).ToHashSet();
         if (records.Count == 0 && onDisk.Count == 0)
         {
             return new Report(0, 0, 0);
         }
 
-        var orphans = onDisk.Except(records.Select(r => r.Id)).ToList();
+        var recorded = records.Select(r => r.Id).ToHashSet();
+        var orphans = present.Where(i => !recorded.Contains(i.Id) && i.CreatedAt < clock.GetUtcNow() - OrphanAge).Select(i => i.Id).ToList();
         foreach (var orphan in orphans)
         {
             await runtime.Value.DeleteAsync(orphan, cancellationToken);

@@ -28,6 +28,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     private readonly Dictionary<string, JsonObject> _objects = new(StringComparer.Ordinal);
     private readonly List<(long Version, string Collection, string Type, JsonObject Object)> _events = [];
     private readonly List<(string Collection, Channel<(long, string, JsonObject)> Channel)> _watchers = [];
+    private long _oldestWatchable;
     private readonly ConcurrentQueue<(string Method, string PathPart, HttpStatusCode Status)> _faults = new();
     private readonly CrdSchema _volumeSnapshotSchema = CrdSchema.Load(
         Path.Combine(Support.Repository.Root, "Taidon.Tests", "Kubernetes", "Crds", "snapshot.storage.k8s.io_volumesnapshots.yaml"), "v1");
@@ -101,6 +102,24 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         for (var i = 0; i < count; i++)
         {
             _faults.Enqueue((method, pathPart, status));
+        }
+    }
+
+    /// <summary>
+    /// As an API server whose watch cache moved on: every open watch gets an ERROR event (410 Gone) and
+    /// ends, and a watch from an older resource version is answered the same way; clients must list again.
+    /// </summary>
+    public void ExpireWatches()
+    {
+        lock (_gate)
+        {
+            _oldestWatchable = ++_version; // other objects changed meanwhile, and the history before is compacted
+            var gone = new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["status"] = "Failure", ["reason"] = "Expired", ["code"] = 410, ["message"] = "too old resource version" };
+            foreach (var watcher in _watchers)
+            {
+                watcher.Channel.Writer.TryWrite((0, "ERROR", gone));
+                watcher.Channel.Writer.TryComplete();
+            }
         }
     }
 
@@ -475,6 +494,12 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         long.TryParse(context.Request.Query["resourceVersion"], out var since);
         lock (_gate)
         {
+            if (since < _oldestWatchable)
+            {
+                channel.Writer.TryWrite((0, "ERROR", new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["status"] = "Failure", ["reason"] = "Expired", ["code"] = 410, ["message"] = "too old resource version" }));
+                channel.Writer.TryComplete();
+            }
+
             foreach (var e in _events.Where(e => e.Collection == collection && e.Version > since))
             {
                 channel.Writer.TryWrite((e.Version, e.Type, e.Object));
@@ -491,7 +516,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         {
             await foreach (var (_, type, obj) in channel.Reader.ReadAllAsync(lifetime.Token))
             {
-                if (selector(obj))
+                if (type == "ERROR" || selector(obj))
                 {
                     await context.Response.WriteAsync(new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString() + "\n", lifetime.Token);
                     await context.Response.Body.FlushAsync(lifetime.Token);

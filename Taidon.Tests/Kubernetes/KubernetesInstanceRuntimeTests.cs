@@ -183,7 +183,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         Assert.Null(_api.Find(Pods, $"instance-{id:N}"));
         Assert.Single(_api.List(Volumes));
         Assert.False(await _runtime.IsRunningAsync(id, CancellationToken.None));
-        Assert.Equal(1, (await _runtime.ListAsync(CancellationToken.None)).Count(i => i == id));
+        Assert.Equal(1, (await _runtime.ListAsync(CancellationToken.None)).Count(i => i.Id == id));
 
         // Started again, on the same volume, with the same password.
         var connection = await _runtime.StartAsync(id, Limits, CancellationToken.None);
@@ -198,7 +198,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         Assert.Empty(_api.List(Secrets));
         Assert.Contains(_api.Requests, r => r.Method == "DELETE" && r.Path.StartsWith($"{Secrets}/instance-{id:N}", StringComparison.Ordinal));
         Assert.NotEmpty(connection.Password);
-        Assert.DoesNotContain(id, await _runtime.ListAsync(CancellationToken.None));
+        Assert.DoesNotContain(await _runtime.ListAsync(CancellationToken.None), i => i.Id == id);
     }
 
     [Fact]
@@ -252,7 +252,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AFailedSnapshotIsReportedAndNeverCountsAsALayer()
+    public async Task AFailedSnapshotIsReportedNeverCountsAsALayerAndIsReplacedWhenTakenAgain()
     {
         var id = Guid.NewGuid();
         await _runtime.CreateAsync(id, Limits, CancellationToken.None);
@@ -265,9 +265,18 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         Assert.False(_runtime.HasLayer(key));
         Assert.True(await _runtime.IsRunningAsync(id, CancellationToken.None)); // the instance runs again, as it was
 
-        // A restore from it says the layer is damaged (the run replays instead) and removes it.
-        await Assert.ThrowsAsync<SnapshotDamagedException>(() => _runtime.RestoreAsync(id, key, Limits, CancellationToken.None));
-        Assert.Null(_api.Find(Snapshots, "layer-" + key));
+        // Taken again once the driver works: the failed snapshot is replaced, it does not stand in the way.
+        _api.FailingSnapshotClasses.Clear();
+        await _runtime.CaptureAsync(id, key, Engine.Root, Limits, CancellationToken.None);
+        await _cluster.Snapshots.WaitAsync("layer-" + key, VolumeSnapshotLayers.IsReady, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.True(_runtime.HasLayer(key));
+
+        // A restore from a failed one says the layer is damaged (the run replays instead) and removes it.
+        _api.FailingSnapshotClasses.Add("csi-hostpath-snapclass");
+        var broken = key.Next("SELECT 2");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _runtime.CaptureAsync(id, broken, key, Limits, CancellationToken.None));
+        await Assert.ThrowsAsync<SnapshotDamagedException>(() => _runtime.RestoreAsync(id, broken, Limits, CancellationToken.None));
+        Assert.Null(_api.Find(Snapshots, "layer-" + broken));
 
         // So does a layer evicted meanwhile (by the collector of another replica): the run plans again.
         await Assert.ThrowsAsync<SnapshotDamagedException>(() => _runtime.RestoreAsync(id, Engine.Root.Next("never taken"), Limits, CancellationToken.None));
@@ -294,6 +303,14 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         await _cluster.Snapshots.WaitAsync("layer-" + key, s => s is not null, TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.True(_runtime.HasLayer(key));
 
+        // A watch cache that moved on (410 Gone) makes the index list again, and it keeps following changes.
+        var lists = ListRequests();
+        _api.ExpireWatches();
+        await _runtime.StopAsync(id, CancellationToken.None);
+        await _runtime.StartAsync(id, Limits, CancellationToken.None);
+        Assert.True(ListRequests() > lists);
+        Assert.True(await _runtime.IsRunningAsync(id, CancellationToken.None));
+
         // A pod that an operator deleted is seen as stopped.
         await _runtime.StopAsync(id, CancellationToken.None);
         Assert.False(await _runtime.IsRunningAsync(id, CancellationToken.None));
@@ -305,14 +322,17 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     {
         var orphan = Guid.NewGuid();
         _api.Put(Secrets, JsonNode.Parse($$$$"""
-            {"apiVersion":"v1","kind":"Secret","metadata":{"name":"instance-{{{{orphan:N}}}}","labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/component":"instance","taidon.io/instance":"{{{{orphan:N}}}}"}}}
+            {"apiVersion":"v1","kind":"Secret","metadata":{"name":"instance-{{{{orphan:N}}}}","creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/component":"instance","taidon.io/instance":"{{{{orphan:N}}}}"}}}
             """)!.AsObject());
         var id = Guid.NewGuid();
         await _runtime.CreateAsync(id, Limits, CancellationToken.None);
 
         var listed = await _runtime.ListAsync(CancellationToken.None);
 
-        Assert.Equal([id, orphan], listed.OrderBy(g => g == id ? 0 : 1));
+        // Each as old as its oldest object: a reconciliation leaves the new one alone while its record is being written.
+        Assert.Equal([id, orphan], listed.Select(i => i.Id).OrderBy(g => g == id ? 0 : 1));
+        Assert.Equal(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), listed.Single(i => i.Id == orphan).CreatedAt);
+        Assert.True(listed.Single(i => i.Id == id).CreatedAt > DateTimeOffset.UtcNow.AddMinutes(-5));
         Assert.Equal(1, _runtime.CountRunning());
     }
 
@@ -330,6 +350,8 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         Assert.Equal(15, Taidon.Infrastructure.LocalRuntime.EngineIdentityProvider.ImageMajorVersion("registry:5000/postgres:15.4-bookworm"));
         Assert.Null(Taidon.Infrastructure.LocalRuntime.EngineIdentityProvider.ImageMajorVersion("registry:5000/postgres"));
     }
+
+    private int ListRequests() => _api.Requests.Count(r => r.Method == "GET" && r.Path.StartsWith(Pods, StringComparison.Ordinal) && !r.Path.Contains("watch=true", StringComparison.Ordinal));
 
     private KubernetesInstanceRuntime NewRuntime()
     {

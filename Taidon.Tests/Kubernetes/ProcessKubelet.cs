@@ -141,7 +141,8 @@ public sealed class ProcessKubelet : IAsyncDisposable
             var preStop = pod["spec"]!["containers"]![0]!["lifecycle"]?["preStop"]?["exec"]?["command"]?.AsArray().Select(c => running.Map(c!.GetValue<string>())).ToList();
             if (preStop is not null)
             {
-                await ProcessRunner.RunAsync(Path.Combine(_bin, preStop[0]), preStop[1..], _user, TimeSpan.FromSeconds(30), CancellationToken.None);
+                await ProcessRunner.RunAsync(Path.Combine(_bin, preStop[0]), preStop[1..], _user, TimeSpan.FromSeconds(30), CancellationToken.None,
+                    new Dictionary<string, string> { ["PATH"] = $"{_bin}:/usr/bin:/bin" });
             }
         }
 

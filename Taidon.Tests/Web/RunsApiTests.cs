@@ -261,6 +261,7 @@ public sealed class RunsApiTests : IAsyncLifetime
         var runtime = _app.Services.GetRequiredService<IInstanceRuntime>();
         var orphan = Guid.NewGuid();
         await runtime.CreateAsync(orphan, new InstanceLimits(), CancellationToken.None);
+        Directory.SetLastWriteTimeUtc(Path.Combine(_app.DataDirectory!, "instances", orphan.ToString("N")), DateTime.UtcNow - InstanceReconciliation.OrphanAge - TimeSpan.FromMinutes(1));
         var pidFile = Path.Combine(_app.DataDirectory!, "instances", id.ToString("N"), "pgdata", "postmaster.pid");
         System.Diagnostics.Process.GetProcessById(int.Parse(File.ReadLines(pidFile).First(), System.Globalization.CultureInfo.InvariantCulture)).Kill();
         await Task.Delay(500);
