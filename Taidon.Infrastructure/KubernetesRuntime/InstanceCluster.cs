@@ -21,10 +21,10 @@ public sealed class InstanceCluster : IAsyncDisposable
             async c =>
             {
                 var pods = await KubernetesCalls.RetryAsync(
-                    t => client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent), cancellationToken: t), logger, "list pods", c);
+                    t => client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, options.Release), cancellationToken: t), logger, "list pods", c);
                 return ([.. pods.Items], pods.Metadata?.ResourceVersion);
             },
-            (version, onError, c) => client.CoreV1.WatchListNamespacedPodAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent),
+            (version, onError, c) => client.CoreV1.WatchListNamespacedPodAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, options.Release),
                 resourceVersion: version, timeoutSeconds: (int)ObjectIndex<V1Pod>.WatchTimeout.TotalSeconds, onError: onError, cancellationToken: c),
             logger);
         Snapshots = new ObjectIndex<VolumeSnapshot>(
@@ -32,7 +32,7 @@ public sealed class InstanceCluster : IAsyncDisposable
             {
                 var snapshots = await KubernetesCalls.RetryAsync(
                     t => client.CustomObjects.ListNamespacedCustomObjectAsync<VolumeSnapshotList>(VolumeSnapshot.Group, VolumeSnapshot.Version, Namespace, VolumeSnapshot.Plural,
-                        labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent), cancellationToken: t), logger, "list volume snapshots", c);
+                        labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent, options.Release), cancellationToken: t), logger, "list volume snapshots", c);
                 return ([.. snapshots.Items], snapshots.Metadata?.ResourceVersion);
             },
             (version, onError, c) => WatchSnapshotsAsync(version, onError, c),
@@ -54,7 +54,7 @@ public sealed class InstanceCluster : IAsyncDisposable
     private async IAsyncEnumerable<(WatchEventType, VolumeSnapshot)> WatchSnapshotsAsync(string? version, Action<Exception> onError, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var (type, item) in Client.CustomObjects.WatchListNamespacedCustomObjectAsync(VolumeSnapshot.Group, VolumeSnapshot.Version, Namespace, VolumeSnapshot.Plural,
-            allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent), resourceVersion: version,
+            allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent, Options.Release), resourceVersion: version,
             timeoutSeconds: (int)ObjectIndex<VolumeSnapshot>.WatchTimeout.TotalSeconds, onError: onError, cancellationToken: cancellationToken))
         {
             var snapshot = item switch

@@ -43,16 +43,19 @@ public static partial class InstanceNames
 
     public static bool TryParseInstance(string? value, out Guid instanceId) => Guid.TryParseExact(value, "N", out instanceId);
 
-    /// <summary>The labels every object of the runtime has; selectors use the component.</summary>
-    public static Dictionary<string, string> Labels(string component) => new()
+    public const string ReleaseLabel = "app.kubernetes.io/instance";
+
+    /// <summary>The labels every object of the runtime has; selectors use the installation and the component.</summary>
+    public static Dictionary<string, string> Labels(string component, string release) => new()
     {
         ["app.kubernetes.io/name"] = "taidon-" + component,
         ["app.kubernetes.io/part-of"] = "taidon",
         ["app.kubernetes.io/managed-by"] = ManagedBy,
+        [ReleaseLabel] = release,
         [ComponentLabel] = component,
     };
 
-    public static string Selector(string component) => $"app.kubernetes.io/managed-by={ManagedBy},{ComponentLabel}={component}";
+    public static string Selector(string component, string release) => $"app.kubernetes.io/managed-by={ManagedBy},{ReleaseLabel}={release},{ComponentLabel}={component}";
 
     /// <summary>A raw value made a label value (at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends); the raw value goes in an annotation.</summary>
     public static string LabelValue(string raw)
@@ -93,7 +96,7 @@ public sealed class InstanceManifests(KubernetesOptions options)
         Metadata = new V1ObjectMeta
         {
             Name = InstanceNames.Secret(instanceId),
-            Labels = InstanceLabels(instanceId, limits.Owner, null),
+            Labels = InstanceLabels(instanceId, options.Release, limits.Owner, null),
             Annotations = Annotations(limits.Owner, null, (InstanceNames.VolumeAnnotation, volume)),
         },
         Type = "Opaque",
@@ -108,7 +111,7 @@ public sealed class InstanceManifests(KubernetesOptions options)
         Metadata = new V1ObjectMeta
         {
             Name = name,
-            Labels = InstanceLabels(instanceId, limits.Owner, fromLayer),
+            Labels = InstanceLabels(instanceId, options.Release, limits.Owner, fromLayer),
             Annotations = Annotations(limits.Owner, fromLayer),
         },
         Spec = new V1PersistentVolumeClaimSpec
@@ -136,7 +139,7 @@ public sealed class InstanceManifests(KubernetesOptions options)
         Metadata = new V1ObjectMeta
         {
             Name = InstanceNames.Pod(instanceId),
-            Labels = InstanceLabels(instanceId, limits.Owner, state),
+            Labels = InstanceLabels(instanceId, options.Release, limits.Owner, state),
             Annotations = Annotations(limits.Owner, state),
         },
         Spec = new V1PodSpec
@@ -323,9 +326,9 @@ public sealed class InstanceManifests(KubernetesOptions options)
         };
     }
 
-    public static Dictionary<string, string> InstanceLabels(Guid instanceId, string? owner, ChainKey? state)
+    public static Dictionary<string, string> InstanceLabels(Guid instanceId, string release, string? owner, ChainKey? state)
     {
-        var labels = InstanceNames.Labels(InstanceNames.InstanceComponent);
+        var labels = InstanceNames.Labels(InstanceNames.InstanceComponent, release);
         labels[InstanceNames.InstanceLabel] = instanceId.ToString("N");
         if (owner is not null)
         {

@@ -33,7 +33,7 @@ public sealed class KubernetesGitCredentialStore(IKubernetes client, KubernetesO
         }
 
         username = string.IsNullOrWhiteSpace(username) ? "git" : username.Trim();
-        var labels = InstanceNames.Labels(InstanceNames.GitCredentialComponent);
+        var labels = InstanceNames.Labels(InstanceNames.GitCredentialComponent, options.Release);
         labels[InstanceNames.AccountLabel] = InstanceNames.LabelValue(accountId);
         var secret = new V1Secret
         {
@@ -77,7 +77,7 @@ public sealed class KubernetesGitCredentialStore(IKubernetes client, KubernetesO
     {
         var secrets = await KubernetesCalls.RetryAsync(
             c => client.CoreV1.ListNamespacedSecretAsync(Namespace,
-                labelSelector: $"{InstanceNames.Selector(InstanceNames.GitCredentialComponent)},{InstanceNames.AccountLabel}={InstanceNames.LabelValue(accountId)}", cancellationToken: c),
+                labelSelector: $"{InstanceNames.Selector(InstanceNames.GitCredentialComponent, options.Release)},{InstanceNames.AccountLabel}={InstanceNames.LabelValue(accountId)}", cancellationToken: c),
             logger, "list Git tokens", cancellationToken);
         return [.. secrets.Items
             .Select(s => s.Metadata.Annotations ?? new Dictionary<string, string>())

@@ -163,9 +163,9 @@ public sealed class KubernetesInstanceRuntime(
     {
         await StartWatchingAsync(cancellationToken);
         var secrets = await KubernetesCalls.RetryAsync(
-            c => Client.CoreV1.ListNamespacedSecretAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent), cancellationToken: c), logger, "list secrets", cancellationToken);
+            c => Client.CoreV1.ListNamespacedSecretAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, cluster.Options.Release), cancellationToken: c), logger, "list secrets", cancellationToken);
         var volumes = await KubernetesCalls.RetryAsync(
-            c => Client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent), cancellationToken: c), logger, "list volumes", cancellationToken);
+            c => Client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, cluster.Options.Release), cancellationToken: c), logger, "list volumes", cancellationToken);
         return [.. secrets.Items.Select(s => s.Metadata)
             .Concat(volumes.Items.Select(v => v.Metadata))
             .Concat(cluster.Pods.Objects.Select(p => p.Metadata))
@@ -295,7 +295,7 @@ public sealed class KubernetesInstanceRuntime(
     /// <summary>Snapshots a stopped instance's volume and waits until the snapshot is cut (the volume may then be used again).</summary>
     private async Task TakeSnapshotAsync(string volume, ChainKey key, ChainKey? parent, CancellationToken cancellationToken)
     {
-        var labels = InstanceNames.Labels(InstanceNames.LayerComponent);
+        var labels = InstanceNames.Labels(InstanceNames.LayerComponent, cluster.Options.Release);
         labels[InstanceNames.StateLabel] = key.Short;
         var annotations = new Dictionary<string, string> { [InstanceNames.ChainKeyAnnotation] = key.ToString() };
         if (parent is { } parentKey)

@@ -29,6 +29,14 @@ public sealed class KubernetesOptions : IValidatableObject
     /// <summary>The namespace of the instances, their volumes, snapshots and Git tokens; the app's service account needs the chart's Role there.</summary>
     public string? Namespace { get; set; }
 
+    /// <summary>
+    /// Which installation the objects belong to (label <c>app.kubernetes.io/instance</c>; the chart passes its
+    /// release name): the runtime lists, watches and reconciles only its own, so two installations may share
+    /// a namespace without touching each other's instances.
+    /// </summary>
+    [RegularExpression("^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$", ErrorMessage = "Taidon:Kubernetes:Release must be a label value: lowercase letters, digits, '-' and '.', at most 63.")]
+    public string Release { get; set; } = "taidon";
+
     /// <summary>A kubeconfig file to reach the cluster; empty inside a pod (the service account's token is used).</summary>
     public string? Kubeconfig { get; set; }
 

@@ -17,14 +17,9 @@ public sealed class HelmChartTests
     private static readonly string Root = Repository.Root;
     private static readonly string Chart = Path.Combine(Root, "charts", "taidon");
 
-    // The labels the Kubernetes runtime puts on every instance pod (its contract with the chart).
-    private static readonly Dictionary<string, string> InstancePodLabels = new()
-    {
-        ["app.kubernetes.io/name"] = "taidon-instance",
-        ["app.kubernetes.io/component"] = "instance",
-        ["app.kubernetes.io/part-of"] = "taidon",
-        ["app.kubernetes.io/managed-by"] = "taidon",
-    };
+    // The labels the Kubernetes runtime puts on every instance pod of the release "taidon" (its contract with the chart).
+    private static readonly Dictionary<string, string> InstancePodLabels =
+        Taidon.Infrastructure.KubernetesRuntime.InstanceManifests.InstanceLabels(Guid.Empty, "taidon", null, null);
 
     public static TheoryData<string> ValuesFiles()
     {
@@ -78,6 +73,7 @@ public sealed class HelmChartTests
         Assert.Matches("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", instances);
         Assert.NotEqual(Namespace, instances);
         Assert.Matches("^[a-z0-9][-a-z0-9.]*$", env["Taidon__Kubernetes__VolumeSnapshotClassName"]);
+        Assert.Equal("taidon", env["Taidon__Kubernetes__Release"]); // the runtime's objects carry the release; the NetworkPolicy selects by it
         Assert.True(pod.AutomountServiceAccountToken);
 
         var instancesNamespace = Assert.Single(objects.OfType<V1Namespace>());

@@ -166,7 +166,7 @@ public sealed class KubernetesAppTests : IAsyncLifetime
 
     private static JsonObject InstanceObject(string kind, Guid id) => JsonNode.Parse($$$"""
         {"apiVersion":"v1","kind":"{{{kind}}}","metadata":{"name":"instance-{{{id:N}}}","creationTimestamp":"2026-01-01T00:00:00Z",
-         "labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/component":"instance","taidon.io/instance":"{{{id:N}}}"}},
+         "labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/instance":"taidon","app.kubernetes.io/component":"instance","taidon.io/instance":"{{{id:N}}}"}},
          "spec":{"containers":[{"name":"postgres","image":"postgres:15-bookworm"}]}}
         """)!.AsObject();
 }

@@ -295,7 +295,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         var key = Engine.Root.Next("made elsewhere");
         var snapshot = JsonNode.Parse($$$$"""
             {"apiVersion":"snapshot.storage.k8s.io/v1","kind":"VolumeSnapshot",
-             "metadata":{"name":"layer-{{{{key}}}}","labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/component":"layer"}},
+             "metadata":{"name":"layer-{{{{key}}}}","labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/instance":"taidon","app.kubernetes.io/component":"layer"}},
              "spec":{"volumeSnapshotClassName":"csi-hostpath-snapclass","source":{"persistentVolumeClaimName":"elsewhere"}},
              "status":{"readyToUse":true,"restoreSize":"1Gi","creationTime":"2026-11-27T08:00:00Z"}}
             """)!.AsObject();
@@ -322,7 +322,12 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     {
         var orphan = Guid.NewGuid();
         _api.Put(Secrets, JsonNode.Parse($$$$"""
-            {"apiVersion":"v1","kind":"Secret","metadata":{"name":"instance-{{{{orphan:N}}}}","creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/component":"instance","taidon.io/instance":"{{{{orphan:N}}}}"}}}
+            {"apiVersion":"v1","kind":"Secret","metadata":{"name":"instance-{{{{orphan:N}}}}","creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/instance":"taidon","app.kubernetes.io/component":"instance","taidon.io/instance":"{{{{orphan:N}}}}"}}}
+            """)!.AsObject());
+        // Another installation's instance in the same namespace is not this one's to reconcile.
+        var theirs = Guid.NewGuid();
+        _api.Put(Secrets, JsonNode.Parse($$$$"""
+            {"apiVersion":"v1","kind":"Secret","metadata":{"name":"instance-{{{{theirs:N}}}}","creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/instance":"other-school","app.kubernetes.io/component":"instance","taidon.io/instance":"{{{{theirs:N}}}}"}}}
             """)!.AsObject());
         var id = Guid.NewGuid();
         await _runtime.CreateAsync(id, Limits, CancellationToken.None);

@@ -91,6 +91,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "taidon.instanceSelectorLabels" -}}
 app.kubernetes.io/name: taidon-instance
 app.kubernetes.io/managed-by: taidon
+app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/* Mount the service account's token in the app's pod: the Kubernetes runtime calls the API with it. */}}
