@@ -77,7 +77,7 @@ public sealed class AccountFlowTests(BrowserFixture browser)
         await BrowserFixture.WaitForAppAsync(admin);
 
         // The workspace opens first; a link followed before its circuit took over can change the address without the page.
-        await admin.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync();
+        await BrowserFixture.WaitForWorkspaceAsync(admin);
         await BrowserFixture.FollowAsync(admin, admin.GetByTestId("nav-admin"), "/admin");
         await Assertions.Expect(admin.GetByTestId("admin-title")).ToHaveTextAsync("Administration");
         await Assertions.Expect(admin.GetByTestId("registered-count")).ToBeVisibleAsync();

@@ -30,7 +30,7 @@ public sealed class AdminPagesTests(BrowserFixture browser)
             // A new guest's long query stops at the new timeout.
             var guest = await browser.NewPageAsync();
             await guest.GotoAsync("/?script=test/01_explore.sql");
-            await guest.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync();
+            await BrowserFixture.WaitForWorkspaceAsync(guest);
             await guest.Locator(".monaco-editor textarea").FocusAsync();
             await guest.Keyboard.PressAsync("Control+A");
             await guest.Keyboard.TypeAsync("SELECT pg_sleep(6);");

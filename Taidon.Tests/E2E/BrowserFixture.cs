@@ -60,6 +60,16 @@ public sealed class BrowserFixture : IAsyncLifetime
         page.Locator("html[data-taidon-ready=true]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
     /// <summary>
+    /// Waits until the workspace is interactive and its editor is up with its key bindings: a key pressed
+    /// before that (Ctrl+Enter) would not be heard.
+    /// </summary>
+    public static async Task WaitForWorkspaceAsync(IPage page, float? timeout = null)
+    {
+        await page.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync(new() { Timeout = timeout });
+        await page.Locator("[data-testid=sql-editor][data-editor-ready=true]").WaitForAsync(new() { Timeout = timeout });
+    }
+
+    /// <summary>
     /// Follows a link and waits for the page at <paramref name="path"/>. While the interactive circuit
     /// takes over a server-rendered page, a click can fall between the two: it is tried again then.
     /// </summary>

@@ -26,7 +26,7 @@ public sealed class GitWorkspaceTests(BrowserFixture browser) : IAsyncLifetime
         });
         var page = await browser.NewPageAsync();
         await AccountFlowTests.SignInAsync(page, TaidonAppFactory.AdminEmail, TaidonAppFactory.AdminPassword);
-        await page.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync();
+        await BrowserFixture.WaitForWorkspaceAsync(page);
 
         // The token first (the server wants it), then the import from the project menu.
         await page.GetByTestId("git-token-open").ClickAsync();
@@ -41,7 +41,7 @@ public sealed class GitWorkspaceTests(BrowserFixture browser) : IAsyncLifetime
         await Input(page, "project-import-url").FillAsync(_server.Url("sql-course"));
         await page.GetByTestId("project-form-ok").ClickAsync();
         await page.WaitForURLAsync(url => url.Contains("project=", StringComparison.Ordinal), new() { Timeout = 30_000 });
-        await page.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync();
+        await BrowserFixture.WaitForWorkspaceAsync(page);
         await Assertions.Expect(page.GetByTestId("project-name")).ToHaveTextAsync("sql-course");
         await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/01_first.sql");
 
@@ -72,7 +72,7 @@ public sealed class GitWorkspaceTests(BrowserFixture browser) : IAsyncLifetime
         var page = await browser.NewPageAsync();
 
         await page.GotoAsync("/?git=" + Uri.EscapeDataString(_server.PublicUrl("open-course")));
-        await page.Locator("[data-testid=workspace][data-interactive=true]").WaitForAsync(new() { Timeout = 30_000 });
+        await BrowserFixture.WaitForWorkspaceAsync(page, 30_000);
 
         await Assertions.Expect(page.GetByTestId("project-name")).ToHaveTextAsync("open-course");
         await Assertions.Expect(page.GetByTestId("current-script")).ToHaveTextAsync("test/01_birds.sql");
