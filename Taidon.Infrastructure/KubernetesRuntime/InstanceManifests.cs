@@ -68,6 +68,10 @@ public static partial class InstanceNames
     /// <summary>A label's or annotation's value, or null.</summary>
     public static string? ValueOf(IDictionary<string, string>? map, string key) => map is not null && map.TryGetValue(key, out var value) ? value : null;
 
+    /// <summary>A Secret's value as text: from <c>data</c> as the API server returns it, or <c>stringData</c> as written.</summary>
+    public static string? ValueOf(V1Secret secret, string key) =>
+        secret.Data?.TryGetValue(key, out var bytes) == true ? System.Text.Encoding.UTF8.GetString(bytes) : ValueOf(secret.StringData, key);
+
     public static bool IsDnsLabel(string value) => DnsLabel().IsMatch(value);
 
     [GeneratedRegex("[^A-Za-z0-9_.-]")]

@@ -70,7 +70,7 @@ public sealed class KubernetesGitCredentialStore(IKubernetes client, KubernetesO
             logger, "read a Git token", cancellationToken);
         return secret is null || InstanceNames.ValueOf(secret.Metadata.Annotations, InstanceNames.AccountAnnotation) != accountId
             ? null
-            : new GitCredential(Value(secret, "username") ?? "git", Value(secret, "token") ?? "");
+            : new GitCredential(InstanceNames.ValueOf(secret, "username") ?? "git", InstanceNames.ValueOf(secret, "token") ?? "");
     }
 
     public async Task<IReadOnlyList<GitCredentialInfo>> ListAsync(string accountId, CancellationToken cancellationToken)
@@ -102,7 +102,4 @@ public sealed class KubernetesGitCredentialStore(IKubernetes client, KubernetesO
     /// <summary>The Secret of an account's token for a host: <c>git-</c> and 40 hex digits of SHA-256 over both.</summary>
     public static string Name(string accountId, string host) =>
         "git-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(accountId + "\n" + host)))[..40];
-
-    private static string? Value(V1Secret secret, string key) =>
-        secret.Data?.TryGetValue(key, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : InstanceNames.ValueOf(secret.StringData, key);
 }

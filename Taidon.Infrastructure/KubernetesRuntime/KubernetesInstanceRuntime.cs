@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -492,6 +491,5 @@ public sealed class KubernetesInstanceRuntime(
     private static ChainKey? StateOf(V1Secret secret) => ChainKey.TryParse(Annotation(secret, InstanceNames.StateAnnotation), out var key) ? key : null;
 
     private static string Password(V1Secret secret) =>
-        secret.Data?.TryGetValue("password", out var bytes) == true ? Encoding.UTF8.GetString(bytes)
-        : InstanceNames.ValueOf(secret.StringData, "password") ?? throw new InvalidOperationException($"The secret {secret.Metadata.Name} has no password.");
+        InstanceNames.ValueOf(secret, "password") ?? throw new InvalidOperationException($"The secret {secret.Metadata.Name} has no password.");
 }

@@ -123,11 +123,15 @@ public sealed class LocalInstanceRuntime(
 
     /// <summary>The instances' folders; the folder's last change stands for its age (a folder being made is young).</summary>
     public Task<IReadOnlyCollection<RuntimeInstance>> ListAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyCollection<RuntimeInstance>>(!Directory.Exists(Root)
-            ? []
-            : [.. Directory.EnumerateDirectories(Root)
-                .Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? new RuntimeInstance(id, new DateTimeOffset(Directory.GetLastWriteTimeUtc(d), TimeSpan.Zero)) : null)
-                .OfType<RuntimeInstance>()]);
+        Task.FromResult<IReadOnlyCollection<RuntimeInstance>>(
+            [.. InstanceIds().Select(id => new RuntimeInstance(id, new DateTimeOffset(Directory.GetLastWriteTimeUtc(Cluster(id).Root), TimeSpan.Zero)))]);
+
+    /// <summary>The instances that have a folder under the root.</summary>
+    private IEnumerable<Guid> InstanceIds() => !Directory.Exists(Root)
+        ? []
+        : Directory.EnumerateDirectories(Root)
+            .Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? id : Guid.Empty)
+            .Where(id => id != Guid.Empty);
 
     private readonly ConcurrentDictionary<Guid, (long Bytes, long At)> _diskUse = new();
 
@@ -153,10 +157,7 @@ public sealed class LocalInstanceRuntime(
     }
 
     /// <summary>How many instances have a live postmaster (for the active-instances gauge).</summary>
-    public int CountRunning() => !Directory.Exists(Root)
-        ? 0
-        : Directory.EnumerateDirectories(Root)
-            .Count(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) && Cluster(id).IsRunning);
+    public int CountRunning() => InstanceIds().Count(id => Cluster(id).IsRunning);
 
     public async Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
     {

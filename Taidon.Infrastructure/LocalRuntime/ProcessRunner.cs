@@ -18,13 +18,11 @@ public static class ProcessRunner
     public static Result Run(string program, IReadOnlyList<string> arguments, OsUser? runAs, TimeSpan timeout) =>
         Task.Run(() => RunAsync(program, arguments, runAs, timeout, CancellationToken.None)).GetAwaiter().GetResult();
 
-    public static async Task<Result> RunAsync(
-        string program,
-        IReadOnlyList<string> arguments,
-        OsUser? runAs,
-        TimeSpan timeout,
-        CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// How a program is started: as <paramref name="runAs"/> when given (through setpriv, with its own HOME
+    /// and user name), from "/", in the C locale, with every stream redirected.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string program, IReadOnlyList<string> arguments, OsUser? runAs, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo
         {
@@ -65,6 +63,18 @@ public static class ProcessRunner
             info.Environment[key] = value;
         }
 
+        return info;
+    }
+
+    public static async Task<Result> RunAsync(
+        string program,
+        IReadOnlyList<string> arguments,
+        OsUser? runAs,
+        TimeSpan timeout,
+        CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = StartInfo(program, arguments, runAs, environment);
         using var process = new Process { StartInfo = info };
         try
         {

@@ -11,17 +11,17 @@ public sealed class InstanceShutdown(Lazy<LocalInstanceRuntime> runtime, ILogger
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (!runtime.IsValueCreated || !Directory.Exists(runtime.Value.Root))
+        if (!runtime.IsValueCreated)
         {
             return;
         }
 
-        foreach (var directory in Directory.EnumerateDirectories(runtime.Value.Root))
+        foreach (var instance in await runtime.Value.ListAsync(CancellationToken.None))
         {
-            if (Guid.TryParseExact(Path.GetFileName(directory), "N", out var id) && await runtime.Value.IsRunningAsync(id, CancellationToken.None))
+            if (await runtime.Value.IsRunningAsync(instance.Id, CancellationToken.None))
             {
-                await runtime.Value.StopAsync(id, CancellationToken.None);
-                logger.LogInformation("Stopped instance {InstanceId}", id);
+                await runtime.Value.StopAsync(instance.Id, CancellationToken.None);
+                logger.LogInformation("Stopped instance {InstanceId}", instance.Id);
             }
         }
     }

@@ -128,15 +128,7 @@ public sealed class KubernetesRunTests : IAsyncLifetime
 
     private static async Task<NpgsqlConnection> OpenAsync(InstanceConnection connection)
     {
-        var session = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-        {
-            Host = connection.Host,
-            Port = connection.Port,
-            Database = connection.Database,
-            Username = connection.User,
-            Password = connection.Password,
-            Pooling = false,
-        }.ConnectionString);
+        var session = new NpgsqlConnection(Taidon.Infrastructure.Sql.NpgsqlSqlSessionFactory.ConnectionString(connection, "taidon-tests"));
         await session.OpenAsync();
         return session;
     }

@@ -181,36 +181,11 @@ public sealed class ProcessKubelet : IAsyncDisposable
 
     private Process Start(IReadOnlyList<string> command, Dictionary<string, string> environment, StringBuilder output)
     {
-        var info = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
-        if (_user is null)
-        {
-            info.FileName = command[0];
-        }
-        else
-        {
-            info.FileName = "setpriv";
-            foreach (var argument in new[] { $"--reuid={_user.Uid}", $"--regid={_user.Gid}", "--clear-groups", "--", command[0] })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            info.Environment["HOME"] = "/";
-        }
-
-        foreach (var argument in command.Skip(1))
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var process = new Process { StartInfo = ProcessRunner.StartInfo(command[0], command.Skip(1).ToList(), _user, environment), EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Append(output, e.Data);
         process.ErrorDataReceived += (_, e) => Append(output, e.Data);
         process.Start();
+        process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
