@@ -83,6 +83,7 @@ public static class DependencyInjection
 
     public static void UseTaidonPipeline(this WebApplication app)
     {
+        app.UseMetricsPort();
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();

@@ -157,6 +157,25 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public async Task TheMetricsAreServedOnTheirOwnPortWhichTheIngressNeverRoutesTo()
+    {
+        var values = Path.Combine(Chart, "ci", "maximal-values.yaml");
+        var objects = await RenderAsync(values);
+
+        var app = Assert.Single(objects.OfType<V1Deployment>()).Spec.Template.Spec.Containers.Single();
+        Assert.Equal("9090", Assert.Single(app.Env, e => e.Name == "Taidon__Metrics__Port").Value);
+        Assert.Equal("8080;9090", Assert.Single(app.Env, e => e.Name == "ASPNETCORE_HTTP_PORTS").Value);
+        Assert.Contains(app.Ports, p => p.Name == "metrics" && p.ContainerPort == 9090);
+        var service = Assert.Single(objects.OfType<V1Service>(), s => s.Spec.Ports.Any(p => p.Name == "http"));
+        Assert.Contains(service.Spec.Ports, p => p.Name == "metrics" && p.Port == 9090 && p.TargetPort.Value == "metrics");
+        var ingress = Assert.Single(objects.OfType<V1Ingress>());
+        Assert.All(ingress.Spec.Rules.SelectMany(r => r.Http.Paths), path => Assert.Equal("http", path.Backend.Service.Port.Name));
+
+        var rendered = await HelmAsync("template", "taidon", Chart, "-f", values, "--namespace", Namespace);
+        Assert.Matches(@"kind: ServiceMonitor[\s\S]*- port: metrics\s+path: /metrics", rendered.Output);
+    }
+
+    [Fact]
     public void TheMinikubeValuesInCiAreTheOnesTheReadmeInstalls()
     {
         Assert.Equal(File.ReadAllText(Path.Combine(Chart, "values-minikube.yaml")), File.ReadAllText(Path.Combine(Chart, "ci", "minikube-values.yaml")));
@@ -169,6 +188,7 @@ public sealed class HelmChartTests
     [InlineData("runtime=kubernetes", "volumeSnapshotClassName")]
     [InlineData("runtime=kubernetes,instances.volumeSnapshotClassName=csi-hostpath-snapclass,replicaCount=2", "replicaCount")]
     [InlineData("instances.startTimeoutSeconds=5", "startTimeoutSeconds")]
+    [InlineData("monitoring.metricsPort=8080", "metricsPort")]
     [InlineData("instances.namespace=Instances_Of_Taidon", "namespace")]
     [InlineData("instances.tolerations[0].key=pool,instances.tolerations[0].tolerationSeconds=60", "tolerationSeconds")]
     public async Task TheSchemaRefusesAWrongValueNamingIt(string setting, string named)

@@ -76,12 +76,20 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Serves the app with Kestrel on a free loopback port and returns its base address.</summary>
-    public Uri StartOnLoopback()
+    /// <summary>Serves the app with Kestrel on a free loopback port (and on <paramref name="alsoOnPorts"/>) and returns the free port's base address.</summary>
+    public Uri StartOnLoopback(params int[] alsoOnPorts)
     {
-        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        UseKestrel(options =>
+        {
+            options.Listen(IPAddress.Loopback, 0);
+            foreach (var port in alsoOnPorts)
+            {
+                options.Listen(IPAddress.Loopback, port);
+            }
+        });
         StartServer();
-        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .First(a => !alsoOnPorts.Contains(Microsoft.AspNetCore.Http.BindingAddress.Parse(a).Port));
         return new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
     }
 

@@ -11,8 +11,11 @@ namespace Taidon.Web.Features.Telemetry;
 /// <summary>OpenTelemetry metrics and traces, the Prometheus endpoint, and the health endpoints.</summary>
 public static class TelemetrySetup
 {
+    public const string MetricsPath = "/metrics";
+
     public static void AddTaidonTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddMetricsPort();
         // The standard OTEL_EXPORTER_OTLP_ENDPOINT turns on export to a collector; /metrics is always served.
         var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         services.AddOpenTelemetry()
@@ -49,11 +52,11 @@ public static class TelemetrySetup
     {
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false }).AllowAnonymous().DisableRateLimiting();
         app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous().DisableRateLimiting();
-        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous().DisableRateLimiting();
+        app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous().DisableRateLimiting();
     }
 
     private static bool IsProbe(PathString path) =>
-        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments(MetricsPath);
 }
 
 /// <summary>Ready only when every migration of this build is applied to the control-plane database.</summary>
