@@ -82,8 +82,9 @@ public static class DependencyInjection
         services.AddSingleton<IAccessTokenService, AccessTokenService>();
         services.AddSingleton<IAccountDirectory, AccountDirectory>();
 
-        // Several replicas share one key ring, so a cookie made by one is read by the others.
-        services.AddDataProtection().SetApplicationName("Taidon").PersistKeysToDbContext<ControlPlaneDbContext>();
+        // Several replicas share one key ring, so a cookie made by one is read by the others. A certificate
+        // from the settings encrypts it, so that the database alone does not give the keys away.
+        services.AddDataProtection().SetApplicationName("Taidon").PersistKeysToDbContext<ControlPlaneDbContext>().ProtectKeyRing(configuration);
 
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

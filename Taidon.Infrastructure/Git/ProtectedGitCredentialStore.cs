@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Taidon.Core.Git;
@@ -50,7 +51,21 @@ public sealed class ProtectedGitCredentialStore(IDbContextFactory<ControlPlaneDb
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var record = await db.GitCredentials.AsNoTracking().SingleOrDefaultAsync(c => c.AccountId == accountId && c.Host == NormalizeHost(host), cancellationToken);
-        return record is null ? null : new GitCredential(record.Username, _protector.Unprotect(record.ProtectedToken));
+        if (record is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new GitCredential(record.Username, _protector.Unprotect(record.ProtectedToken));
+        }
+        catch (CryptographicException)
+        {
+            // Its key is gone or cannot be decrypted (the key ring's certificate was changed without keeping the old one).
+            throw new GitProblemException(GitProblem.Unauthorized,
+                $"The access token saved for {record.Host} can no longer be read (the server's keys changed): save it again.");
+        }
     }
 
     public async Task<IReadOnlyList<GitCredentialInfo>> ListAsync(string accountId, CancellationToken cancellationToken)

@@ -176,6 +176,23 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public async Task TheKeyRingCertificateComesFromATlsSecretMountedReadOnly()
+    {
+        var maximal = Assert.Single(
+            (await RenderAsync(Path.Combine(Chart, "ci", "maximal-values.yaml"))).OfType<V1Deployment>()).Spec.Template.Spec;
+        var app = maximal.Containers.Single();
+        var mount = Assert.Single(app.VolumeMounts, m => m.Name == "data-protection");
+        Assert.True(mount.ReadOnlyProperty);
+        Assert.Equal($"{mount.MountPath}/tls.crt", Assert.Single(app.Env, e => e.Name == "Taidon__DataProtection__CertificateFile").Value);
+        Assert.Equal($"{mount.MountPath}/tls.key", Assert.Single(app.Env, e => e.Name == "Taidon__DataProtection__KeyFile").Value);
+        Assert.Equal("taidon-keys", Assert.Single(maximal.Volumes, v => v.Name == "data-protection").Secret.SecretName);
+
+        var byDefault = Assert.Single((await RenderAsync(Path.Combine(Chart, "ci", "default-values.yaml"))).OfType<V1Deployment>()).Spec.Template.Spec;
+        Assert.DoesNotContain(byDefault.Containers.Single().Env, e => e.Name.StartsWith("Taidon__DataProtection__", StringComparison.Ordinal));
+        Assert.DoesNotContain(byDefault.Volumes, v => v.Name == "data-protection");
+    }
+
+    [Fact]
     public void TheMinikubeValuesInCiAreTheOnesTheReadmeInstalls()
     {
         Assert.Equal(File.ReadAllText(Path.Combine(Chart, "values-minikube.yaml")), File.ReadAllText(Path.Combine(Chart, "ci", "minikube-values.yaml")));
