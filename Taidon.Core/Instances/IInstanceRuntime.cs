@@ -25,7 +25,10 @@ public sealed record InstanceLimits(
     public TimeSpan EffectiveIdleInTransactionTimeout => IdleInTransactionTimeout ?? TimeSpan.FromMinutes(1);
 }
 
-/// <summary>What an instance uses, where the runtime knows it: its files on disk, whether it runs.</summary>
+/// <summary>
+/// What an instance uses, where the runtime knows it: its size (embedded: its files on disk; Kubernetes: its
+/// working database as PostgreSQL measures it) and whether it runs.
+/// </summary>
 public sealed record InstanceUsage(long DiskBytes, bool Running);
 
 /// <summary>An instance as the runtime has it: since when (its record is written after it is made, so a young one may have none yet).</summary>
@@ -68,8 +71,8 @@ public interface IInstanceRuntime
     /// <summary>Stores the instance's current state as the layer <paramref name="key"/>.</summary>
     Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken);
 
-    /// <summary>What the instance uses now; null when the runtime cannot tell.</summary>
-    Task<InstanceUsage?> UsageAsync(Guid instanceId, CancellationToken cancellationToken) => Task.FromResult<InstanceUsage?>(null);
+    /// <summary>What the instance uses now; null when the runtime cannot tell (yet).</summary>
+    Task<InstanceUsage?> UsageAsync(Guid instanceId, CancellationToken cancellationToken);
 
     /// <summary>Puts the instance into the state of a layer; throws <see cref="SnapshotDamagedException"/> for a damaged one.</summary>
     Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken);

@@ -1,12 +1,15 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Taidon.Core.Instances;
 using Taidon.Core.Snapshots;
 using Taidon.Core.SqlChain;
+using Taidon.Infrastructure.Sql;
 
 namespace Taidon.Infrastructure.KubernetesRuntime;
 
@@ -38,6 +41,7 @@ public sealed class KubernetesInstanceRuntime(
 
     private readonly SemaphoreSlim _baseLock = new(1, 1);
     private readonly InstanceManifests _manifests = new(cluster.Options);
+    private readonly ConcurrentDictionary<Guid, (long Bytes, long At)> _sizes = new();
 
     private IKubernetes Client => cluster.Client;
 
@@ -148,6 +152,7 @@ public sealed class KubernetesInstanceRuntime(
 
         await KubernetesCalls.DeleteAsync(c => Client.CoreV1.DeleteNamespacedSecretAsync(InstanceNames.Secret(instanceId), Namespace, cancellationToken: c),
             logger, "delete a secret", cancellationToken);
+        _sizes.TryRemove(instanceId, out _);
         logger.LogInformation("Deleted instance {InstanceId}", instanceId);
     }
 
@@ -176,6 +181,40 @@ public sealed class KubernetesInstanceRuntime(
     }
 
     public int CountRunning() => cluster.Pods.Objects.Count(IsReady);
+
+    /// <summary>
+    /// A running instance's size as PostgreSQL reports it (its working database), asked over the student's
+    /// own login at most once a minute; a stopped instance keeps its last measure. The volume's own use is
+    /// the kubelet's to tell, and asking it needs rights over the node (<c>nodes/proxy</c>) the runtime is not given.
+    /// </summary>
+    public async Task<InstanceUsage?> UsageAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        await StartWatchingAsync(cancellationToken);
+        var pod = cluster.Pods.Find(InstanceNames.Pod(instanceId));
+        var running = pod is not null && IsReady(pod);
+        var now = Environment.TickCount64;
+        _sizes.TryGetValue(instanceId, out var measured);
+        if (running && (measured.At == 0 || now - measured.At > 60_000) && await FindSecretAsync(instanceId, cancellationToken) is { } secret)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                var login = new InstanceConnection(pod!.Status.PodIP, InstanceManifests.Port, Database, StudentRole, Password(secret));
+                await using var connection = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(login, "taidon-usage"));
+                await connection.OpenAsync(timeout.Token);
+                await using var size = new NpgsqlCommand("SELECT pg_database_size(current_database())", connection);
+                measured = _sizes[instanceId] = ((long)(await size.ExecuteScalarAsync(timeout.Token))!, now);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // The page shows the last measure, or none.
+                logger.LogWarning("Could not measure instance {InstanceId}: {Problem}", instanceId, e.Message);
+            }
+        }
+
+        return measured.At == 0 ? null : new InstanceUsage(measured.Bytes, running);
+    }
 
     public async Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
     {

@@ -89,8 +89,18 @@ public sealed class KubernetesRunTests : IAsyncLifetime
             Assert.Equal("1", await ScalarAsync(session, "SELECT count(*)::text FROM kept"));
         }
 
+        // The admin page's size: PostgreSQL's measure of the working database while it runs, the last one once it stopped.
+        var usage = await runtime.UsageAsync(id, CancellationToken.None);
+        Assert.NotNull(usage);
+        Assert.True(usage.Running);
+        Assert.InRange(usage.DiskBytes, 1024 * 1024, 1024L * 1024 * 1024);
+        await runtime.StopAsync(id, CancellationToken.None);
+        Assert.Equal(usage with { Running = false }, await runtime.UsageAsync(id, CancellationToken.None));
+        Assert.Null(await runtime.UsageAsync(Guid.NewGuid(), CancellationToken.None));
+
         await runtime.DeleteAsync(id, CancellationToken.None);
         await runtime.DeleteAsync(other, CancellationToken.None);
+        Assert.Null(await runtime.UsageAsync(id, CancellationToken.None));
     }
 
     [Fact]
