@@ -3,10 +3,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Taidon.Core.Audit;
 using Taidon.Core.Projects;
+using Taidon.Core.Quotas;
 using Taidon.Infrastructure.Persistence;
 using Taidon.Infrastructure.Persistence.Records;
 using Taidon.Infrastructure.Quotas;
-using Taidon.Infrastructure.Runs;
 
 namespace Taidon.Infrastructure.Projects;
 

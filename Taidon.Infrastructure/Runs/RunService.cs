@@ -24,11 +24,6 @@ public sealed record HeadSelection(int? Start = null, int? End = null, string? F
 
 public sealed class InstanceNotFoundException(Guid id) : Exception($"You have no instance {id}.");
 
-public sealed class QuotaExceededException(string limit, string message) : Exception(message)
-{
-    public string Limit { get; } = limit;
-}
-
 /// <summary>
 /// Instances of an account and runs on them: keeps the control plane's records (state key, activity,
 /// layers, statements seen to change nothing) in step with what the runtime and the runner did.

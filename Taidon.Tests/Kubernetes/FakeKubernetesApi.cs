@@ -626,3 +626,13 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
 }
 
 public sealed record RecordedRequest(string Method, string Path, JsonNode? Body);
+
+/// <summary>The namespace the Kubernetes tests put instances in, and the paths of its collections on the fake API.</summary>
+public static class TestNamespace
+{
+    public const string Name = "taidon-instances";
+    public const string Pods = "/api/v1/namespaces/" + Name + "/pods";
+    public const string Volumes = "/api/v1/namespaces/" + Name + "/persistentvolumeclaims";
+    public const string Secrets = "/api/v1/namespaces/" + Name + "/secrets";
+    public const string Snapshots = "/apis/snapshot.storage.k8s.io/v1/namespaces/" + Name + "/volumesnapshots";
+}

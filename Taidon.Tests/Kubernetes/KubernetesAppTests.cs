@@ -17,9 +17,9 @@ namespace Taidon.Tests.Kubernetes;
 /// <summary>The app set to the Kubernetes runtime, against the fake API server: reconciliation, Git tokens as Secrets, settings.</summary>
 public sealed class KubernetesAppTests : IAsyncLifetime
 {
-    private const string Namespace = "taidon-instances";
-    private const string Pods = "/api/v1/namespaces/" + Namespace + "/pods";
-    private const string Secrets = "/api/v1/namespaces/" + Namespace + "/secrets";
+    private const string Namespace = TestNamespace.Name;
+    private const string Pods = TestNamespace.Pods;
+    private const string Secrets = TestNamespace.Secrets;
 
     private readonly string _directory = Directory.CreateTempSubdirectory("taidon-k8s-").FullName;
     private FakeKubernetesApi _api = null!;
@@ -136,7 +136,7 @@ public sealed class KubernetesAppTests : IAsyncLifetime
         var collection = await collector.CollectAsync(CancellationToken.None);
 
         Assert.Equal(2, collection.Evicted);
-        var left = Assert.Single(_api.List($"/apis/snapshot.storage.k8s.io/v1/namespaces/{Namespace}/volumesnapshots"));
+        var left = Assert.Single(_api.List(TestNamespace.Snapshots));
         Assert.Equal("layer-" + engine.Root, left["metadata"]!["name"]!.GetValue<string>());
         Assert.True(Assert.Single((await cache.OverviewAsync(CancellationToken.None)).Layers).IsBase);
         await runtime.DeleteAsync(id, CancellationToken.None);

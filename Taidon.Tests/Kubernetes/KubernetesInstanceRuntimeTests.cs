@@ -15,11 +15,11 @@ namespace Taidon.Tests.Kubernetes;
 /// </summary>
 public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
 {
-    private const string Namespace = "taidon-instances";
-    private const string Pods = "/api/v1/namespaces/" + Namespace + "/pods";
-    private const string Volumes = "/api/v1/namespaces/" + Namespace + "/persistentvolumeclaims";
-    private const string Secrets = "/api/v1/namespaces/" + Namespace + "/secrets";
-    private const string Snapshots = "/apis/snapshot.storage.k8s.io/v1/namespaces/" + Namespace + "/volumesnapshots";
+    private const string Namespace = TestNamespace.Name;
+    private const string Pods = TestNamespace.Pods;
+    private const string Volumes = TestNamespace.Volumes;
+    private const string Secrets = TestNamespace.Secrets;
+    private const string Snapshots = TestNamespace.Snapshots;
 
     private static readonly EngineIdentity Engine = EngineIdentity.PostgreSql(15);
     private static readonly InstanceLimits Limits = new(MaxConnections: 5, StatementTimeout: TimeSpan.FromSeconds(3), Cpu: "500m", Memory: "256Mi", StorageMegabytes: 2048, Owner: "account-7");

@@ -18,7 +18,7 @@ namespace Taidon.Tests.Kubernetes;
 /// </summary>
 public sealed class KubernetesRunTests : IAsyncLifetime
 {
-    private const string Namespace = "taidon-instances";
+    private const string Namespace = TestNamespace.Name;
 
     private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(5), Owner: "account-1");
 
@@ -123,9 +123,9 @@ public sealed class KubernetesRunTests : IAsyncLifetime
 
         Assert.Equal("2", first.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
         Assert.Equal("3", second.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
-        var pod = Assert.Single(_api.List($"/api/v1/namespaces/{Namespace}/pods"));
+        var pod = Assert.Single(_api.List(TestNamespace.Pods));
         Assert.NotNull(pod["metadata"]!["labels"]!["taidon.io/account"]);
-        Assert.NotEmpty(_api.List($"/apis/snapshot.storage.k8s.io/v1/namespaces/{Namespace}/volumesnapshots"));
+        Assert.NotEmpty(_api.List(TestNamespace.Snapshots));
     }
 
     private static async Task<JsonElement> RunAsync(HttpClient client, string script)

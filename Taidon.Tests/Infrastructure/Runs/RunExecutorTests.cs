@@ -14,7 +14,8 @@ namespace Taidon.Tests.Infrastructure.Runs;
 public sealed class RunExecutorTests : IAsyncLifetime
 {
     private const string Init = "CREATE TABLE pets (id int PRIMARY KEY, name text, born date);\nINSERT INTO pets VALUES (1, 'Rex', '2020-01-02'), (2, NULL, NULL);";
-    private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(1));
+    // Generous: on a loaded machine a statement can wait seconds for a core. The timeout test sets its own.
+    private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(30));
     private static readonly LayerPolicy EveryTail = new(TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
@@ -115,7 +116,7 @@ public sealed class RunExecutorTests : IAsyncLifetime
     {
         var chain = Chain("SET statement_timeout = 0;\nSELECT pg_sleep(30);");
 
-        var result = await RunAsync(chain, headStart: 0, state: null);
+        var result = await RunAsync(chain, headStart: 0, state: null, timeout: TimeSpan.FromSeconds(1));
 
         Assert.Equal("57014", result.Outcomes[1].Error!.SqlState);
         Assert.Contains("longer than", result.Outcomes[1].Error!.Message, StringComparison.Ordinal);
@@ -178,7 +179,7 @@ public sealed class RunExecutorTests : IAsyncLifetime
             var sources = SampleCourse.Files.Where(f => f.Path.StartsWith("init/", StringComparison.Ordinal) || f.Path.StartsWith("seed/", StringComparison.Ordinal)).Append(test).ToList();
             var chain = ChainAnalysis.Analyze(sources, _engine);
             var headStart = chain.Statements.Count(s => s.Span.File != test.Path);
-            var result = await _executor.RunAsync(new ChainRun(_instance, Limits with { StatementTimeout = TimeSpan.FromSeconds(30) }, chain, headStart, chain.Statements.Count, state, new ResultLimits(), LayerPolicy.Default), null, CancellationToken.None);
+            var result = await _executor.RunAsync(new ChainRun(_instance, Limits, chain, headStart, chain.Statements.Count, state, new ResultLimits(), LayerPolicy.Default), null, CancellationToken.None);
 
             Assert.True(result.Succeeded, test.Path + "\n" + Describe(result));
             // Where the layers fall depends on measured replay times; what matters is that reruns start from one, not from the base.
@@ -286,8 +287,8 @@ public sealed class RunExecutorTests : IAsyncLifetime
         throw new TimeoutException("The statement never started.");
     }
 
-    private async Task<RunResult> RunAsync(AnalyzedChain chain, int headStart, ChainKey? state, ResultLimits? limits = null) =>
-        await _executor.RunAsync(new ChainRun(_instance, Limits, chain, headStart, chain.Statements.Count, state, limits ?? new ResultLimits(), EveryTail), null, CancellationToken.None);
+    private async Task<RunResult> RunAsync(AnalyzedChain chain, int headStart, ChainKey? state, ResultLimits? limits = null, TimeSpan? timeout = null) =>
+        await _executor.RunAsync(new ChainRun(_instance, Limits with { StatementTimeout = timeout ?? Limits.StatementTimeout }, chain, headStart, chain.Statements.Count, state, limits ?? new ResultLimits(), EveryTail), null, CancellationToken.None);
 
     /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, too late to stop a statement in time).</summary>
     private sealed class SynchronousProgress : IProgress<RunProgress>

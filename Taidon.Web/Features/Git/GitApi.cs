@@ -1,10 +1,10 @@
 using System.ComponentModel;
 using System.Security.Claims;
-using Taidon.Core.Projects;
 using Taidon.Core.Git;
+using Taidon.Core.Projects;
+using Taidon.Core.Quotas;
 using Taidon.Infrastructure.Git;
 using Taidon.Infrastructure.Projects;
-using Taidon.Infrastructure.Runs;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Runs;
 

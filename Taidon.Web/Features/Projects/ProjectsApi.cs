@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Taidon.Core.Projects;
+using Taidon.Core.Quotas;
 using Taidon.Infrastructure.Persistence.Records;
 using Taidon.Infrastructure.Projects;
 using Taidon.Infrastructure.Runs;

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Taidon.Core.Instances;
+using Taidon.Core.Quotas;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.Persistence.Records;
