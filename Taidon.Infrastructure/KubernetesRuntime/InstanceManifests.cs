@@ -74,11 +74,17 @@ public static partial class InstanceNames
 
     public static bool IsDnsLabel(string value) => DnsLabel().IsMatch(value);
 
+    /// <summary>An object name as most kinds take it (RFC 1123 subdomain: labels joined by dots, at most 253).</summary>
+    public static bool IsDnsSubdomain(string value) => value.Length <= 253 && DnsSubdomain().IsMatch(value);
+
     [GeneratedRegex("[^A-Za-z0-9_.-]")]
     private static partial Regex LabelUnsafe();
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
     private static partial Regex DnsLabel();
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex DnsSubdomain();
 }
 
 /// <summary>
@@ -178,6 +184,7 @@ public sealed class InstanceManifests(KubernetesOptions options)
                     },
                 },
             },
+            ImagePullSecrets = options.ImagePullSecrets.Count == 0 ? null : [.. options.ImagePullSecrets.Select(name => new V1LocalObjectReference { Name = name })],
             Tolerations = options.Tolerations.Count == 0 ? null : [.. options.Tolerations.Select(t => new V1Toleration
             {
                 Key = t.Key,

@@ -47,6 +47,12 @@ public sealed class KubernetesOptions : IValidatableObject
     [RegularExpression("^(IfNotPresent|Always|Never)$", ErrorMessage = "Taidon:Kubernetes:ImagePullPolicy must be IfNotPresent, Always or Never.")]
     public string ImagePullPolicy { get; set; } = "IfNotPresent";
 
+    /// <summary>
+    /// Secrets (of type kubernetes.io/dockerconfigjson) in the instances' namespace that let the kubelet pull
+    /// <see cref="InstanceImage"/> from a registry that asks for a login, as an on-premises mirror does.
+    /// </summary>
+    public List<string> ImagePullSecrets { get; set; } = [];
+
     /// <summary>The StorageClass of the instances' volumes (its CSI driver must take snapshots); empty means the cluster's default.</summary>
     public string? StorageClassName { get; set; }
 
@@ -92,6 +98,11 @@ public sealed class KubernetesOptions : IValidatableObject
         if (!string.IsNullOrEmpty(Kubeconfig) && !File.Exists(Kubeconfig))
         {
             yield return new ValidationResult($"Taidon:Kubernetes:Kubeconfig '{Kubeconfig}' does not exist; leave it empty inside the cluster.", [nameof(Kubeconfig)]);
+        }
+
+        foreach (var secret in ImagePullSecrets.Where(s => !InstanceNames.IsDnsSubdomain(s)))
+        {
+            yield return new ValidationResult($"Taidon:Kubernetes:ImagePullSecrets: '{secret}' must name a Secret in the instances' namespace (lowercase letters, digits, '-' and '.').", [nameof(ImagePullSecrets)]);
         }
 
         foreach (var label in NodeSelector.Where(l => l.Split('=', 2) is not [{ Length: > 0 }, _]))

@@ -74,6 +74,7 @@ public sealed class HelmChartTests
         Assert.NotEqual(Namespace, instances);
         Assert.Matches("^[a-z0-9][-a-z0-9.]*$", env["Taidon__Kubernetes__VolumeSnapshotClassName"]);
         Assert.Equal("taidon", env["Taidon__Kubernetes__Release"]); // the runtime's objects carry the release; the NetworkPolicy selects by it
+        Assert.Equal(valuesFile.Contains("maximal", StringComparison.Ordinal), env.GetValueOrDefault("Taidon__Kubernetes__ImagePullSecrets__0") == "mirror-login");
         Assert.True(pod.AutomountServiceAccountToken);
 
         var instancesNamespace = Assert.Single(objects.OfType<V1Namespace>());
@@ -206,6 +207,7 @@ public sealed class HelmChartTests
     [InlineData("runtime=kubernetes,instances.volumeSnapshotClassName=csi-hostpath-snapclass,replicaCount=2", "replicaCount")]
     [InlineData("instances.startTimeoutSeconds=5", "startTimeoutSeconds")]
     [InlineData("monitoring.metricsPort=8080", "metricsPort")]
+    [InlineData("instances.image.pullSecrets[0]=Mirror_Login", "pullSecrets")]
     [InlineData("instances.namespace=Instances_Of_Taidon", "namespace")]
     [InlineData("instances.tolerations[0].key=pool,instances.tolerations[0].tolerationSeconds=60", "tolerationSeconds")]
     public async Task TheSchemaRefusesAWrongValueNamingIt(string setting, string named)

@@ -33,6 +33,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         StartTimeoutSeconds = 10,
         NodeSelector = { "disk=ssd" },
         Tolerations = { new InstanceToleration { Key = "taidon.io/instances", Operator = "Exists", Effect = "NoSchedule" } },
+        ImagePullSecrets = { "mirror-login" },
     };
 
     private FakeKubernetesApi _api = null!;
@@ -116,6 +117,8 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         Assert.Equal("disk", term["key"]!.GetValue<string>());
         Assert.Equal("ssd", term["values"]![0]!.GetValue<string>());
         Assert.Equal("Exists", spec["tolerations"]![0]!["operator"]!.GetValue<string>());
+        // The image comes from a mirror that asks for a login: the kubelet pulls it with the Secret from the settings.
+        Assert.Equal("mirror-login", spec["imagePullSecrets"]![0]!["name"]!.GetValue<string>());
 
         // The password reaches the pod only through the Secret, and the connection through the pod's address.
         Assert.Equal(Name(secret), container["env"]!.AsArray().Single(e => e!["name"]!.GetValue<string>() == "TAIDON_STUDENT_PASSWORD")!["valueFrom"]!["secretKeyRef"]!["name"]!.GetValue<string>());
@@ -344,7 +347,14 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     [Fact]
     public void SettingsNameWhatIsWrong()
     {
-        var wrong = new KubernetesOptions { Namespace = "Not_A_Namespace", VolumeSnapshotClassName = "", NodeSelector = { "ssd" }, Tolerations = { new InstanceToleration { Key = "x", Operator = "Maybe" } } };
+        var wrong = new KubernetesOptions
+        {
+            Namespace = "Not_A_Namespace",
+            VolumeSnapshotClassName = "",
+            NodeSelector = { "ssd" },
+            Tolerations = { new InstanceToleration { Key = "x", Operator = "Maybe" } },
+            ImagePullSecrets = { "mirror-login", "Mirror Login" },
+        };
 
         var problems = wrong.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(wrong)).Select(p => p.ErrorMessage!).ToList();
 
@@ -352,6 +362,8 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         Assert.Contains(problems, p => p.Contains("Taidon:Kubernetes:VolumeSnapshotClassName", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("Taidon:Kubernetes:Tolerations", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("'ssd' must be label=value", StringComparison.Ordinal));
+        Assert.Single(problems, p => p.Contains("Taidon:Kubernetes:ImagePullSecrets: 'Mirror Login' must name a Secret", StringComparison.Ordinal));
+        Assert.DoesNotContain(problems, p => p.Contains("'mirror-login'", StringComparison.Ordinal));
         Assert.Equal(15, Taidon.Infrastructure.LocalRuntime.EngineIdentityProvider.ImageMajorVersion("registry:5000/postgres:15.4-bookworm"));
         Assert.Null(Taidon.Infrastructure.LocalRuntime.EngineIdentityProvider.ImageMajorVersion("registry:5000/postgres"));
     }
