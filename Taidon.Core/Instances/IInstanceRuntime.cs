@@ -83,3 +83,6 @@ public interface IInstanceRuntime
 /// says why for the log and the admins; students are told to try again.
 /// </summary>
 public sealed class InstanceUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The account has no instance by this id (never had, or it is another account's: both read the same).</summary>
+public sealed class InstanceNotFoundException(Guid id) : Exception($"You have no instance {id}.");

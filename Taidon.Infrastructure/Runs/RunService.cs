@@ -22,8 +22,6 @@ namespace Taidon.Infrastructure.Runs;
 /// <param name="FromFile">When <paramref name="Start"/> is null: the head starts at this file's first statement (the script being run).</param>
 public sealed record HeadSelection(int? Start = null, int? End = null, string? FromFile = null);
 
-public sealed class InstanceNotFoundException(Guid id) : Exception($"You have no instance {id}.");
-
 /// <summary>
 /// Instances of an account and runs on them: keeps the control plane's records (state key, activity,
 /// layers, statements seen to change nothing) in step with what the runtime and the runner did.

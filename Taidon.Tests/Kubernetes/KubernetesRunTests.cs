@@ -20,7 +20,7 @@ public sealed class KubernetesRunTests : IAsyncLifetime
 {
     private const string Namespace = TestNamespace.Name;
 
-    private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(5), Owner: "account-1");
+    private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(30), Owner: "account-1");
 
     private readonly KubernetesOptions _options = new() { Namespace = Namespace, VolumeSnapshotClassName = "csi-hostpath-snapclass", StartTimeoutSeconds = 60 };
     private readonly string _directory = Directory.CreateTempSubdirectory("taidon-k8s-").FullName;

@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Taidon.Core.Accounts;
+using Taidon.Core.Instances;
 using Taidon.Core.Quotas;
 using Taidon.Infrastructure.Audit;
 using Taidon.Infrastructure.Identity;
