@@ -85,6 +85,7 @@ public static class DependencyInjection
         // Several replicas share one key ring, so a cookie made by one is read by the others. A certificate
         // from the settings encrypts it, so that the database alone does not give the keys away.
         services.AddDataProtection().SetApplicationName("Taidon").PersistKeysToDbContext<ControlPlaneDbContext>().ProtectKeyRing(configuration);
+        services.AddHostedService<KeyRingCheck>();
 
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

@@ -1,7 +1,10 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Taidon.Infrastructure.Identity;
@@ -79,4 +82,47 @@ public static class KeyRingProtection
 
     private static OptionsValidationException Refused(string message) =>
         new(KeyRingProtectionOptions.SectionName, typeof(KeyRingProtectionOptions), [message]);
+}
+
+/// <summary>
+/// Refuses to start when keys in the database cannot be read with the configured certificates (the
+/// certificate was left out or replaced without being retired). Started on, the app would make new keys:
+/// every student signed out, and every saved Git token unreadable, without a word to the operator.
+/// </summary>
+public sealed class KeyRingCheck(IKeyManager keys, IConfiguration configuration, ILogger<KeyRingCheck> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var all = keys.GetAllKeys().Where(k => !k.IsRevoked).ToList();
+        var unreadable = all.Count(k => !Readable(k));
+        if (unreadable > 0)
+        {
+            var certificate = configuration[$"{KeyRingProtectionOptions.SectionName}:{nameof(KeyRingProtectionOptions.CertificateFile)}"];
+            throw new OptionsValidationException(KeyRingProtectionOptions.SectionName, typeof(KeyRingProtectionOptions),
+            [
+                $"{unreadable} of the {all.Count} Data Protection keys in the control-plane database cannot be read "
+                + (string.IsNullOrWhiteSpace(certificate)
+                    ? "without a certificate (Taidon:DataProtection:CertificateFile is not set): set the certificate that encrypted them."
+                    : $"with the certificate {certificate} or a retired one: list the certificate that encrypted them in Taidon:DataProtection:RetiredCertificateFiles.")
+                + " To start over with new keys instead (everyone signs in again, saved Git tokens must be saved again), delete the rows of the table data_protection_keys.",
+            ]);
+        }
+
+        logger.LogDebug("The {Count} Data Protection keys are readable", all.Count);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static bool Readable(IKey key)
+    {
+        try
+        {
+            return key.Descriptor is not null;
+        }
+        catch (Exception e) when (e is CryptographicException or InvalidOperationException or System.Xml.XmlException)
+        {
+            return false;
+        }
+    }
 }

@@ -54,7 +54,26 @@ public sealed class KeyRingProtectionTests : IDisposable
             Assert.Equal("glpat-secret", await TokenAsync(app));
         }
 
-        // Without the certificate (a copy of the database alone) the token cannot be read, and the student is told what to do.
+        // Without the certificate the keys cannot be read: the app says so and does not start (it would make new keys and lose the old).
+        await using (var app = new TaidonAppFactory(connection))
+        {
+            var refused = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
+            Assert.Contains("Data Protection keys in the control-plane database cannot be read without a certificate (Taidon:DataProtection:CertificateFile is not set)", refused.Message, StringComparison.Ordinal);
+        }
+
+        // Nor with another certificate that does not retire the first.
+        await using (var app = new TaidonAppFactory(connection, Settings(next, nextKey)))
+        {
+            var refused = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
+            Assert.Contains("list the certificate that encrypted them in Taidon:DataProtection:RetiredCertificateFiles", refused.Message, StringComparison.Ordinal);
+        }
+
+        // Started over as the message says (the keys deleted): a copy of the database alone reads no token, and the student is told what to do.
+        await using (var db = new ControlPlaneDbContext(new DbContextOptionsBuilder<ControlPlaneDbContext>().UseNpgsql(connection).Options))
+        {
+            await db.DataProtectionKeys.ExecuteDeleteAsync();
+        }
+
         await using (var app = new TaidonAppFactory(connection))
         {
             var refused = await Assert.ThrowsAsync<GitProblemException>(() => TokenAsync(app));
