@@ -52,6 +52,8 @@ public static class DependencyInjection
 
         // First hosted service: migrations and seeding before the jobs start; it stops last.
         services.AddHostedService<ControlPlaneStartup>();
+        // Second: the key ring is checked before Data Protection's own start-up, which makes a new key when it cannot read the current one.
+        services.AddHostedService<KeyRingCheck>();
         services.AddDbContextFactory<ControlPlaneDbContext>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<ControlPlaneConnection>().ConnectionString));
 
@@ -85,7 +87,6 @@ public static class DependencyInjection
         // Several replicas share one key ring, so a cookie made by one is read by the others. A certificate
         // from the settings encrypts it, so that the database alone does not give the keys away.
         services.AddDataProtection().SetApplicationName("Taidon").PersistKeysToDbContext<ControlPlaneDbContext>().ProtectKeyRing(configuration);
-        services.AddHostedService<KeyRingCheck>();
 
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

@@ -6,21 +6,22 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddTaidonLogging();
 var controlPlane = await builder.AddControlPlaneAsync();
-builder.Services.AddTaidonInfrastructure(builder.Configuration);
-builder.AddTaidonWeb();
-
-var app = builder.Build();
-
-app.UseTaidonPipeline();
-app.MapTaidonEndpoints();
-
 try
 {
+    builder.Services.AddTaidonInfrastructure(builder.Configuration);
+    builder.AddTaidonWeb();
+
+    var app = builder.Build();
+
+    app.UseTaidonPipeline();
+    app.MapTaidonEndpoints();
+
     await app.RunAsync();
 }
 finally
 {
-    // Also when the host fails to start (a bad setting): the embedded PostgreSQL is not left behind.
+    // Also when a bad setting stops the start (read while services are added, or when the host starts):
+    // the embedded PostgreSQL is not left behind.
     await controlPlane.StopEmbeddedAsync();
 }
 

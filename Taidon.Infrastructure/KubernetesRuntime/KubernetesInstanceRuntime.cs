@@ -203,10 +203,11 @@ public sealed class KubernetesInstanceRuntime(
                 var login = new InstanceConnection(pod!.Status.PodIP, InstanceManifests.Port, Database, StudentRole, Password(secret));
                 await using var connection = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(login, "taidon-usage"));
                 await connection.OpenAsync(timeout.Token);
-                await using var size = new NpgsqlCommand("SELECT pg_database_size(current_database())", connection);
-                measured = _sizes[instanceId] = ((long)(await size.ExecuteScalarAsync(timeout.Token))!, now);
+                // Qualified: the student owns the session's search_path and could shadow the functions.
+                await using var size = new NpgsqlCommand("SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::bigint", connection);
+                measured = _sizes[instanceId] = (Convert.ToInt64(await size.ExecuteScalarAsync(timeout.Token), System.Globalization.CultureInfo.InvariantCulture), now);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidCastException or FormatException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 // The page shows the last measure, or none.
                 logger.LogWarning("Could not measure instance {InstanceId}: {Problem}", instanceId, e.Message);

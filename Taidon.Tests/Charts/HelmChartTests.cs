@@ -167,13 +167,23 @@ public sealed class HelmChartTests
         Assert.Equal("9090", Assert.Single(app.Env, e => e.Name == "Taidon__Metrics__Port").Value);
         Assert.Equal("8080;9090", Assert.Single(app.Env, e => e.Name == "ASPNETCORE_HTTP_PORTS").Value);
         Assert.Contains(app.Ports, p => p.Name == "metrics" && p.ContainerPort == 9090);
+        // The app's Service may be a NodePort or LoadBalancer; the metrics have a ClusterIP Service of their own.
         var service = Assert.Single(objects.OfType<V1Service>(), s => s.Spec.Ports.Any(p => p.Name == "http"));
-        Assert.Contains(service.Spec.Ports, p => p.Name == "metrics" && p.Port == 9090 && p.TargetPort.Value == "metrics");
+        Assert.DoesNotContain(service.Spec.Ports, p => p.Name == "metrics" || p.Port == 9090);
+        var metricsService = Assert.Single(objects.OfType<V1Service>(), s => s.Metadata.Name == "taidon-metrics");
+        Assert.Equal("ClusterIP", metricsService.Spec.Type);
+        Assert.Equal("metrics", metricsService.Metadata.Labels["app.kubernetes.io/component"]);
+        Assert.Equal(service.Spec.Selector, metricsService.Spec.Selector);
+        var port = Assert.Single(metricsService.Spec.Ports);
+        Assert.True(port.Name == "metrics" && port.Port == 9090 && port.TargetPort.Value == "metrics");
         var ingress = Assert.Single(objects.OfType<V1Ingress>());
         Assert.All(ingress.Spec.Rules.SelectMany(r => r.Http.Paths), path => Assert.Equal("http", path.Backend.Service.Port.Name));
 
         var rendered = await HelmAsync("template", "taidon", Chart, "-f", values, "--namespace", Namespace);
-        Assert.Matches(@"kind: ServiceMonitor[\s\S]*- port: metrics\s+path: /metrics", rendered.Output);
+        Assert.Matches(@"kind: ServiceMonitor[\s\S]*app.kubernetes.io/component: metrics\s+namespaceSelector[\s\S]*- port: metrics\s+path: /metrics", rendered.Output);
+        // Prometheus names the job after the scraped Service: the alerts select that job.
+        Assert.Contains("job=\"taidon-metrics\"", rendered.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("job=\"taidon\"", rendered.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -54,6 +54,8 @@ public sealed class KeyRingProtectionTests : IDisposable
             Assert.Equal("glpat-secret", await TokenAsync(app));
         }
 
+        var keysBefore = await KeyCountAsync(connection);
+
         // Without the certificate the keys cannot be read: the app says so and does not start (it would make new keys and lose the old).
         await using (var app = new TaidonAppFactory(connection))
         {
@@ -68,8 +70,11 @@ public sealed class KeyRingProtectionTests : IDisposable
             Assert.Contains("list the certificate that encrypted them in Taidon:DataProtection:RetiredCertificateFiles", refused.Message, StringComparison.Ordinal);
         }
 
+        // The refused starts made no key of their own (an unencrypted one that would later become the default).
+        Assert.Equal(keysBefore, await KeyCountAsync(connection));
+
         // Started over as the message says (the keys deleted): a copy of the database alone reads no token, and the student is told what to do.
-        await using (var db = new ControlPlaneDbContext(new DbContextOptionsBuilder<ControlPlaneDbContext>().UseNpgsql(connection).Options))
+        await using (var db = Database(connection))
         {
             await db.DataProtectionKeys.ExecuteDeleteAsync();
         }
@@ -112,6 +117,15 @@ public sealed class KeyRingProtectionTests : IDisposable
         ["Taidon:DataProtection:CertificateFile"] = certificate,
         ["Taidon:DataProtection:KeyFile"] = key,
     };
+
+    private static ControlPlaneDbContext Database(string connection) =>
+        new(new DbContextOptionsBuilder<ControlPlaneDbContext>().UseNpgsql(connection).Options);
+
+    private static async Task<int> KeyCountAsync(string connection)
+    {
+        await using var db = Database(connection);
+        return await db.DataProtectionKeys.CountAsync();
+    }
 
     private static async Task<string> AdminAsync(TaidonAppFactory app)
     {
