@@ -15,6 +15,7 @@ namespace Taidon.Tests.Web;
 /// The Data Protection key ring (it signs the sign-in cookies and encrypts Git tokens) encrypted with a
 /// certificate kept outside the control-plane database: the database alone no longer reads a token.
 /// </summary>
+[Collection(HostStartRefusals.Name)]
 public sealed class KeyRingProtectionTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("taidon-keyring-").FullName;

@@ -7,6 +7,7 @@ using Taidon.Tests.Support;
 namespace Taidon.Tests.Web;
 
 /// <summary>The metrics on a port of their own (as the chart sets it): Prometheus reaches them, students do not.</summary>
+[Collection(HostStartRefusals.Name)]
 public sealed class MetricsPortTests
 {
     [Fact]
