@@ -111,7 +111,7 @@ public sealed class KubernetesInstanceRuntime(
         }
 
         var ready = await WaitReadyAsync(pod, cancellationToken);
-        return new InstanceConnection(ready.Status.PodIP, InstanceManifests.Port, Database, StudentRole, Password(secret));
+        return Login(ready, secret);
     }
 
     public async Task StopAsync(Guid instanceId, CancellationToken cancellationToken)
@@ -182,6 +182,10 @@ public sealed class KubernetesInstanceRuntime(
 
     public int CountRunning() => cluster.Pods.Objects.Count(IsReady);
 
+    /// <summary>The student's login to a ready pod: its address, and the password from the instance's Secret.</summary>
+    private static InstanceConnection Login(V1Pod pod, V1Secret secret) =>
+        new(pod.Status.PodIP, InstanceManifests.Port, Database, StudentRole, Password(secret));
+
     /// <summary>
     /// A running instance's size as PostgreSQL reports it (its working database), asked over the student's
     /// own login at most once a minute; a stopped instance keeps its last measure. The volume's own use is
@@ -200,8 +204,7 @@ public sealed class KubernetesInstanceRuntime(
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                var login = new InstanceConnection(pod!.Status.PodIP, InstanceManifests.Port, Database, StudentRole, Password(secret));
-                await using var connection = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(login, "taidon-usage"));
+                await using var connection = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(Login(pod!, secret), "taidon-usage"));
                 await connection.OpenAsync(timeout.Token);
                 // Qualified: the student owns the session's search_path and could shadow the functions.
                 await using var size = new NpgsqlCommand("SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::bigint", connection);

@@ -48,7 +48,7 @@ public sealed class GitHttpServer : IAsyncDisposable
         Directory.CreateDirectory(Path.Combine(root, "repos"));
         Directory.CreateDirectory(Path.Combine(root, "www"));
         await File.WriteAllTextAsync(Path.Combine(root, "users"), $"{User}:{Password}\n");
-        var port = FreePort();
+        var port = Loopback.FreePort();
         await File.WriteAllTextAsync(Path.Combine(root, "lighttpd.conf"), $$"""
             server.modules = ("mod_alias", "mod_auth", "mod_authn_file", "mod_setenv", "mod_cgi")
             server.document-root = "{{root}}/www"
@@ -176,13 +176,6 @@ public sealed class GitHttpServer : IAsyncDisposable
         var error = await git.StandardError.ReadToEndAsync();
         await git.WaitForExitAsync();
         return git.ExitCode == 0 ? output : throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed: {error}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

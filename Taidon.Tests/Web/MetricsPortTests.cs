@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using Taidon.Tests.Support;
 
@@ -13,7 +12,7 @@ public sealed class MetricsPortTests
     [Fact]
     public async Task OnlyTheMetricsPortServesTheMetricsAndItServesNothingElse()
     {
-        var metricsPort = FreePort();
+        var metricsPort = Loopback.FreePort();
         await using var app = await TaidonAppFactory.CreateAsync("metricsport", Settings(metricsPort));
         using var client = new HttpClient { BaseAddress = app.StartOnLoopback(metricsPort) };
         var metrics = new Uri($"http://127.0.0.1:{metricsPort}");
@@ -36,7 +35,7 @@ public sealed class MetricsPortTests
     [Fact]
     public async Task AMetricsPortTheAppDoesNotListenOnStopsTheStartNamingTheSettings()
     {
-        var metricsPort = FreePort();
+        var metricsPort = Loopback.FreePort();
         await using var app = await TaidonAppFactory.CreateAsync("metricsportmissing", Settings(metricsPort));
 
         var error = Assert.Throws<OptionsValidationException>(() => app.StartOnLoopback());
@@ -57,11 +56,4 @@ public sealed class MetricsPortTests
 
     private static Dictionary<string, string?> Settings(int metricsPort) =>
         new() { ["Taidon:Metrics:Port"] = metricsPort.ToString(CultureInfo.InvariantCulture) };
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
