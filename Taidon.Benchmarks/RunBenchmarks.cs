@@ -243,6 +243,8 @@ public static class RunBenchmarks
 
         public int CountRunning() => runtime.CountRunning();
 
+        public Task<InstanceUsage?> UsageAsync(Guid instanceId, CancellationToken cancellationToken) => runtime.UsageAsync(instanceId, cancellationToken);
+
         public Task<Core.Snapshots.SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("The baseline takes no layers.");
 

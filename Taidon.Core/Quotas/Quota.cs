@@ -18,8 +18,15 @@ public sealed partial record Quota(
     int StatementTimeoutSeconds,
     int MaxResultRows,
     int RunsPerMinute,
-    int ProjectsPerAccount)
+    int ProjectsPerAccount,
+    int MaxResultMegabytes = 8,
+    int MaxValueKilobytes = 256,
+    int MaxNoticesPerStatement = 100,
+    int MaxNoticesPerRun = 1000)
 {
+    /// <summary>The bounds on what a run brings back under this plan.</summary>
+    public Runs.ResultLimits ResultLimits => new(MaxResultRows, MaxResultMegabytes * 1024L * 1024, MaxValueKilobytes * 1024, MaxNoticesPerStatement, MaxNoticesPerRun);
+
     /// <summary>What is wrong with these limits, one sentence each, naming the limit and what to do; empty when all is well.</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -30,6 +37,10 @@ public sealed partial record Quota(
         Range(problems, "Lifetime (hours)", LifetimeHours, 1, 24 * 365);
         Range(problems, "Statement timeout (seconds)", StatementTimeoutSeconds, 1, 3600);
         Range(problems, "Result rows", MaxResultRows, 1, 1_000_000);
+        Range(problems, "Result size per run (MB)", MaxResultMegabytes, 1, 256);
+        Range(problems, "Value size (KB)", MaxValueKilobytes, 1, 64 * 1024);
+        Range(problems, "Notices per statement", MaxNoticesPerStatement, 0, 100_000);
+        Range(problems, "Notices per run", MaxNoticesPerRun, 0, 1_000_000);
         Range(problems, "Runs per minute", RunsPerMinute, 1, 10_000);
         Range(problems, "Projects per account", ProjectsPerAccount, 0, 1000);
         if (!CpuQuantity().IsMatch(Cpu ?? ""))

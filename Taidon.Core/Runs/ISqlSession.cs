@@ -7,10 +7,19 @@ namespace Taidon.Core.Runs;
 public interface ISqlSession : IAsyncDisposable
 {
     /// <summary>
-    /// Runs one statement; a PostgreSQL error is an outcome, not an exception. <see cref="StatementOutcome.ChangedState"/>
-    /// is false only when the statement provably left the database as it was (no transaction id, no WAL).
+    /// Runs one statement, taking what it returns out of the run's <paramref name="budget"/>; a PostgreSQL
+    /// error is an outcome, not an exception. <see cref="StatementOutcome.ChangedState"/> is false only when
+    /// the statement provably left the database as it was: for a statement that finished, no transaction id,
+    /// no sequence moved and the session changed nothing a layer cannot keep; for one that failed, an error
+    /// raised before anything ran (a syntax error, an unknown table or column).
     /// </summary>
-    Task<StatementOutcome> ExecuteAsync(SqlStatement statement, ResultLimits limits, TimeSpan timeout, CancellationToken cancellationToken);
+    Task<StatementOutcome> ExecuteAsync(SqlStatement statement, ResultBudget budget, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes a new session on a state other than the base one what the one session of a clean replay would
+    /// be there, beyond the SET statements the runner applies again: currval of every sequence used.
+    /// </summary>
+    Task ResumeAsync(CancellationToken cancellationToken);
 
     /// <summary>Rolls back a transaction block the statements left open; true when there was one.</summary>
     Task<bool> RollbackOpenTransactionAsync(CancellationToken cancellationToken);

@@ -77,7 +77,8 @@ public sealed record RunResult(
 /// <summary>
 /// Executes a run as planned: brings the instance to the starting state (at once, by restoring a layer,
 /// or by continuing on it), re-applies the session settings, replays the tail taking the planned layers,
-/// then runs the head. The state key moves only when a statement changed the database.
+/// then runs the head. The state key moves only when a statement changed the database; it is kept only
+/// while the state is certainly what a clean replay of the chain makes (else the next run restores).
 /// </summary>
 public sealed class RunExecutor(
     IInstanceRuntime runtime,
@@ -141,12 +142,23 @@ public sealed class RunExecutor(
         var failed = false;
         var stopped = false;
         var touchedTransactions = false;
+
+        // The determinism rule: the state reached is the key only while it is certainly what a clean replay
+        // makes. A statement that failed after it may have changed something, or one that changed the session
+        // in a way no layer keeps, makes the state unknown: no layer after it, and the next run restores.
+        var uncertain = false;
+        var budget = new ResultBudget(run.ResultLimits);
         var session = await sessions.OpenAsync(connection, CancellationToken.None);
         try
         {
+            if (plan.From > 0)
+            {
+                await session.ResumeAsync(CancellationToken.None);
+            }
+
             foreach (var index in plan.SessionStatements)
             {
-                var setting = await session.ExecuteAsync(statements[index], run.ResultLimits, run.Limits.EffectiveStatementTimeout, CancellationToken.None);
+                var setting = await session.ExecuteAsync(statements[index], budget, run.Limits.EffectiveStatementTimeout, CancellationToken.None);
                 if (setting.Status == StatementStatus.Error)
                 {
                     outcomes[index] = setting;
@@ -172,14 +184,17 @@ public sealed class RunExecutor(
                 }
 
                 progress?.Report(new RunProgress(i - plan.From + 1, total, i < plan.HeadStart ? RunPhase.Replaying : RunPhase.Running));
-                var outcome = await session.ExecuteAsync(statement, run.ResultLimits, run.Limits.EffectiveStatementTimeout, cancellationToken);
+                var outcome = await session.ExecuteAsync(statement, budget, run.Limits.EffectiveStatementTimeout, cancellationToken);
                 outcomes[i] = outcome;
                 if (outcome.Status == StatementStatus.Error)
                 {
                     failed = true;
+                    uncertain |= outcome.ChangedState;
                     stopped = cancellationToken.IsCancellationRequested;
                     break;
                 }
+
+                uncertain |= outcome.TouchedSession;
 
                 touchedTransactions |= statement.Kind is StatementKind.TransactionStart or StatementKind.TransactionEnd;
                 inTransaction = statement.Kind switch
@@ -216,7 +231,7 @@ public sealed class RunExecutor(
                 {
                     sinceLayer = TimeSpan.Zero;
                 }
-                else if (worthALayer && !inTransaction && !cancellationToken.IsCancellationRequested)
+                else if (worthALayer && !inTransaction && !uncertain && !cancellationToken.IsCancellationRequested)
                 {
                     sinceLayer = TimeSpan.Zero;
                     await using var building = gate is null ? null : await gate.EnterAsync(current, CancellationToken.None);
@@ -236,9 +251,10 @@ public sealed class RunExecutor(
 
                     // Capturing restarted the instance: a new session gets the settings made so far.
                     session = await sessions.OpenAsync(await runtime.StartAsync(run.InstanceId, run.Limits, CancellationToken.None), CancellationToken.None);
+                    await session.ResumeAsync(CancellationToken.None);
                     foreach (var setting in appliedSettings)
                     {
-                        await session.ExecuteAsync(setting, run.ResultLimits, run.Limits.EffectiveStatementTimeout, CancellationToken.None);
+                        await session.ExecuteAsync(setting, budget, run.Limits.EffectiveStatementTimeout, CancellationToken.None);
                     }
                 }
             }
@@ -246,7 +262,7 @@ public sealed class RunExecutor(
             // A transaction left open (or aborted) is rolled back: its state has no key.
             // Only BEGIN (or a COMMIT AND CHAIN) opens a block: without one, and without a failure (a lost connection), there is nothing to ask.
             var rolledBack = (touchedTransactions || failed) && await session.RollbackOpenTransactionAsync(CancellationToken.None);
-            var finalState = (failed && inTransaction) || rolledBack ? (ChainKey?)null : current;
+            var finalState = (failed && inTransaction) || rolledBack || uncertain ? (ChainKey?)null : current;
             var result = new StatementOutcome[run.HeadEnd];
             for (var i = 0; i < run.HeadEnd; i++)
             {

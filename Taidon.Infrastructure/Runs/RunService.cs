@@ -342,7 +342,7 @@ public sealed class RunService(
         var start = Math.Clamp(head.Start ?? fromFile, 0, chain.Statements.Count);
         var end = Math.Clamp(head.End ?? chain.Statements.Count, start, chain.Statements.Count);
         ChainKey? state = record is not null && ChainKey.TryParse(record.StateKey, out var key) ? key : null;
-        return new ChainRun(record?.Id ?? Guid.Empty, limits, chain, start, end, state, new ResultLimits(quota.MaxResultRows));
+        return new ChainRun(record?.Id ?? Guid.Empty, limits, chain, start, end, state, quota.ResultLimits);
     }
 
     /// <summary>The account's latest runs, newest first.</summary>

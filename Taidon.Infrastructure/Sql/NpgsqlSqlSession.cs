@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using Npgsql;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
@@ -32,69 +33,129 @@ public sealed class NpgsqlSqlSessionFactory : ISqlSessionFactory
 
 /// <summary>
 /// Runs a student's statements over one connection, as the student. Values come back in PostgreSQL's
-/// text form; results are capped; whether a statement changed anything is seen from the next
-/// transaction id before and after it (the WAL position is not asked: checkpoints and other background work move it).
+/// text form, read column by column off the wire so that no value past the bounds is ever held whole; results
+/// and notices are bounded by the run's <see cref="ResultBudget"/>. Whether a statement changed anything is
+/// seen from a probe before and after it: the next transaction id, the sequences' values, and a digest of
+/// the session state a layer does not keep (the WAL position is not asked: checkpoints and other background
+/// work move it). The probe names everything in pg_catalog, so no object of the student's can stand in.
 /// </summary>
 public sealed class NpgsqlSqlSession : ISqlSession
 {
     private static readonly string[] QueryStarts = ["select", "values", "table", "show", "explain", "fetch"];
 
+    // Operators are named too: a student's search_path may put a schema with their own "=" before pg_catalog.
+    private const string ProbeSql = """
+        SELECT pg_catalog.concat_ws('/',
+                 pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()),
+                 pg_catalog.pg_current_xact_id_if_assigned(),
+                 (SELECT pg_catalog.md5(pg_catalog.string_agg(pg_catalog.concat(s.schemaname, '.', s.sequencename, '=', s.last_value), ',' ORDER BY s.schemaname, s.sequencename))
+                    FROM pg_catalog.pg_sequences s)),
+               pg_catalog.md5(pg_catalog.concat_ws('|',
+                 (SELECT pg_catalog.string_agg(pg_catalog.concat(g.name, '=', g.setting), ',' ORDER BY g.name)
+                    FROM pg_catalog.pg_settings g WHERE g.source OPERATOR(pg_catalog.=) 'session'),
+                 (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()),
+                 (SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements),
+                 (SELECT pg_catalog.count(*) FROM pg_catalog.pg_cursors),
+                 (SELECT pg_catalog.count(*) FROM pg_catalog.pg_locks l
+                    WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()),
+                 (SELECT pg_catalog.count(*) FROM pg_catalog.pg_listening_channels()),
+                 (SELECT pg_catalog.count(*) FROM pg_catalog.pg_db_role_setting)))
+        """;
+
+    // In one session replaying from the base, every sequence that has been called has currval = last_value
+    // (nextval and setval(..., true) both set it); setval to the same value sets it again and moves nothing.
+    private const string ResumeSql = """
+        SELECT pg_catalog.count(pg_catalog.setval(c.oid, s.last_value, true))
+          FROM pg_catalog.pg_sequences s
+          JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) s.schemaname
+          JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid AND c.relname OPERATOR(pg_catalog.=) s.sequencename
+         WHERE s.last_value IS NOT NULL AND pg_catalog.has_sequence_privilege(c.oid, 'UPDATE')
+        """;
+
     private readonly NpgsqlConnection _connection;
     private readonly List<string> _notices = [];
     private readonly List<string> _noticeStates = [];
+    private ResultBudget? _budget;
+    private int _noticesSeen;
+    private int _noticesDroppedForStatement;
+    private int _noticesDroppedForRun;
     private bool _disposed;
 
     // The probe after one statement is the probe before the next: one round trip per statement, not two.
-    private string? _lastProbe;
+    private Probe? _lastProbe;
 
     internal NpgsqlSqlSession(NpgsqlConnection connection)
     {
         _connection = connection;
-        _connection.Notice += (_, e) =>
-        {
-            _notices.Add($"{e.Notice.Severity}: {e.Notice.MessageText}");
-            _noticeStates.Add(e.Notice.SqlState);
-        };
+        _connection.Notice += (_, e) => Noticed(e.Notice);
     }
 
-    public async Task<StatementOutcome> ExecuteAsync(SqlStatement statement, ResultLimits limits, TimeSpan timeout, CancellationToken cancellationToken)
+    private sealed record Probe(string Data, string Session);
+
+    public async Task<StatementOutcome> ExecuteAsync(SqlStatement statement, ResultBudget budget, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        _notices.Clear();
+        BeginStatement(budget);
+        var cuts = new CutCounter(budget.Limits);
         var watch = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // The server's statement_timeout can be changed by the student; this one cannot.
         deadline.CancelAfter(timeout + TimeSpan.FromSeconds(2));
+        Probe? before = null;
         try
         {
-            var before = _lastProbe ?? await ProbeAsync(cancellationToken);
+            before = _lastProbe ?? await ProbeAsync(cancellationToken);
             _lastProbe = null;
             var (tag, rows, results) = statement.Kind == StatementKind.CopyFromStdin
                 ? await CopyInAsync(statement, deadline.Token)
-                : await QueryAsync(statement, limits, deadline.Token);
+                : await QueryAsync(statement, budget, cuts, deadline.Token);
 
             // The statement finished: what it did is reported even when a Stop arrives now.
             var after = await ProbeAsync(CancellationToken.None);
             _lastProbe = after;
-            var changed = before != after || statement.Kind != StatementKind.Other || MentionsSequence(statement);
-            return new StatementOutcome(statement.Index, StatementStatus.Executed, tag, rows, results, [.. _notices], watch.Elapsed, null, changed);
+            var touchedSession = before.Session != after.Session && statement.Kind is StatementKind.Other or StatementKind.CopyFromStdin;
+            var changed = before.Data != after.Data || touchedSession || statement.Kind != StatementKind.Other || MentionsSequence(statement);
+            return new StatementOutcome(statement.Index, StatementStatus.Executed, tag, rows, results, [.. _notices], watch.Elapsed, null, changed)
+            {
+                Cuts = NoticeCuts(cuts),
+                TouchedSession = touchedSession,
+            };
         }
-        catch (PostgresException e)
+        catch (PostgresException e) when (e.SqlState != PostgresErrorCodes.QueryCanceled || !cancellationToken.IsCancellationRequested)
         {
-            return Failed(statement, watch.Elapsed, e.SqlState, e.MessageText, e.Detail, e.Hint, e.Position);
+            var nothingChanged = NothingRan(e) || await UnchangedSinceAsync(before);
+            return Failed(statement, watch.Elapsed, e.SqlState, e.MessageText, e.Detail, e.Hint, e.Position, nothingChanged) with { Cuts = NoticeCuts(cuts) };
         }
         catch (NpgsqlException e) when (e is not PostgresException && !_connection.FullState.HasFlag(System.Data.ConnectionState.Open))
         {
             return Failed(statement, watch.Elapsed, "08006", "The connection to your instance was lost while this statement ran (the instance stopped).", null,
-                "Run again: the instance is restarted and brought back to the state before this statement.", 0);
+                "Run again: the instance is restarted and brought back to the state before this statement.", 0, nothingChanged: false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException || (e is PostgresException && cancellationToken.IsCancellationRequested))
         {
-            return StatementOutcome.Stopped(statement, watch.Elapsed) with { Notices = [.. _notices] };
+            var nothingChanged = await UnchangedSinceAsync(before);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return StatementOutcome.Stopped(statement, watch.Elapsed) with { Notices = [.. _notices], Cuts = NoticeCuts(cuts), ChangedState = !nothingChanged };
+            }
+
+            var timedOut = Failed(statement, watch.Elapsed, "57014", $"The statement ran longer than {timeout.TotalSeconds:0} s and was stopped.", null,
+                "Make it faster (an index, a smaller result), or ask for a longer statement timeout.", 0, nothingChanged);
+            return timedOut with { Cuts = NoticeCuts(cuts) };
         }
-        catch (OperationCanceledException)
+    }
+
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        _lastProbe = null;
+        try
         {
-            return Failed(statement, watch.Elapsed, "57014", $"The statement ran longer than {timeout.TotalSeconds:0} s and was stopped.", null,
-                "Make it faster (an index, a smaller result), or ask for a longer statement timeout.", 0);
+            await using var resume = new NpgsqlCommand(ResumeSql, _connection);
+            await resume.ExecuteScalarAsync(cancellationToken);
+        }
+        catch (PostgresException)
+        {
+            // A role or database made read-only by the student refuses setval: currval stays unset, as the
+            // statements that follow will say if they need it.
         }
     }
 
@@ -108,8 +169,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
 
         // ROLLBACK outside a block only warns (25P01): that warning says nothing was open.
         _lastProbe = null;
-        _notices.Clear();
-        _noticeStates.Clear();
+        BeginStatement(null);
         await using var rollback = new NpgsqlCommand("ROLLBACK", _connection);
         await rollback.ExecuteNonQueryAsync(cancellationToken);
         return !_noticeStates.Contains("25P01");
@@ -124,17 +184,134 @@ public sealed class NpgsqlSqlSession : ISqlSession
         }
     }
 
-    private async Task<(string? Tag, long? Rows, IReadOnlyList<ResultSet> Results)> QueryAsync(SqlStatement statement, ResultLimits limits, CancellationToken cancellationToken)
+    /// <summary>
+    /// An error raised while the statement was parsed and analysed (it points into the statement's own text
+    /// and comes from no function), or while a DO block was compiled: nothing of it ran, so nothing changed.
+    /// </summary>
+    internal static bool NothingRan(PostgresException e)
+    {
+        if (e.InternalQuery is not null || e.InternalPosition > 0)
+        {
+            return e.Where is { } compiling && !compiling.Contains('\n', StringComparison.Ordinal)
+                && compiling.StartsWith("compilation of PL/pgSQL function \"inline_code_block\"", StringComparison.Ordinal);
+        }
+
+        if (e.Where is { } where)
+        {
+            return !where.Contains('\n', StringComparison.Ordinal)
+                && where.StartsWith("compilation of PL/pgSQL function \"inline_code_block\"", StringComparison.Ordinal);
+        }
+
+        return e.SqlState == PostgresErrorCodes.SyntaxError || e.Position > 0;
+    }
+
+    private void BeginStatement(ResultBudget? budget)
+    {
+        _budget = budget;
+        _notices.Clear();
+        _noticeStates.Clear();
+        _noticesSeen = 0;
+        _noticesDroppedForStatement = 0;
+        _noticesDroppedForRun = 0;
+    }
+
+    /// <summary>Keeps a notice while the statement's and the run's bounds allow; counts the rest, holding none of them.</summary>
+    private void Noticed(PostgresNotice notice)
+    {
+        if (_budget is not { } budget)
+        {
+            // The runner's own ROLLBACK: only its SQLSTATE matters.
+            _noticeStates.Add(notice.SqlState);
+            return;
+        }
+
+        _noticesSeen++;
+        if (_noticesSeen > budget.Limits.MaxNoticesPerStatement)
+        {
+            _noticesDroppedForStatement++;
+            return;
+        }
+
+        var text = $"{notice.Severity}: {notice.MessageText}";
+        if (text.Length > budget.Limits.MaxValueBytes)
+        {
+            text = text[..budget.Limits.MaxValueBytes] + "…";
+        }
+
+        if (!budget.TryTakeNotice(text.Length * 2L))
+        {
+            _noticesDroppedForRun++;
+            return;
+        }
+
+        _notices.Add(text);
+    }
+
+    private List<ResultCut> NoticeCuts(CutCounter cuts)
+    {
+        var all = cuts.ToList();
+        if (_budget is { } budget)
+        {
+            if (_noticesDroppedForStatement > 0)
+            {
+                all.Add(new ResultCut(ResultCutKind.NoticesPerStatement, budget.Limits.MaxNoticesPerStatement, _noticesDroppedForStatement));
+            }
+
+            if (_noticesDroppedForRun > 0)
+            {
+                all.Add(new ResultCut(ResultCutKind.NoticesPerRun, budget.Limits.MaxNoticesPerRun, _noticesDroppedForRun));
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>What the bounds cut from one statement's results.</summary>
+    private sealed class CutCounter(ResultLimits limits)
+    {
+        public bool Rows { get; set; }
+
+        public bool Bytes { get; set; }
+
+        public long Values { get; set; }
+
+        public List<ResultCut> ToList()
+        {
+            var cuts = new List<ResultCut>();
+            if (Rows)
+            {
+                cuts.Add(new ResultCut(ResultCutKind.Rows, limits.MaxRows, 0));
+            }
+
+            if (Bytes)
+            {
+                cuts.Add(new ResultCut(ResultCutKind.Bytes, limits.MaxBytes, 0));
+            }
+
+            if (Values > 0)
+            {
+                cuts.Add(new ResultCut(ResultCutKind.Values, limits.MaxValueBytes, Values));
+            }
+
+            return cuts;
+        }
+    }
+
+    private async Task<(string? Tag, long? Rows, IReadOnlyList<ResultSet> Results)> QueryAsync(SqlStatement statement, ResultBudget budget, CutCounter cuts, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(statement.Text, _connection) { AllResultTypesAreUnknown = true };
         await using var registration = cancellationToken.Register(command.Cancel);
         var results = new List<ResultSet>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+
+        // Sequential access: a row is read off the wire column by column, so a huge value is skipped, never buffered.
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
         // NpgsqlBatch would give the statement's type and row count without this, but cannot ask for text results.
 #pragma warning disable CS0618
         var statementCommand = reader.Statements[0];
 #pragma warning restore CS0618
         var cancelledForCap = false;
+        var limits = budget.Limits;
+        var buffer = new byte[Math.Min(limits.MaxValueBytes, 64 * 1024)];
         do
         {
             if (reader.FieldCount == 0)
@@ -144,12 +321,13 @@ public sealed class NpgsqlSqlSession : ISqlSession
 
             var columns = Enumerable.Range(0, reader.FieldCount).Select(i => new ResultColumn(reader.GetName(i), reader.GetDataTypeName(i))).ToList();
             var rows = new List<string?[]>();
-            long bytes = 0;
             var truncated = false;
             while (await reader.ReadAsync(cancellationToken))
             {
-                if (rows.Count >= limits.MaxRows || bytes >= limits.MaxBytes)
+                if (rows.Count >= limits.MaxRows || budget.BytesLeft <= 0)
                 {
+                    cuts.Rows |= rows.Count >= limits.MaxRows;
+                    cuts.Bytes |= rows.Count < limits.MaxRows;
                     truncated = true;
                     break;
                 }
@@ -157,10 +335,10 @@ public sealed class NpgsqlSqlSession : ISqlSession
                 var row = new string?[reader.FieldCount];
                 for (var i = 0; i < row.Length; i++)
                 {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetString(i);
-                    bytes += (row[i]?.Length ?? 0) * 2L + 8;
+                    row[i] = await ReadValueAsync(reader, i, budget, cuts, buffer, cancellationToken);
                 }
 
+                budget.TryTakeBytes(Math.Min(budget.BytesLeft, 8L * row.Length));
                 rows.Add(row);
             }
 
@@ -197,6 +375,47 @@ public sealed class NpgsqlSqlSession : ISqlSession
         return (TagOf(statement, type, affected ?? results.FirstOrDefault()?.Rows.Count), affected ?? results.FirstOrDefault()?.Rows.Count, results);
     }
 
+    /// <summary>
+    /// One value in text form: its length is known before it is read, and only what the bounds allow is read
+    /// (the rest is skipped on the wire); a cut value ends with "…" and is counted.
+    /// </summary>
+    private static async Task<string?> ReadValueAsync(NpgsqlDataReader reader, int column, ResultBudget budget, CutCounter cuts, byte[] buffer, CancellationToken cancellationToken)
+    {
+        if (await reader.IsDBNullAsync(column, cancellationToken))
+        {
+            return null;
+        }
+
+        await using var stream = await reader.GetFieldValueAsync<Stream>(column, cancellationToken);
+        var length = stream.Length;
+        var take = (int)Math.Min(length, Math.Min(budget.Limits.MaxValueBytes, Math.Max(0, budget.BytesLeft)));
+        var bytes = take <= buffer.Length ? buffer : new byte[take];
+        var read = 0;
+        while (read < take)
+        {
+            var n = await stream.ReadAsync(bytes.AsMemory(read, take - read), cancellationToken);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        budget.TryTakeBytes(read);
+        if (read >= length)
+        {
+            return Encoding.UTF8.GetString(bytes, 0, read);
+        }
+
+        cuts.Values++;
+        // A cut may split a character: the decoder keeps only whole ones.
+        var decoder = Encoding.UTF8.GetDecoder();
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(read)];
+        decoder.Convert(bytes, 0, read, chars, 0, chars.Length, flush: false, out _, out var charCount, out _);
+        return new string(chars, 0, charCount) + "…";
+    }
+
     private async Task<(string? Tag, long? Rows, IReadOnlyList<ResultSet> Results)> CopyInAsync(SqlStatement statement, CancellationToken cancellationToken)
     {
         var text = statement.Text.TrimEnd().TrimEnd(';');
@@ -209,26 +428,60 @@ public sealed class NpgsqlSqlSession : ISqlSession
         return ($"COPY {lines}", lines, []);
     }
 
-    /// <summary>The next transaction id and the one assigned, if any: both stay put when a statement changed nothing.</summary>
-    private async Task<string> ProbeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// What a statement could change without saying so: the next transaction id and the one assigned, the
+    /// sequences' values (nextval needs no transaction id), and a digest of the session state that no layer
+    /// keeps. All stay put when a statement changed nothing.
+    /// </summary>
+    private async Task<Probe> ProbeAsync(CancellationToken cancellationToken)
     {
-        await using var probe = new NpgsqlCommand(
-            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text || '/' || coalesce(pg_current_xact_id_if_assigned()::text, '')",
-            _connection);
+        await using var probe = new NpgsqlCommand(ProbeSql, _connection);
+        var budget = _budget;
+        _budget = null;
         try
         {
-            return (string)(await probe.ExecuteScalarAsync(cancellationToken))!;
+            await using var reader = await probe.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new Probe(reader.GetString(0), reader.GetString(1));
         }
         catch (PostgresException e) when (e.SqlState == "25P02")
         {
             // Inside an aborted transaction nothing runs, and nothing changes.
-            return "aborted";
+            return new Probe("aborted", "aborted");
+        }
+        finally
+        {
+            _budget = budget;
         }
     }
 
-    private StatementOutcome Failed(SqlStatement statement, TimeSpan duration, string sqlState, string message, string? detail, string? hint, int position) =>
+    /// <summary>
+    /// After a statement that failed while it ran: whether the probe still reads as it did before it (nothing
+    /// committed, no sequence moved, the session as it was). False when that cannot be asked.
+    /// </summary>
+    private async Task<bool> UnchangedSinceAsync(Probe? before)
+    {
+        _lastProbe = null;
+        if (before is null || !_connection.FullState.HasFlag(System.Data.ConnectionState.Open))
+        {
+            return false;
+        }
+
+        try
+        {
+            _lastProbe = await ProbeAsync(CancellationToken.None);
+            return _lastProbe == before;
+        }
+        catch (NpgsqlException)
+        {
+            // A cancel that arrived late stopped the probe instead: nothing is known.
+            return false;
+        }
+    }
+
+    private StatementOutcome Failed(SqlStatement statement, TimeSpan duration, string sqlState, string message, string? detail, string? hint, int position, bool nothingChanged) =>
         new(statement.Index, StatementStatus.Error, null, null, [], [.. _notices], duration,
-            new RunError(sqlState, message, detail, hint, statement.Span.File, statement.Locate(position > 0 ? position : 1)), false);
+            new RunError(sqlState, message, detail, hint, statement.Span.File, statement.Locate(position > 0 ? position : 1)), !nothingChanged);
 
     private static bool IsQuery(SqlStatement statement) =>
         QueryStarts.Any(start => statement.Normalized.StartsWith(start, StringComparison.Ordinal));

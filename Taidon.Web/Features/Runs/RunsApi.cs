@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.ComponentModel;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -83,7 +84,10 @@ public static class RunsApi
     public sealed record PlanResult(string Start, int From, string FromKey, int Replayed, string Description, IReadOnlyList<string> LayersTaken);
 
     public sealed record StatementResult(int Index, string Status, string File, int Line, string? CommandTag, long? RowsAffected,
-        IReadOnlyList<ResultSet> Results, IReadOnlyList<string> Notices, double DurationMs, ErrorResult? Error);
+        IReadOnlyList<ResultSet> Results, IReadOnlyList<string> Notices, double DurationMs, ErrorResult? Error, IReadOnlyList<CutResult> Cuts);
+
+    /// <summary>A bound of the plan that cut this statement's answer: which (rows, bytes, values, noticesPerStatement, noticesPerRun), its value, how many items it cut, and what to do.</summary>
+    public sealed record CutResult(string Kind, long Limit, long Count, string Message);
 
     public sealed record ErrorResult(string SqlState, string Message, string? Detail, string? Hint, string File, int? Line, int? Column);
 
@@ -288,7 +292,8 @@ public static class RunsApi
             o.Results,
             o.Notices,
             o.Duration.TotalMilliseconds,
-            o.Error is { } e ? new ErrorResult(e.SqlState, e.Message, e.Detail, e.Hint, e.File, e.Position?.Line, e.Position?.Column) : null))]);
+            o.Error is { } e ? new ErrorResult(e.SqlState, e.Message, e.Detail, e.Hint, e.File, e.Position?.Line, e.Position?.Column) : null,
+            [.. o.Cuts.Select(c => new CutResult(JsonNamingPolicy.CamelCase.ConvertName(c.Kind.ToString()), c.Limit, c.Count, c.Describe()))]))]);
 
     private static InstanceResult ToResult(InstanceRecord i) =>
         new(i.Id, i.State.ToString().ToLowerInvariant(), i.StateKey, i.StateKey?[..ChainKey.ShortLength], i.CreatedAt, i.LastActivityAt, i.ExpiresAt);

@@ -40,6 +40,16 @@ public static class RunTexts
         var p => t["Running statement {0} of {1}", p.Current, p.Total],
     };
 
+    /// <summary>What a bound of the plan cut from a statement's answer, naming the limit and what to do.</summary>
+    public static string Cut(IStringLocalizer<Strings> t, ResultCut cut) => cut.Kind switch
+    {
+        ResultCutKind.Rows => t["Only the first {0} rows of a result are kept (your plan's rows per result); add a LIMIT or a WHERE to see others.", cut.Limit],
+        ResultCutKind.Bytes => t["The run's answer reached {0} KB (your plan's result size); later rows are not shown. Select fewer or narrower columns.", cut.Limit / 1024],
+        ResultCutKind.Values => t["{0} values longer than {1} KB were cut to that length (your plan's value size); select a part with left() or substr().", cut.Count, cut.Limit / 1024],
+        ResultCutKind.NoticesPerStatement => t["{0} notices past the first {1} of this statement were dropped (your plan's notices per statement).", cut.Count, cut.Limit],
+        _ => t["{0} notices were dropped: the run keeps {1} notices at most (your plan's notices per run) within its result size.", cut.Count, cut.Limit],
+    };
+
     public static string Status(IStringLocalizer<Strings> t, StatementStatus status) => status switch
     {
         StatementStatus.Cached => t["cached"],

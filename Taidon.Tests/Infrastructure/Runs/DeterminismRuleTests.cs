@@ -1,0 +1,239 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Taidon.Core.Instances;
+using Taidon.Core.Runs;
+using Taidon.Core.SqlChain;
+using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Infrastructure.LocalRuntime.Snapshots;
+using Taidon.Infrastructure.Sql;
+
+namespace Taidon.Tests.Infrastructure.Runs;
+
+/// <summary>
+/// The determinism rule on real instances: the state a run leaves is its key only while it is certainly what
+/// a clean replay makes; what a hostile or unlucky statement could have changed makes it unknown instead.
+/// </summary>
+public sealed class DeterminismRuleTests : IAsyncLifetime
+{
+    private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(30));
+    private static readonly LayerPolicy EveryTail = new(TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
+    private readonly Guid _instance = Guid.NewGuid();
+    private LocalInstanceRuntime _runtime = null!;
+    private RunExecutor _executor = null!;
+    private EngineIdentity _engine = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_root);
+        File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        var binaries = PostgresBinaries.Locate(null);
+        _engine = EngineIdentity.PostgreSql(binaries.MajorVersion);
+        var layers = LayerStore.Open(Path.Combine(_root, "layers"), TimeProvider.System, NullLogger.Instance);
+        _runtime = new LocalInstanceRuntime(Path.Combine(_root, "i"), binaries, OsUser.ForPostgres(null), layers, _engine, NullLogger<LocalInstanceRuntime>.Instance);
+        _executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System);
+        await _runtime.CreateAsync(_instance, Limits, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await _runtime.DeleteAsync(_instance, CancellationToken.None);
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task ABlockThatCommitsAndThenFailsLeavesTheStateUnknownSoTheRerunRestores()
+    {
+        var failing = Chain("CREATE TABLE t(x int);\nDO $$BEGIN INSERT INTO t VALUES (1); COMMIT; RAISE EXCEPTION 'boom'; END$$;");
+        var first = await RunAsync(failing, 0, null);
+        Assert.Equal("P0001", first.Outcomes[1].Error?.SqlState);
+        Assert.Null(first.FinalState);
+
+        var rerun = Chain("CREATE TABLE t(x int);\nSELECT count(*) FROM t;");
+        var second = await RunAsync(rerun, 1, first.FinalState);
+
+        Assert.NotEqual(RunStart.Hot, second.Plan.Start);
+        Assert.Equal("0", second.Outcomes[1].Results[0].Rows[0][0]);
+    }
+
+    [Fact]
+    public async Task AProcedureThatCommitsAndIsStoppedByTheTimeoutLeavesTheStateUnknown()
+    {
+        var chain = Chain("CREATE TABLE t(x int);\nCREATE PROCEDURE p() LANGUAGE plpgsql AS $$BEGIN INSERT INTO t VALUES (1); COMMIT; PERFORM pg_sleep(30); END$$;\nCALL p();");
+        var result = await _executor.RunAsync(new ChainRun(_instance, Limits with { StatementTimeout = TimeSpan.FromSeconds(1) }, chain, 0, 3, null, new ResultLimits(), EveryTail), null, CancellationToken.None);
+
+        Assert.Equal("57014", result.Outcomes[2].Error?.SqlState);
+        Assert.Null(result.FinalState);
+    }
+
+    [Theory]
+    [InlineData("SELECT nosuch FROM t;", "42703")]
+    [InlineData("SELECT * FROM nowhere;", "42P01")]
+    [InlineData("SELEC 1;", "42601")]
+    [InlineData("INSERT INTO t VALUES ('not a number');", "22P02")]
+    [InlineData("DO $$BEGIN INSERT INTO t VALUES (1) oops; END$$;", "42601")]
+    public async Task AnErrorRaisedBeforeAnythingRanKeepsTheKeySoATypoCostsNoRestore(string typo, string sqlState)
+    {
+        var chain = Chain("CREATE TABLE t(x int);\n" + typo);
+
+        var result = await RunAsync(chain, 1, null);
+
+        Assert.Equal(sqlState, result.Outcomes[1].Error?.SqlState);
+        Assert.False(result.Outcomes[1].ChangedState);
+        Assert.Equal(chain.Keys[1], result.FinalState);
+    }
+
+    [Theory]
+    [InlineData("INSERT INTO t VALUES (101), (101);")]
+    [InlineData("SELECT nextval('s'), x / 0 FROM t;")]
+    [InlineData("SELECT f_fails();")]
+    [InlineData("CREATE UNIQUE INDEX CONCURRENTLY t_x ON t (x);")]
+    public async Task AnErrorRaisedWhileTheStatementRanLeavesTheStateUnknown(string failing)
+    {
+        var chain = Chain("""
+            CREATE TABLE t(x int);
+            CREATE SEQUENCE s;
+            CREATE UNIQUE INDEX t_unique ON t (x) WHERE x > 100;
+            INSERT INTO t VALUES (5), (5);
+            CREATE FUNCTION f_fails() RETURNS int LANGUAGE plpgsql AS $$BEGIN PERFORM nextval('s'); RETURN 1 / 0; END$$;
+            """ + "\n" + failing);
+
+        var result = await RunAsync(chain, 5, null);
+
+        Assert.Equal(StatementStatus.Error, result.Outcomes[5].Status);
+        Assert.True(result.Outcomes[5].ChangedState);
+        Assert.Null(result.FinalState);
+    }
+
+    [Theory]
+    [InlineData("SELECT x / 0 FROM t;")]
+    [InlineData("SELECT pg_catalog.pg_sleep(30);")]
+    public async Task AFailedOrTimedOutStatementThatMovedNothingKeepsTheKey(string failing)
+    {
+        var chain = Chain("CREATE TABLE t(x int);\nINSERT INTO t VALUES (1);\n" + failing);
+
+        var result = await _executor.RunAsync(new ChainRun(_instance, Limits with { StatementTimeout = TimeSpan.FromSeconds(1) }, chain, 2, 3, null, new ResultLimits(), EveryTail), null, CancellationToken.None);
+
+        Assert.Equal(StatementStatus.Error, result.Outcomes[2].Status);
+        Assert.False(result.Outcomes[2].ChangedState);
+        Assert.Equal(chain.Keys[2], result.FinalState);
+    }
+
+    [Fact]
+    public async Task ASequenceMovedInsideAFunctionIsAChangeNotANoOp()
+    {
+        var chain = Chain("CREATE SEQUENCE s;\nCREATE FUNCTION next_one() RETURNS bigint LANGUAGE sql AS 'SELECT pg_catalog.nextval(''s'')';\nSELECT next_one();");
+
+        var result = await RunAsync(chain, 2, null);
+
+        Assert.True(result.Outcomes[2].ChangedState);
+        Assert.Empty(result.NoOps);
+        Assert.Equal(chain.Keys[3], result.FinalState);
+    }
+
+    [Theory]
+    [InlineData("SELECT set_config('search_path', 'elsewhere, public', false);")]
+    [InlineData("CREATE TEMP TABLE scratch (x int);")]
+    [InlineData("PREPARE q AS SELECT 1;")]
+    [InlineData("SELECT pg_advisory_lock(7);")]
+    [InlineData("ALTER ROLE CURRENT_USER SET search_path = elsewhere, public;")]
+    public async Task SessionStateNoLayerKeepsMakesTheStateUnknownAndTakesNoLayerAfterIt(string touching)
+    {
+        var chain = Chain("CREATE SCHEMA elsewhere;\n" + touching + "\nCREATE TABLE elsewhere.after_it (x int);\nSELECT 1;");
+
+        var result = await RunAsync(chain, 3, null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.True(result.Outcomes[1].TouchedSession);
+        Assert.DoesNotContain(result.LayersTaken, l => l.Key == chain.Keys[2] || l.Key == chain.Keys[3]);
+        Assert.Null(result.FinalState);
+    }
+
+    [Fact]
+    public async Task ASetStatementIsNotSessionStateTheRunnerCannotApplyAgain()
+    {
+        var chain = Chain("CREATE SCHEMA elsewhere;\nSET search_path = elsewhere, public;\nCREATE TABLE here (x int);\nSELECT 1;");
+
+        var result = await RunAsync(chain, 3, null);
+
+        Assert.False(result.Outcomes[1].TouchedSession);
+        Assert.Equal(chain.Keys[3], result.FinalState);
+    }
+
+    [Fact]
+    public async Task CurrvalHoldsInANewSessionAsInTheCleanReplay()
+    {
+        var first = Chain("CREATE SEQUENCE s;\nSELECT nextval('s');\nSELECT nextval('s');");
+        var made = await RunAsync(first, 0, null);
+        Assert.True(made.Succeeded, Describe(made));
+
+        var next = Chain("CREATE SEQUENCE s;\nSELECT nextval('s');\nSELECT nextval('s');\nSELECT currval('s');");
+        var hot = await RunAsync(next, 3, made.FinalState);
+
+        Assert.Equal(RunStart.Hot, hot.Plan.Start);
+        Assert.True(hot.Succeeded, Describe(hot));
+        Assert.Equal("2", hot.Outcomes[3].Results[0].Rows[0][0]);
+    }
+
+    [Fact]
+    public async Task TheProbeCannotBeFooledByTheStudentsOwnCatalogFunctionsOrOperators()
+    {
+        var chain = Chain("""
+            CREATE SCHEMA evil;
+            CREATE FUNCTION evil.pg_current_snapshot() RETURNS pg_snapshot LANGUAGE sql AS $$SELECT '1:1:'::pg_snapshot$$;
+            CREATE FUNCTION evil.pg_snapshot_xmax(pg_snapshot) RETURNS xid8 LANGUAGE sql AS $$SELECT '1'::xid8$$;
+            CREATE FUNCTION evil.md5(text) RETURNS text LANGUAGE sql AS $$SELECT 'same'$$;
+            CREATE TABLE t (x int);
+            SET search_path = evil, pg_catalog, public;
+            INSERT INTO t VALUES (1);
+            """);
+
+        var result = await RunAsync(chain, 6, null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.True(result.Outcomes[6].ChangedState);
+        Assert.Equal(chain.Keys[7], result.FinalState);
+    }
+
+    [Fact]
+    public async Task ANoticeFloodKeepsTheFirstNoticesAndSaysHowManyWereDropped()
+    {
+        var chain = Chain("DO $$BEGIN FOR i IN 1..5000 LOOP RAISE NOTICE '%', repeat('n', 1000); END LOOP; END$$;\nDO $$BEGIN FOR i IN 1..50 LOOP RAISE NOTICE 'second %', i; END LOOP; END$$;");
+
+        var result = await RunAsync(chain, 0, null, new ResultLimits(MaxNoticesPerStatement: 100, MaxNoticesPerRun: 120));
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.Equal(100, result.Outcomes[0].Notices.Count);
+        Assert.Equal(new ResultCut(ResultCutKind.NoticesPerStatement, 100, 4900), Assert.Single(result.Outcomes[0].Cuts));
+        Assert.Equal(20, result.Outcomes[1].Notices.Count);
+        Assert.Equal(new ResultCut(ResultCutKind.NoticesPerRun, 120, 30), Assert.Single(result.Outcomes[1].Cuts));
+    }
+
+    [Fact]
+    public async Task AHugeValueIsCutBeforeItIsReadAndTheRunsBytesBoundTheRows()
+    {
+        var chain = Chain("SELECT repeat('é', 20000000) AS big, 'small' AS small;\nSELECT repeat('x', 1000) FROM generate_series(1, 500);");
+
+        var result = await RunAsync(chain, 0, null, new ResultLimits(MaxValueBytes: 1001, MaxBytes: 100_000));
+
+        Assert.True(result.Succeeded, Describe(result));
+        var big = result.Outcomes[0].Results[0].Rows[0];
+        Assert.Equal(new string('é', 500) + "…", big[0]);
+        Assert.Equal("small", big[1]);
+        Assert.Contains(new ResultCut(ResultCutKind.Values, 1001, 1), result.Outcomes[0].Cuts);
+        var rows = result.Outcomes[1].Results[0];
+        Assert.True(rows.Truncated);
+        Assert.InRange(rows.Rows.Count, 90, 99);
+        Assert.Contains(result.Outcomes[1].Cuts, c => c.Kind == ResultCutKind.Bytes);
+    }
+
+    private async Task<RunResult> RunAsync(AnalyzedChain chain, int headStart, ChainKey? state, ResultLimits? limits = null) =>
+        await _executor.RunAsync(new ChainRun(_instance, Limits, chain, headStart, chain.Statements.Count, state, limits ?? new ResultLimits(), EveryTail), null, CancellationToken.None);
+
+    private AnalyzedChain Chain(string script) => ChainAnalysis.Analyze([new SqlSource("script.sql", script)], _engine);
+
+    private static string Describe(RunResult result) =>
+        string.Join("\n", result.Outcomes.Select(o => $"{o.Index} {o.Status} {o.CommandTag} {o.Error?.SqlState} {o.Error?.Message}"));
+}
