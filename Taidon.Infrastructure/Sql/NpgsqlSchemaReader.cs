@@ -3,43 +3,55 @@ using Taidon.Core.Instances;
 
 namespace Taidon.Infrastructure.Sql;
 
-/// <summary>The schema from pg_catalog, over the student's own connection (so it shows what the student may see).</summary>
+/// <summary>
+/// The schema from pg_catalog, over the student's own login (so it shows what the student may see) but with
+/// the platform's session settings (<see cref="NpgsqlSqlSessionFactory.PlatformConnectionString"/>): names are
+/// qualified, each list is capped in rows and each text in length, so a student's catalog cannot make the
+/// page hang or fill the server's memory.
+/// </summary>
 public sealed class NpgsqlSchemaReader : ISchemaReader
 {
+    /// <summary>The most relations' columns, indexes and functions the schema lists, each.</summary>
+    public const string MaxRows = "5000";
+
     private const string Hidden = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
 
     private const string RelationsSql = $"""
         SELECT n.nspname, c.relname,
                CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' ELSE 'table' END,
-               a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
-        FROM pg_class c
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
         WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND {Hidden}
         ORDER BY n.nspname, c.relname, a.attnum
+        LIMIT {MaxRows}
         """;
 
     private const string IndexesSql = $"""
-        SELECT n.nspname, t.relname, i.relname || ' (' || pg_get_indexdef(i.oid) || ')'
-        FROM pg_index x
-        JOIN pg_class i ON i.oid = x.indexrelid
-        JOIN pg_class t ON t.oid = x.indrelid
-        JOIN pg_namespace n ON n.oid = t.relnamespace
+        SELECT n.nspname, t.relname, pg_catalog.left(pg_catalog.concat(i.relname, ' (', pg_catalog.pg_get_indexdef(i.oid), ')'), 1000)
+        FROM pg_catalog.pg_index x
+        JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+        JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
         WHERE {Hidden}
         ORDER BY 1, 2, i.relname
+        LIMIT {MaxRows}
         """;
 
     private const string FunctionsSql = $"""
-        SELECT n.nspname, p.proname, pg_get_function_arguments(p.oid), coalesce(pg_get_function_result(p.oid), '')
-        FROM pg_proc p
-        JOIN pg_namespace n ON n.oid = p.pronamespace
+        SELECT n.nspname, p.proname, pg_catalog.left(pg_catalog.pg_get_function_arguments(p.oid), 1000),
+               pg_catalog.left(coalesce(pg_catalog.pg_get_function_result(p.oid), ''), 1000)
+        FROM pg_catalog.pg_proc p
+        JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
         WHERE {Hidden}
         ORDER BY 1, 2
+        LIMIT {MaxRows}
         """;
 
     public async Task<DatabaseSchema> ReadAsync(InstanceConnection connection, CancellationToken cancellationToken)
     {
-        await using var npgsql = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(connection, "taidon-schema"));
+        await using var npgsql = new NpgsqlConnection(NpgsqlSqlSessionFactory.PlatformConnectionString(connection, "taidon-schema"));
         await npgsql.OpenAsync(cancellationToken);
 
         var indexes = new Dictionary<(string, string), List<string>>();

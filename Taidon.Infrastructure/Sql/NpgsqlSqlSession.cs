@@ -16,6 +16,19 @@ public sealed class NpgsqlSqlSessionFactory : ISqlSessionFactory
         return new NpgsqlSqlSession(npgsql);
     }
 
+    /// <summary>
+    /// The connection string for the platform's own queries on an instance over the student's login (the
+    /// schema, a size): the session's settings come from the startup packet, which wins over any the student
+    /// gave their role or database, so their search_path cannot shadow pg_catalog, and every query is
+    /// read-only and stopped after a few seconds.
+    /// </summary>
+    public static string PlatformConnectionString(InstanceConnection connection, string applicationName) => new NpgsqlConnectionStringBuilder(ConnectionString(connection, applicationName))
+    {
+        Options = "-c search_path=pg_catalog,pg_temp -c statement_timeout=5000 -c lock_timeout=2000 -c default_transaction_read_only=on -c work_mem=4MB -c client_min_messages=error",
+        Timeout = 10,
+        CommandTimeout = 10,
+    }.ConnectionString;
+
     /// <summary>The student's connection string for an instance (no pooling: a session is one connection).</summary>
     public static string ConnectionString(InstanceConnection connection, string applicationName) => new NpgsqlConnectionStringBuilder
     {

@@ -10,10 +10,11 @@ using Taidon.Infrastructure.Sql;
 namespace Taidon.Tests.Infrastructure.Runs;
 
 /// <summary>
-/// The determinism rule on real instances: the state a run leaves is its key only while it is certainly what
-/// a clean replay makes; what a hostile or unlucky statement could have changed makes it unknown instead.
+/// What a hostile (or unlucky) student sends, on real instances. The determinism rule: the state a run leaves
+/// is its key only while it is certainly what a clean replay makes; what a statement could have changed makes
+/// it unknown instead. The bounds on what a run returns, and the platform's own queries on an instance.
 /// </summary>
-public sealed class DeterminismRuleTests : IAsyncLifetime
+public sealed class HostileStudentRunTests : IAsyncLifetime
 {
     private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(30));
     private static readonly LayerPolicy EveryTail = new(TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
@@ -227,6 +228,25 @@ public sealed class DeterminismRuleTests : IAsyncLifetime
         Assert.True(rows.Truncated);
         Assert.InRange(rows.Rows.Count, 90, 99);
         Assert.Contains(result.Outcomes[1].Cuts, c => c.Kind == ResultCutKind.Bytes);
+    }
+
+    [Fact]
+    public async Task TheSchemaIgnoresTheStudentsShadowCatalogAndSearchPath()
+    {
+        var chain = Chain("""
+            CREATE TABLE real_one (id int, name text);
+            CREATE VIEW pg_class AS SELECT g AS oid, 'fake' AS relname FROM generate_series(1, 100000000) g;
+            CREATE FUNCTION format_type(oid, int) RETURNS text LANGUAGE sql AS 'SELECT pg_catalog.pg_sleep(60)::text';
+            ALTER ROLE CURRENT_USER SET search_path = public, pg_catalog;
+            ALTER DATABASE workspace SET statement_timeout = 0;
+            """);
+        var made = await RunAsync(chain, 0, null);
+        Assert.True(made.Succeeded, Describe(made));
+
+        var schema = await new NpgsqlSchemaReader().ReadAsync(await _runtime.StartAsync(_instance, Limits, CancellationToken.None), CancellationToken.None);
+
+        var table = Assert.Single(schema.Relations, r => r.Name == "real_one");
+        Assert.Equal(["id integer", "name text"], table.Columns.Select(c => $"{c.Name} {c.Type}"));
     }
 
     private async Task<RunResult> RunAsync(AnalyzedChain chain, int headStart, ChainKey? state, ResultLimits? limits = null) =>
