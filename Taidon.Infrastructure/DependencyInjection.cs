@@ -171,6 +171,7 @@ public static class DependencyInjection
             return runtime;
         }));
         services.AddSingleton(sp => new Lazy<IInstanceRuntime>(() => sp.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value));
+        services.AddSingleton<IStorageGuard>(sp => new InstanceStorageGuard(sp.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value, sp.GetRequiredService<ILogger<InstanceStorageGuard>>()));
         services.AddHostedService<InstanceShutdown>();
         services.AddSingleton<IGitCredentialStore, ProtectedGitCredentialStore>();
     }

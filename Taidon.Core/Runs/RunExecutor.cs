@@ -85,7 +85,8 @@ public sealed class RunExecutor(
     ISqlSessionFactory sessions,
     TimeProvider clock,
     ILayerBuildGate? gate = null,
-    IStatementOutcomeStore? outcomeStore = null)
+    IStatementOutcomeStore? outcomeStore = null,
+    IStorageGuard? storageGuard = null)
 {
     private const int MaxPlanAttempts = 3;
     private const int MaxRecordedNotices = 20;
@@ -149,6 +150,7 @@ public sealed class RunExecutor(
         var uncertain = false;
         var budget = new ResultBudget(run.ResultLimits);
         var session = await sessions.OpenAsync(connection, CancellationToken.None);
+        await using var storage = storageGuard?.Watch(run.InstanceId, run.Limits);
         try
         {
             if (plan.From > 0)
@@ -185,6 +187,11 @@ public sealed class RunExecutor(
 
                 progress?.Report(new RunProgress(i - plan.From + 1, total, i < plan.HeadStart ? RunPhase.Replaying : RunPhase.Running));
                 var outcome = await session.ExecuteAsync(statement, budget, run.Limits.EffectiveStatementTimeout, cancellationToken);
+                if (outcome.Status == StatementStatus.Error && storage?.ExceededBytes is { } size)
+                {
+                    outcome = DatabaseFull(statement, outcome, size, run.Limits);
+                }
+
                 outcomes[i] = outcome;
                 if (outcome.Status == StatementStatus.Error)
                 {
@@ -281,6 +288,16 @@ public sealed class RunExecutor(
             await session.DisposeAsync();
         }
     }
+
+    /// <summary>The statement the storage guard cancelled: what happened, in the student's words (SQLSTATE 53100, disk_full).</summary>
+    private static StatementOutcome DatabaseFull(SqlStatement statement, StatementOutcome cancelled, long size, InstanceLimits limits) => cancelled with
+    {
+        ChangedState = true,
+        Error = new RunError("53100",
+            $"Your database is full: it grew to {size / (1024 * 1024)} MB, past your plan's {limits.StorageMegabytes} MB, and this statement was stopped.",
+            null, "Write less (fewer or smaller rows), or reset the instance; an admin can give your plan more storage.",
+            statement.Span.File, statement.Locate(1)),
+    };
 
     /// <summary>
     /// How the run would go if it started now (which statements would come from the cache and which would

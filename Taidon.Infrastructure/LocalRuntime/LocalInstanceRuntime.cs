@@ -147,13 +147,30 @@ public sealed class LocalInstanceRuntime(
         var now = Environment.TickCount64;
         if (!_diskUse.TryGetValue(instanceId, out var measured) || now - measured.At > 60_000)
         {
-            var bytes = new DirectoryInfo(cluster.Root)
-                .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
-                .Sum(f => f.Length);
-            measured = _diskUse[instanceId] = (bytes, now);
+            measured = _diskUse[instanceId] = (DiskBytes(instanceId), now);
         }
 
         return Task.FromResult<InstanceUsage?>(new InstanceUsage(measured.Bytes, cluster.IsRunning));
+    }
+
+    /// <summary>What the instance's files take on disk now (its data directory, WAL and log).</summary>
+    internal long DiskBytes(Guid instanceId)
+    {
+        var root = Cluster(instanceId).Root;
+        return Directory.Exists(root)
+            ? new DirectoryInfo(root)
+                .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
+                .Sum(f => f.Length)
+            : 0;
+    }
+
+    /// <summary>Cancels what the student's sessions are running (the storage guard's stop), over the superuser's private socket.</summary>
+    internal async Task CancelStudentStatementsAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        await using var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken);
+        await using var cancel = new NpgsqlCommand(
+            $"SELECT pg_catalog.pg_cancel_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename OPERATOR(pg_catalog.=) '{StudentRole}'", platform);
+        await cancel.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>How many instances have a live postmaster (for the active-instances gauge).</summary>
@@ -414,6 +431,11 @@ public sealed class LocalInstanceRuntime(
         ["idle_in_transaction_session_timeout"] = ((long)limits.EffectiveIdleInTransactionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
         ["temp_file_limit"] = (limits.TempFileLimitBytes / 1024).ToString(CultureInfo.InvariantCulture) + "kB",
         ["work_mem"] = limits.WorkMemKilobytes.ToString(CultureInfo.InvariantCulture) + "kB",
+
+        // The server log keeps what an admin needs (a crash, a failed start), not what a student can repeat
+        // at will: RAISE WARNING or LOG in a loop, or an error quoting an 8 MB statement.
+        ["log_min_messages"] = "fatal",
+        ["log_min_error_statement"] = "panic",
     };
 
     /// <summary>An instance keeps its port across stops and restores (clients keep their connection settings), unless another process took it.</summary>

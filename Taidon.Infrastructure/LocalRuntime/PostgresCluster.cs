@@ -132,6 +132,8 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
             options.Append(" -c ").Append(name).Append("='").Append(value).Append('\'');
         }
 
+        RotateLog();
+
         // pg_ctl's own wait looks every 100 ms; the pid file says "ready" sooner than that.
         var result = await ProcessRunner.RunAsync(
             binaries.PgCtl,
@@ -146,6 +148,19 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
 
         logger.LogInformation("PostgreSQL in {DataDirectory} listens on 127.0.0.1:{Port}", DataDirectory, chosen);
         return chosen;
+    }
+
+    /// <summary>The most the log takes before a start moves it aside (one older log is kept).</summary>
+    public const long MaxLogBytes = 4 * 1024 * 1024;
+
+    /// <summary>Keeps the log within <see cref="MaxLogBytes"/> times two: a bigger one becomes postgres.log.1 at the next start.</summary>
+    private void RotateLog()
+    {
+        var log = new FileInfo(LogFile);
+        if (log.Exists && log.Length > MaxLogBytes)
+        {
+            log.MoveTo(LogFile + ".1", overwrite: true);
+        }
     }
 
     /// <summary>

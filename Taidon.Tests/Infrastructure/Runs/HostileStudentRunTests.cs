@@ -6,6 +6,7 @@ using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Sql;
+using Xunit.Abstractions;
 
 namespace Taidon.Tests.Infrastructure.Runs;
 
@@ -14,7 +15,7 @@ namespace Taidon.Tests.Infrastructure.Runs;
 /// is its key only while it is certainly what a clean replay makes; what a statement could have changed makes
 /// it unknown instead. The bounds on what a run returns, and the platform's own queries on an instance.
 /// </summary>
-public sealed class HostileStudentRunTests : IAsyncLifetime
+public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(30));
     private static readonly LayerPolicy EveryTail = new(TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
@@ -228,6 +229,25 @@ public sealed class HostileStudentRunTests : IAsyncLifetime
         Assert.True(rows.Truncated);
         Assert.InRange(rows.Rows.Count, 90, 99);
         Assert.Contains(result.Outcomes[1].Cuts, c => c.Kind == ResultCutKind.Bytes);
+    }
+
+    [Fact]
+    public async Task ATableGrownPastThePlansStorageStopsWithDatabaseFullWithinTenPercent()
+    {
+        var limits = Limits with { StorageMegabytes = 512, StatementTimeout = TimeSpan.FromSeconds(120) };
+        var guard = new InstanceStorageGuard(_runtime, NullLogger<InstanceStorageGuard>.Instance);
+        var executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System, storageGuard: guard);
+        var chain = Chain("CREATE TABLE t (id bigint, filler text);\nINSERT INTO t SELECT g, md5(g::text) || md5((g + 1)::text) FROM (SELECT generate_series(1, 100000000) AS g) AS streamed;");
+
+        var result = await executor.RunAsync(new ChainRun(_instance, limits, chain, 0, 2, null, new ResultLimits(), EveryTail), null, CancellationToken.None);
+
+        var full = result.Outcomes[1];
+        Assert.Equal("53100", full.Error?.SqlState);
+        Assert.Contains("Your database is full", full.Error!.Message, StringComparison.Ordinal);
+        Assert.Null(result.FinalState);
+        var grown = _runtime.DiskBytes(_instance);
+        output.WriteLine($"stopped at {full.Error.Message}; the instance takes {grown / (1024 * 1024)} MB after the run");
+        Assert.InRange(grown, 0, 512L * 1024 * 1024 * 11 / 10);
     }
 
     [Fact]
