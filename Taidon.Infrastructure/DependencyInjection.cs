@@ -164,7 +164,8 @@ public static class DependencyInjection
             var loggers = sp.GetRequiredService<ILoggerFactory>();
             var layers = LayerStore.Open(Path.Combine(data, "snapshots"), clock, loggers.CreateLogger<LayerStore>());
             var runtime = new LocalInstanceRuntime(Path.Combine(data, "instances"), PostgresBinaries.Locate(postgres.BinDirectory), OsUser.ForPostgres(postgres.OsUser),
-                layers, sp.GetRequiredService<EngineIdentityProvider>().Identity, loggers.CreateLogger<LocalInstanceRuntime>());
+                layers, sp.GetRequiredService<EngineIdentityProvider>().Identity, loggers.CreateLogger<LocalInstanceRuntime>(),
+                InstanceCgroups.Detect(loggers.CreateLogger<InstanceCgroups>()));
             var telemetry = sp.GetRequiredService<TaidonTelemetry>();
             telemetry.ActiveInstances = () => runtime.CountRunning();
             telemetry.CacheBytes = layers.TotalBytes;

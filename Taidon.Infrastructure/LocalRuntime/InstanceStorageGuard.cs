@@ -64,7 +64,7 @@ public sealed class InstanceStorageGuard(LocalInstanceRuntime runtime, ILogger<I
     {
         try
         {
-            return runtime.DiskBytes(instanceId);
+            return runtime.DiskBytes(instanceId, dataOnly: true);
         }
         catch (IOException)
         {

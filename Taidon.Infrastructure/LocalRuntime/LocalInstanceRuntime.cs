@@ -27,7 +27,8 @@ public sealed class LocalInstanceRuntime(
     OsUser? owner,
     LayerStore layers,
     EngineIdentity engine,
-    ILogger<LocalInstanceRuntime> logger) : IInstanceRuntime
+    ILogger<LocalInstanceRuntime> logger,
+    InstanceCgroups? cgroups = null) : IInstanceRuntime
 {
     public const string StudentRole = "student";
     public const string Database = "workspace";
@@ -75,6 +76,11 @@ public sealed class LocalInstanceRuntime(
         }
 
         port = await cluster.StartAsync(await StablePortAsync(cluster, cancellationToken), cancellationToken, Settings(instanceId, limits));
+        if (cgroups is not null && cluster.PostmasterPid is { } pid)
+        {
+            cgroups.Apply(instanceId, pid, limits);
+        }
+
         await using (var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken))
         {
             // The role may come from another instance's layer: this instance's password and limits win.
@@ -111,6 +117,7 @@ public sealed class LocalInstanceRuntime(
         await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
         Directory.Delete(cluster.Root, recursive: true);
         File.Delete(PasswordFile(instanceId));
+        cgroups?.Remove(instanceId);
         logger.LogInformation("Deleted instance {InstanceId}", instanceId);
     }
 
@@ -153,10 +160,10 @@ public sealed class LocalInstanceRuntime(
         return Task.FromResult<InstanceUsage?>(new InstanceUsage(measured.Bytes, cluster.IsRunning));
     }
 
-    /// <summary>What the instance's files take on disk now (its data directory, WAL and log).</summary>
-    internal long DiskBytes(Guid instanceId)
+    /// <summary>What the instance's files take on disk now: all of them, or only its data directory (with its WAL), which the student's statements grow.</summary>
+    internal long DiskBytes(Guid instanceId, bool dataOnly = false)
     {
-        var root = Cluster(instanceId).Root;
+        var root = dataOnly ? Cluster(instanceId).DataDirectory : Cluster(instanceId).Root;
         return Directory.Exists(root)
             ? new DirectoryInfo(root)
                 .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })

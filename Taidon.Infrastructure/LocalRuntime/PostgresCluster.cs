@@ -98,6 +98,10 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     /// <summary>The port of the running postmaster, or null when the cluster is not running.</summary>
     public Task<int?> GetRunningPortAsync(CancellationToken cancellationToken) => Task.FromResult(RunningPort(cancellationToken));
 
+    /// <summary>The live postmaster's process id, or null when the cluster is not running.</summary>
+    public int? PostmasterPid => (IsInitialized ? ReadLivePidFile() : null) is { Length: > 0 } lines
+        && int.TryParse(lines[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+
     /// <summary>Whether a live postmaster runs this cluster (from its pid file and /proc, without pg_ctl).</summary>
     public bool IsRunning => RunningPort(CancellationToken.None) is not null;
 

@@ -6,6 +6,7 @@ using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Sql;
+using Taidon.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Taidon.Tests.Infrastructure.Runs;
@@ -245,9 +246,41 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal("53100", full.Error?.SqlState);
         Assert.Contains("Your database is full", full.Error!.Message, StringComparison.Ordinal);
         Assert.Null(result.FinalState);
-        var grown = _runtime.DiskBytes(_instance);
+        var grown = _runtime.DiskBytes(_instance, dataOnly: true);
         output.WriteLine($"stopped at {full.Error.Message}; the instance takes {grown / (1024 * 1024)} MB after the run");
         Assert.InRange(grown, 0, 512L * 1024 * 1024 * 11 / 10);
+    }
+
+    [RootFact]
+    public async Task AnInstanceRunsInAControlGroupWithThePlansMemoryAndCpu()
+    {
+        var cgroups = InstanceCgroups.Detect(NullLogger.Instance);
+        Assert.NotNull(cgroups);
+        var runtime = new LocalInstanceRuntime(_runtime.Root, PostgresBinaries.Locate(null), OsUser.ForPostgres(null), _runtime.Layers, _engine,
+            NullLogger<LocalInstanceRuntime>.Instance, cgroups);
+        var instance = Guid.NewGuid();
+        try
+        {
+            await runtime.CreateAsync(instance, Limits with { Memory = "160Mi", Cpu = "500m" }, CancellationToken.None);
+            var executor = new RunExecutor(runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System);
+            var chain = Chain("SELECT 1;\nSELECT length(string_agg(repeat('x', 1000000), '')) FROM generate_series(1, 1000);");
+
+            var result = await executor.RunAsync(new ChainRun(instance, Limits with { Memory = "160Mi", Cpu = "500m" }, chain, 0, 2, null, new ResultLimits(), EveryTail), null, CancellationToken.None);
+
+            // The instance's processes (the postmaster and what it forked) are in its group, under the plan's memory.
+            var unified = File.Exists("/sys/fs/cgroup/cgroup.controllers");
+            var group = InstanceCgroups.Group(unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory", instance);
+            Assert.NotEmpty(File.ReadAllLines(Path.Combine(group, "cgroup.procs")));
+            Assert.Equal((160L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                File.ReadAllText(Path.Combine(group, unified ? "memory.max" : "memory.limit_in_bytes")).Trim());
+            // A gigabyte in one backend cannot fit in 160Mi: the statement fails, the server and the app do not.
+            Assert.Equal(StatementStatus.Error, result.Outcomes[1].Status);
+            Assert.True(result.Outcomes[1].ChangedState);
+        }
+        finally
+        {
+            await runtime.DeleteAsync(instance, CancellationToken.None);
+        }
     }
 
     [Fact]
