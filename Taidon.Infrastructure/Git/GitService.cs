@@ -49,6 +49,7 @@ public sealed class GitService(
     IAuditLog audit,
     GitAddressGuard guard,
     IOptions<GitOptions> options,
+    IOptions<ProjectOptions> projectOptions,
     ILogger<GitService> logger)
 {
     private const string Origin = "origin";
@@ -128,8 +129,28 @@ public sealed class GitService(
         var credential = await CredentialAsync(ownerId, remoteUri, cancellationToken);
         try
         {
+            var before = Upstream(repo);
+            var (trackingRef, previousTip) = (before?.CanonicalName, before?.Tip?.Sha);
             await RemoteAsync(remoteUri, credential, session => Fetch(repo, remote, session), cancellationToken);
             var upstream = Upstream(repo) ?? throw new GitProblemException(GitProblem.NotFound, "The remote has no branch to pull yet.");
+            try
+            {
+                CheckTree(repo, upstream.Tip.Tree);
+            }
+            catch (GitProblemException)
+            {
+                // Nothing half-made: the remote-tracking branch goes back to where it was.
+                if (trackingRef is not null && previousTip is not null)
+                {
+                    repo.Refs.UpdateTarget(trackingRef, previousTip);
+                }
+                else
+                {
+                    repo.Refs.Remove(upstream.CanonicalName);
+                }
+
+                throw;
+            }
 
             if (repo.Head.Tip is not null && repo.Head.Tip.Sha == upstream.Tip.Sha)
             {
@@ -262,6 +283,7 @@ public sealed class GitService(
         repo.Refs.UpdateTarget("HEAD", "refs/heads/" + name);
         if (repo.Branches[$"{Origin}/{name}"] is { } upstream)
         {
+            CheckTree(repo, upstream.Tip.Tree);
             var local = repo.CreateBranch(name, upstream.Tip);
             repo.Branches.Update(local, b => b.Remote = Origin, b => b.UpstreamBranch = "refs/heads/" + name);
             Commands.Checkout(repo, local, new CheckoutOptions { CheckoutModifiers = CheckoutModifiers.Force });
@@ -304,6 +326,60 @@ public sealed class GitService(
                 $"The repository host took longer than {git.TimeoutSeconds} s, the most a Git operation may take.");
         }
     }
+
+    /// <summary>
+    /// Refuses a commit whose files would not fit the project's limits (checked out, not downloaded):
+    /// scripts and their sizes as a save would, and at most as many other files again.
+    /// </summary>
+    private void CheckTree(Repository repo, Tree tree)
+    {
+        var limits = projectOptions.Value;
+        long bytes = 0;
+        var (scripts, files) = (0, 0);
+        var pending = new Stack<(string Prefix, Tree Tree)>([("", tree)]);
+        while (pending.Count > 0)
+        {
+            var (prefix, current) = pending.Pop();
+            foreach (var entry in current)
+            {
+                if (entry.TargetType == TreeEntryTargetType.Tree)
+                {
+                    pending.Push((prefix + entry.Name + "/", (Tree)entry.Target));
+                    continue;
+                }
+
+                if (entry.TargetType != TreeEntryTargetType.Blob)
+                {
+                    continue;
+                }
+
+                var size = repo.ObjectDatabase.RetrieveObjectMetadata(entry.Target.Id).Size;
+                bytes += size;
+                files++;
+                var isScript = entry.Name.EndsWith(".sql", StringComparison.OrdinalIgnoreCase);
+                scripts += isScript ? 1 : 0;
+                if (isScript && size > limits.MaxScriptBytes)
+                {
+                    throw new GitProblemException(GitProblem.TooLarge,
+                        $"The repository's {prefix}{entry.Name} has {Megabytes(size)}; a script may have at most {Megabytes(limits.MaxScriptBytes)}. Nothing was changed.");
+                }
+
+                if (scripts > limits.MaxScripts || files > 2 * limits.MaxScripts)
+                {
+                    throw new GitProblemException(GitProblem.TooLarge,
+                        $"The repository has more than {limits.MaxScripts} scripts (or {2 * limits.MaxScripts} files), the most a project may have. Nothing was changed.");
+                }
+
+                if (bytes > limits.MaxProjectBytes)
+                {
+                    throw new GitProblemException(GitProblem.TooLarge,
+                        $"The repository's files take more than {Megabytes(limits.MaxProjectBytes)}, the most a project may hold. Nothing was changed.");
+                }
+            }
+        }
+    }
+
+    private static string Megabytes(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024):0.#} MiB" : $"{bytes / 1024.0:0.#} KiB";
 
     private static Branch? Upstream(Repository repo) =>
         repo.Head.IsTracking ? repo.Head.TrackedBranch : repo.Branches[$"{Origin}/{repo.Head.FriendlyName}"];

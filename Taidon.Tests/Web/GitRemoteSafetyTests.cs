@@ -9,7 +9,7 @@ namespace Taidon.Tests.Web;
 /// <summary>
 /// What a hostile student (or course link) cannot make the server do with Git: reach an address that
 /// is not public (the servers here must see no connection), be redirected there, send a token over plain
-/// http, or wait forever.
+/// http, check out more than a project may hold, or wait forever.
 /// </summary>
 public sealed class GitRemoteSafetyTests : IAsyncLifetime
 {
@@ -42,6 +42,9 @@ public sealed class GitRemoteSafetyTests : IAsyncLifetime
             ["Taidon:Git:AllowedHosts:2"] = _asker.Host,
             ["Taidon:Git:AllowedHosts:3"] = _silent.Host,
             ["Taidon:Git:TimeoutSeconds"] = TimeoutSeconds.ToString(CultureInfo.InvariantCulture),
+            ["Taidon:Projects:MaxScripts"] = "3",
+            ["Taidon:Projects:MaxScriptBytes"] = "16384",
+            ["Taidon:Projects:MaxProjectBytes"] = "65536",
         });
     }
 
@@ -114,6 +117,62 @@ public sealed class GitRemoteSafetyTests : IAsyncLifetime
         Assert.Contains("refused the token", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Contains(_asker.Requests, r => r.Contains("Authorization: Basic", StringComparison.Ordinal));
         Assert.DoesNotContain(_asker.Requests, r => r.Contains(Convert.ToBase64String("me:https-only-token"u8), StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("scripts", "more than 3 scripts")]
+    [InlineData("script-bytes", "a script may have at most 16 KiB")]
+    [InlineData("project-bytes", "take more than 64 KiB")]
+    public async Task ARepositoryLargerThanAProjectMayBeIsRefusedAndLeavesNoProject(string kind, string reason)
+    {
+        var files = new Dictionary<string, string>(Course);
+        switch (kind)
+        {
+            case "scripts":
+                files["seed/01_a.sql"] = "SELECT 1;\n";
+                files["seed/02_b.sql"] = "SELECT 2;\n";
+                break;
+            case "script-bytes":
+                files["seed/01_big.sql"] = "-- " + new string('x', 20_000) + "\n";
+                break;
+            default:
+                files["data/notes.txt"] = new string('y', 40_000);
+                files["data/more.txt"] = new string('z', 40_000);
+                break;
+        }
+
+        await _git.CreateRepositoryAsync("big-" + kind, files);
+        using var student = await _app.GuestApiClientAsync();
+
+        var refused = await student.PostAsJsonAsync("/api/v1/projects/import", new { url = _git.PublicUrl("big-" + kind) });
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Contains(reason, await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty((await student.GetFromJsonAsync<JsonElement>("/api/v1/projects")).EnumerateArray());
+        var projects = Path.Combine(_app.DataDirectory!, "projects");
+        if (Directory.Exists(projects))
+        {
+            Assert.DoesNotContain(Directory.EnumerateDirectories(projects, "*", SearchOption.AllDirectories), d => Directory.EnumerateFiles(d).Any());
+        }
+    }
+
+    [Fact]
+    public async Task APullBringingMoreThanAProjectMayHoldIsRefusedAndChangesNothing()
+    {
+        await _git.CreateRepositoryAsync("grows", Course);
+        using var student = await _app.GuestApiClientAsync();
+        var created = await student.PostAsJsonAsync("/api/v1/projects/import", new { url = _git.PublicUrl("grows") });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var project = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        await _git.CommitAsync("grows", new Dictionary<string, string> { ["seed/01_a.sql"] = "SELECT 1;\n", ["seed/02_b.sql"] = "SELECT 2;\n" }, "Two more");
+
+        var refused = await student.PostAsJsonAsync($"/api/v1/projects/{project}/git/pull", new { });
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        var status = await student.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{project}/git");
+        Assert.Equal(0, status.GetProperty("behind").GetInt32());
+        var scripts = (await student.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{project}")).GetProperty("scripts").EnumerateArray().Select(s => s.GetProperty("path").GetString());
+        Assert.Equal(["init/01_schema.sql", "test/01_count.sql"], scripts);
     }
 
     [Fact]
