@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Options;
 using Taidon.Core.Git;
 
 namespace Taidon.Infrastructure.Git;
@@ -19,11 +18,6 @@ public sealed class GitAddressGuard(GitAllowedHosts allowed, Func<string, Cancel
 {
     private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? Dns.GetHostAddressesAsync;
     private readonly Func<IPAddress, string?> _refusal = refusal ?? GitAddressPolicy.RefusalOf;
-
-    public GitAddressGuard(IOptions<GitOptions> options)
-        : this(new GitAllowedHosts(options.Value.AllowedHosts))
-    {
-    }
 
     public bool Allows(string host, int port) => allowed.Allows(host, port);
 

@@ -156,6 +156,7 @@ public sealed class GitHttpTransport : RpcSmartSubtransport
         private const int MaxRedirects = 5;
 
         private readonly MemoryStream _body = new();
+        private byte[]? _buffer;
         private HttpResponseMessage? _response;
         private Stream? _content;
 
@@ -168,7 +169,8 @@ public sealed class GitHttpTransport : RpcSmartSubtransport
         public override int Read(Stream dataStream, long length, out long bytesRead)
         {
             _content ??= Open();
-            var buffer = new byte[(int)Math.Min(length, 1 << 16)];
+            _buffer ??= new byte[1 << 16];
+            var buffer = _buffer.AsMemory(0, (int)Math.Min(length, _buffer.Length));
             int read;
             try
             {
@@ -185,7 +187,7 @@ public sealed class GitHttpTransport : RpcSmartSubtransport
                 throw session.Fail(GitProblem.TooLarge, $"The repository is larger than {session.MaxBytes / (1024 * 1024)} MiB, the most a project may download.");
             }
 
-            dataStream.Write(buffer, 0, read);
+            dataStream.Write(buffer.Span[..read]);
             bytesRead = read;
             return 0;
         }
