@@ -147,6 +147,7 @@ public static class DependencyInjection
         services.AddSingleton<ProjectService>();
         services.AddSingleton(sp => (FileProjectStore)sp.GetRequiredService<IProjectStore>());
         services.AddOptions<GitOptions>().BindConfiguration(GitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new GitAddressGuard(new GitAllowedHosts(sp.GetRequiredService<IOptions<GitOptions>>().Value.AllowedHosts)));
         services.AddSingleton<GitService>();
         services.AddSingleton<WarmPool>();
         services.AddHostedService(sp => sp.GetRequiredService<WarmPool>());

@@ -10,7 +10,9 @@ public sealed class GitProblemException(GitProblem problem, string message) : Ex
 public enum GitProblem
 {
     BadUrl,
+    AddressNotAllowed,
     Unreachable,
+    TimedOut,
     NotFound,
     Unauthorized,
     RejectedPush,

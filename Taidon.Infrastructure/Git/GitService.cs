@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using LibGit2Sharp;
-using LibGit2Sharp.Handlers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,13 +12,27 @@ using Taidon.Infrastructure.Projects;
 namespace Taidon.Infrastructure.Git;
 
 /// <summary>Settings of <c>Taidon:Git</c>.</summary>
-public sealed class GitOptions
+public sealed class GitOptions : IValidatableObject
 {
     public const string SectionName = "Taidon:Git";
 
     /// <summary>The most a clone or pull may download; a bigger repository is refused.</summary>
     [Range(1L << 20, 1L << 36, ErrorMessage = "Taidon:Git:MaxRepositoryBytes must be between 1 MiB and 64 GiB.")]
     public long MaxRepositoryBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>The most a Git operation's network part (import, pull, push) may take.</summary>
+    [Range(1, 3600, ErrorMessage = "Taidon:Git:TimeoutSeconds must be between 1 and 3600.")]
+    public int TimeoutSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Hosts reached whatever their address (<c>host</c> or <c>host:port</c>): an on-premises Git server in
+    /// a private network or the cluster. Every other host must have public addresses only.
+    /// </summary>
+    public string[] AllowedHosts { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        AllowedHosts.Select(GitAllowedHosts.Problem).OfType<string>()
+            .Select(problem => new ValidationResult($"Taidon:Git:AllowedHosts: {problem}.", [nameof(AllowedHosts)]));
 }
 
 /// <summary>
@@ -34,22 +47,27 @@ public sealed class GitService(
     IGitCredentialStore credentials,
     IDbContextFactory<ControlPlaneDbContext> contexts,
     IAuditLog audit,
+    GitAddressGuard guard,
     IOptions<GitOptions> options,
+    IOptions<ProjectOptions> projectOptions,
     ILogger<GitService> logger)
 {
     private const string Origin = "origin";
+
+    // libgit2's own HTTP would connect wherever a name leads and follow redirects unchecked: the app's takes over.
+    static GitService() => GitHttpTransport.Register();
 
     /// <summary>Creates a project from a repository: its default branch, checked out with links as plain files.</summary>
     public async Task<ProjectRecord> ImportAsync(string ownerId, string url, string? name, CancellationToken cancellationToken)
     {
         var remote = CheckUrl(url);
+        var credential = await CredentialAsync(ownerId, remote, cancellationToken);
         var project = await projects.CreateAsync(ownerId, string.IsNullOrWhiteSpace(name) ? NameFrom(remote) : name, [], cancellationToken);
         try
         {
             var folder = store.FolderOf(ownerId, project.Id);
             Directory.CreateDirectory(folder);
-            var credential = await CredentialAsync(ownerId, remote, cancellationToken);
-            await Task.Run(() => Clone(folder, remote, credential), cancellationToken);
+            await RemoteAsync(remote, credential, session => Clone(folder, remote, session), cancellationToken);
             await AuditAsync(ownerId, AuditActions.GitClone, project.Id, AuditOutcome.Succeeded, Safe(remote), cancellationToken);
             return project;
         }
@@ -107,11 +125,33 @@ public sealed class GitService(
         var author = await AuthorAsync(ownerId, cancellationToken);
         using var repo = new Repository(folder);
         var remote = repo.Network.Remotes[Origin] ?? throw new GitProblemException(GitProblem.NotARepository, "The project has no remote to pull from.");
-        var credential = await CredentialAsync(ownerId, new Uri(remote.Url), cancellationToken);
+        var remoteUri = new Uri(remote.Url);
+        var credential = await CredentialAsync(ownerId, remoteUri, cancellationToken);
         try
         {
-            await Task.Run(() => Fetch(repo, remote, credential), cancellationToken);
+            var before = Upstream(repo);
+            var (trackingRef, previousTip) = (before?.CanonicalName, before?.Tip?.Sha);
+            await RemoteAsync(remoteUri, credential, session => Fetch(repo, remote, session), cancellationToken);
             var upstream = Upstream(repo) ?? throw new GitProblemException(GitProblem.NotFound, "The remote has no branch to pull yet.");
+            try
+            {
+                CheckTree(repo, upstream.Tip.Tree);
+            }
+            catch (GitProblemException)
+            {
+                // Nothing half-made: the remote-tracking branch goes back to where it was.
+                if (trackingRef is not null && previousTip is not null)
+                {
+                    repo.Refs.UpdateTarget(trackingRef, previousTip);
+                }
+                else
+                {
+                    repo.Refs.Remove(upstream.CanonicalName);
+                }
+
+                throw;
+            }
+
             if (repo.Head.Tip is not null && repo.Head.Tip.Sha == upstream.Tip.Sha)
             {
                 return new GitPullResult("up to date", 0, []);
@@ -151,9 +191,9 @@ public sealed class GitService(
             await AuditAsync(ownerId, AuditActions.GitPull, projectId, AuditOutcome.Succeeded, $"{outcome}, {incoming} commits", cancellationToken);
             return new GitPullResult(outcome, incoming, []);
         }
-        catch (Exception e) when (e is not GitProblemException and not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            var problem = Translate(e, new Uri(remote.Url));
+            var problem = e as GitProblemException ?? Translate(e, remoteUri);
             await AuditAsync(ownerId, AuditActions.GitPull, projectId, AuditOutcome.Failed, problem.Problem.ToString(), CancellationToken.None);
             throw problem;
         }
@@ -170,20 +210,19 @@ public sealed class GitService(
             throw new GitProblemException(GitProblem.NothingToCommit, "There is no commit to push yet: commit first.");
         }
 
-        var credential = await CredentialAsync(ownerId, new Uri(remote.Url), cancellationToken);
+        var remoteUri = new Uri(remote.Url);
+        var credential = await CredentialAsync(ownerId, remoteUri, cancellationToken);
         string? rejected = null;
-        var push = new PushOptions
-        {
-            CredentialsProvider = Credentials(credential),
-            OnPushStatusError = error => rejected = error.Message,
-        };
+        var push = new PushOptions { OnPushStatusError = error => rejected = error.Message };
         try
         {
             var branch = repo.Head.CanonicalName;
-            await Task.Run(() => repo.Network.Push(remote, $"{branch}:{branch}", push), cancellationToken);
+            await RemoteAsync(remoteUri, credential, _ => repo.Network.Push(remote, $"{branch}:{branch}", push), cancellationToken);
             if (rejected is not null)
             {
-                throw new GitProblemException(GitProblem.RejectedPush, $"The remote refused the push ({rejected}). Pull first, then push again.");
+                // The remote's words stay in the log: a remote may say anything.
+                logger.LogWarning("A push to {Remote} was refused: {Reason}", Safe(remoteUri), rejected);
+                throw new GitProblemException(GitProblem.RejectedPush, "The remote refused the push. Pull first, then push again.");
             }
 
             if (!repo.Head.IsTracking)
@@ -195,7 +234,7 @@ public sealed class GitService(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            var problem = e as GitProblemException ?? Translate(e, new Uri(remote.Url));
+            var problem = e as GitProblemException ?? Translate(e, remoteUri);
             await AuditAsync(ownerId, AuditActions.GitPush, projectId, AuditOutcome.Failed, problem.Problem.ToString(), CancellationToken.None);
             throw problem;
         }
@@ -231,47 +270,116 @@ public sealed class GitService(
         await AuditAsync(ownerId, AuditActions.GitConnect, projectId, AuditOutcome.Succeeded, Safe(remote), cancellationToken);
     }
 
-    private void Clone(string folder, Uri remote, GitCredential? credential)
+    private void Clone(string folder, Uri remote, GitRemoteSession session)
     {
         Repository.Init(folder);
         using var repo = new Repository(folder);
         repo.Config.Set("core.symlinks", false);
         var origin = repo.Network.Remotes.Add(Origin, remote.ToString());
-        Fetch(repo, origin, credential);
-        var references = Credentials(credential) is { } provider ? repo.Network.ListReferences(origin, provider) : repo.Network.ListReferences(origin);
+        Fetch(repo, origin, session);
+        var references = repo.Network.ListReferences(origin);
         var head = references.FirstOrDefault(r => r.CanonicalName == "HEAD")?.TargetIdentifier ?? "refs/heads/main";
         var name = head.StartsWith("refs/heads/", StringComparison.Ordinal) ? head["refs/heads/".Length..] : "main";
         repo.Refs.UpdateTarget("HEAD", "refs/heads/" + name);
         if (repo.Branches[$"{Origin}/{name}"] is { } upstream)
         {
+            CheckTree(repo, upstream.Tip.Tree);
             var local = repo.CreateBranch(name, upstream.Tip);
             repo.Branches.Update(local, b => b.Remote = Origin, b => b.UpstreamBranch = "refs/heads/" + name);
             Commands.Checkout(repo, local, new CheckoutOptions { CheckoutModifiers = CheckoutModifiers.Force });
         }
     }
 
-    private void Fetch(Repository repo, Remote remote, GitCredential? credential)
+    /// <summary>Fetches; the download's bytes are bounded by the transport, its time (indexing too) by the session's deadline.</summary>
+    private static void Fetch(Repository repo, Remote remote, GitRemoteSession session)
     {
-        var max = options.Value.MaxRepositoryBytes;
-        var tooLarge = false;
-        var fetch = new FetchOptions
-        {
-            CredentialsProvider = Credentials(credential),
-            OnTransferProgress = progress =>
-            {
-                tooLarge = progress.ReceivedBytes > max;
-                return !tooLarge;
-            },
-        };
+        var fetch = new FetchOptions { OnTransferProgress = _ => !session.Token.IsCancellationRequested };
+        Commands.Fetch(repo, remote.Name, remote.FetchRefSpecs.Select(r => r.Specification), fetch, null);
+    }
+
+    /// <summary>
+    /// Runs a Git operation that reaches the remote, in a session the transport takes the address
+    /// check, the token, the download bound and the deadline from. A failure comes out in the
+    /// transport's plain words; libgit2's own text goes to the log only.
+    /// </summary>
+    private async Task RemoteAsync(Uri remote, GitCredential? credential, Action<GitRemoteSession> work, CancellationToken cancellationToken)
+    {
+        var git = options.Value;
+        using var session = new GitRemoteSession(remote, credential, guard, git.MaxRepositoryBytes, TimeSpan.FromSeconds(git.TimeoutSeconds), cancellationToken);
         try
         {
-            Commands.Fetch(repo, remote.Name, remote.FetchRefSpecs.Select(r => r.Specification), fetch, null);
+            await Task.Run(() =>
+            {
+                session.Enter();
+                work(session);
+            }, cancellationToken);
         }
-        catch (Exception) when (tooLarge)
+        catch (Exception e) when (e is not GitProblemException && !cancellationToken.IsCancellationRequested)
         {
-            throw new GitProblemException(GitProblem.TooLarge, $"The repository is larger than {max / (1024 * 1024)} MiB, the most a project may download.");
+            if (session.Failure is null && !session.TimedOut)
+            {
+                throw;
+            }
+
+            logger.LogWarning("Git with {Remote} failed: {Kind}: {Message}", Safe(remote), e.GetType().Name, e.Message);
+            throw session.Failure ?? new GitProblemException(GitProblem.TimedOut,
+                $"The repository host took longer than {git.TimeoutSeconds} s, the most a Git operation may take.");
         }
     }
+
+    /// <summary>
+    /// Refuses a commit whose files would not fit the project's limits (checked out, not downloaded):
+    /// scripts and their sizes as a save would, and at most as many other files again.
+    /// </summary>
+    private void CheckTree(Repository repo, Tree tree)
+    {
+        var limits = projectOptions.Value;
+        long bytes = 0;
+        var (scripts, files) = (0, 0);
+        var pending = new Stack<(string Prefix, Tree Tree)>([("", tree)]);
+        while (pending.Count > 0)
+        {
+            var (prefix, current) = pending.Pop();
+            foreach (var entry in current)
+            {
+                if (entry.TargetType == TreeEntryTargetType.Tree)
+                {
+                    pending.Push((prefix + entry.Name + "/", (Tree)entry.Target));
+                    continue;
+                }
+
+                if (entry.TargetType != TreeEntryTargetType.Blob)
+                {
+                    continue;
+                }
+
+                var size = repo.ObjectDatabase.RetrieveObjectMetadata(entry.Target.Id).Size;
+                bytes += size;
+                files++;
+                var isScript = entry.Name.EndsWith(".sql", StringComparison.OrdinalIgnoreCase);
+                scripts += isScript ? 1 : 0;
+                if (isScript && size > limits.MaxScriptBytes)
+                {
+                    throw new GitProblemException(GitProblem.TooLarge,
+                        $"The repository's {prefix}{entry.Name} has {Megabytes(size)}; a script may have at most {Megabytes(limits.MaxScriptBytes)}. Nothing was changed.");
+                }
+
+                if (scripts > limits.MaxScripts || files > 2 * limits.MaxScripts)
+                {
+                    throw new GitProblemException(GitProblem.TooLarge,
+                        $"The repository has more than {limits.MaxScripts} scripts (or {2 * limits.MaxScripts} files), the most a project may have. Nothing was changed.");
+                }
+
+                if (bytes > limits.MaxProjectBytes)
+                {
+                    throw new GitProblemException(GitProblem.TooLarge,
+                        $"The repository's files take more than {Megabytes(limits.MaxProjectBytes)}, the most a project may hold. Nothing was changed.");
+                }
+            }
+        }
+    }
+
+    private static string Megabytes(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024):0.#} MiB" : $"{bytes / 1024.0:0.#} KiB";
 
     private static Branch? Upstream(Repository repo) =>
         repo.Head.IsTracking ? repo.Head.TrackedBranch : repo.Branches[$"{Origin}/{repo.Head.FriendlyName}"];
@@ -290,11 +398,9 @@ public sealed class GitService(
         }
     }
 
-    private static CredentialsHandler? Credentials(GitCredential? credential) =>
-        credential is null ? null : (_, _, _) => new UsernamePasswordCredentials { Username = credential.Username, Password = credential.Token };
-
+    /// <summary>The account's token for the remote's scheme, host and port (one saved for https never goes to http).</summary>
     private async Task<GitCredential?> CredentialAsync(string ownerId, Uri remote, CancellationToken cancellationToken) =>
-        await credentials.FindAsync(ownerId, remote.IsDefaultPort ? remote.Host : $"{remote.Host}:{remote.Port}", cancellationToken);
+        await credentials.FindAsync(ownerId, GitCredentialKey.Of(remote), cancellationToken);
 
     private async Task<string> FolderAsync(string ownerId, Guid projectId, CancellationToken cancellationToken)
     {
@@ -319,8 +425,27 @@ public sealed class GitService(
     private Task AuditAsync(string ownerId, string action, Guid projectId, AuditOutcome outcome, string detail, CancellationToken cancellationToken) =>
         audit.RecordAsync(new AuditEvent(action, ownerId, "project:" + projectId, outcome, detail), cancellationToken);
 
-    /// <summary>Only http(s) remotes without credentials in them (tokens are kept apart, never in a URL).</summary>
-    public static Uri CheckUrl(string url)
+    /// <summary>
+    /// Only http(s) remotes without credentials in them (tokens are kept apart, never in a URL), on a
+    /// host the address policy allows by its name or literal address (its looked-up addresses are
+    /// checked again on every connection).
+    /// </summary>
+    public Uri CheckUrl(string url)
+    {
+        var remote = CheckUrlSyntax(url);
+        try
+        {
+            guard.CheckUrl(remote);
+        }
+        catch (GitAddressRefusedException e)
+        {
+            throw new GitProblemException(GitProblem.AddressNotAllowed, e.Message);
+        }
+
+        return remote;
+    }
+
+    private static Uri CheckUrlSyntax(string url)
     {
         if (!Uri.TryCreate(url?.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
@@ -353,34 +478,15 @@ public sealed class GitService(
         _ => "modified",
     };
 
-    /// <summary>A remote's failure in words a student can act on (never with a token in them).</summary>
+    /// <summary>A failure the transport did not explain, in words a student can act on; libgit2's text goes to the log only.</summary>
     private GitProblemException Translate(Exception e, Uri remote)
     {
-        var message = e.Message;
-        logger.LogWarning("Git with {Remote} failed: {Kind}: {Message}", Safe(remote), e.GetType().Name, message);
-        if (e is NonFastForwardException || message.Contains("non-fast-forward", StringComparison.OrdinalIgnoreCase))
+        logger.LogWarning("Git with {Remote} failed: {Kind}: {Message}", Safe(remote), e.GetType().Name, e.Message);
+        if (e is NonFastForwardException || e.Message.Contains("non-fast-forward", StringComparison.OrdinalIgnoreCase))
         {
             return new GitProblemException(GitProblem.RejectedPush, "The remote has commits this project does not: pull first, then push again.");
         }
 
-        if (message.Contains("401", StringComparison.Ordinal) || message.Contains("403", StringComparison.Ordinal)
-            || message.Contains("authentication", StringComparison.OrdinalIgnoreCase) || message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
-        {
-            return new GitProblemException(GitProblem.Unauthorized, $"{remote.Host} refused the token: save a valid token for it (it may be wrong, expired, or lack access to this repository).");
-        }
-
-        if (message.Contains("404", StringComparison.Ordinal) || message.Contains("not found", StringComparison.OrdinalIgnoreCase)
-            || message.Contains("not appear to be a git repository", StringComparison.OrdinalIgnoreCase))
-        {
-            return new GitProblemException(GitProblem.NotFound, $"There is no repository at {Safe(remote)}: check the URL.");
-        }
-
-        if (message.Contains("resolve", StringComparison.OrdinalIgnoreCase) || message.Contains("connect", StringComparison.OrdinalIgnoreCase)
-            || message.Contains("timed out", StringComparison.OrdinalIgnoreCase) || message.Contains("unreachable", StringComparison.OrdinalIgnoreCase))
-        {
-            return new GitProblemException(GitProblem.Unreachable, $"{remote.Host} cannot be reached from the server: check the address, or try again later.");
-        }
-
-        return new GitProblemException(GitProblem.Other, $"Git failed with {Safe(remote)}: {message}");
+        return new GitProblemException(GitProblem.Other, $"Git failed with {Safe(remote)}; the server's log has the details.");
     }
 }

@@ -11,7 +11,7 @@ public sealed class GitCredentialRecord
 {
     public required string AccountId { get; set; }
 
-    /// <summary>host[:port], lower case.</summary>
+    /// <summary>host[:port] (https) or http://host[:port], lower case.</summary>
     public required string Host { get; set; }
 
     public required string Username { get; set; }
@@ -87,15 +87,28 @@ public sealed class ProtectedGitCredentialStore(IDbContextFactory<ControlPlaneDb
         await db.GitCredentials.Where(c => c.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
     }
 
-    /// <summary>A remote's host as tokens are kept under it: "host[:port]", lower case.</summary>
+    /// <summary>
+    /// A remote's host as tokens are kept under it: "host[:port]" for https, "http://host[:port]" for
+    /// plain http (<see cref="GitCredentialKey"/>), lower case; "https://" in front is dropped.
+    /// </summary>
     public static string NormalizeHost(string host)
     {
-        var trimmed = host.Trim().ToLowerInvariant();
-        if (trimmed.Length is 0 or > 255 || trimmed.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '[' or ']')))
+        var trimmed = Uri.UnescapeDataString(host).Trim().TrimEnd('/').ToLowerInvariant();
+        var prefix = "";
+        if (trimmed.StartsWith("https://", StringComparison.Ordinal))
         {
-            throw new GitProblemException(GitProblem.BadUrl, $"'{host}' is not a host name (write it like git.example.edu or git.example.edu:8443).");
+            trimmed = trimmed["https://".Length..];
+        }
+        else if (trimmed.StartsWith(GitCredentialKey.PlainHttpPrefix, StringComparison.Ordinal))
+        {
+            (prefix, trimmed) = (GitCredentialKey.PlainHttpPrefix, trimmed[GitCredentialKey.PlainHttpPrefix.Length..]);
         }
 
-        return trimmed;
+        if (trimmed.Length is 0 or > 255 || trimmed.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '[' or ']')))
+        {
+            throw new GitProblemException(GitProblem.BadUrl, $"'{host}' is not a host name (write it like git.example.edu or git.example.edu:8443, and http://host:port for a server without https).");
+        }
+
+        return prefix + trimmed;
     }
 }

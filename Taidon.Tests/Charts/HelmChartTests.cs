@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Configuration;
+using Taidon.Infrastructure.Git;
 using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Charts;
@@ -220,12 +222,27 @@ public sealed class HelmChartTests
     [InlineData("instances.image.pullSecrets[0]=Mirror_Login", "pullSecrets")]
     [InlineData("instances.namespace=Instances_Of_Taidon", "namespace")]
     [InlineData("instances.tolerations[0].key=pool,instances.tolerations[0].tolerationSeconds=60", "tolerationSeconds")]
+    [InlineData("taidon.git.allowedHosts[0]=http://gitea.school.internal", "allowedHosts")]
     public async Task TheSchemaRefusesAWrongValueNamingIt(string setting, string named)
     {
         var rendered = await HelmAsync("template", "taidon", Chart, "--set", setting);
 
         Assert.NotEqual(0, rendered.ExitCode);
         Assert.Contains(named, rendered.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheGitSettingsReachTheAppWithAListAsIndexedEntries()
+    {
+        var app = Assert.Single((await RenderAsync(Path.Combine(Chart, "ci", "maximal-values.yaml"))).OfType<V1Deployment>()).Spec.Template.Spec.Containers.Single();
+
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(app.Env.Where(e => e.Value is not null).Select(e => KeyValuePair.Create(e.Name.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value)))
+            .Build();
+        var git = configuration.GetSection(GitOptions.SectionName).Get<GitOptions>()!;
+        Assert.Equal(["gitea.tools.svc.cluster.local:3000", "10.0.0.5"], git.AllowedHosts);
+        Assert.Equal(120, git.TimeoutSeconds);
+        Assert.Equal(536870912, git.MaxRepositoryBytes);
     }
 
     // Renders the chart into the namespace "taidon" and loads every built-in object strictly (an unknown field fails).

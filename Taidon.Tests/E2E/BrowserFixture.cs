@@ -21,7 +21,8 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        App = await TaidonAppFactory.CreateWithInstancesAsync("e2e");
+        // The Git tests' server is on loopback (any port): only an allowed host is reached there.
+        App = await TaidonAppFactory.CreateWithInstancesAsync("e2e", new Dictionary<string, string?> { ["Taidon:Git:AllowedHosts:0"] = "127.0.0.1" });
         BaseAddress = App.StartOnLoopback();
         Browser = await LaunchChromiumAsync();
     }

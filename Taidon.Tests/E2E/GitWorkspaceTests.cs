@@ -30,7 +30,7 @@ public sealed class GitWorkspaceTests(BrowserFixture browser) : IAsyncLifetime
 
         // The token first (the server wants it), then the import from the project menu.
         await page.GetByTestId("git-token-open").ClickAsync();
-        await Input(page, "git-token-host").FillAsync(_server.Host);
+        await Input(page, "git-token-host").FillAsync(_server.TokenHost);
         await Input(page, "git-token-user").FillAsync(GitHttpServer.User);
         await Input(page, "git-token").FillAsync(GitHttpServer.Password);
         await page.GetByTestId("git-token-save").ClickAsync();

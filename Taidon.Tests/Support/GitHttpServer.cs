@@ -26,8 +26,11 @@ public sealed class GitHttpServer : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>host:port, as tokens are saved for it.</summary>
+    /// <summary>host:port.</summary>
     public string Host => $"127.0.0.1:{Port}";
+
+    /// <summary>What a token is saved for: the server speaks plain http, and a token saved for https never goes there.</summary>
+    public string TokenHost => "http://" + Host;
 
     public string Url(string repository) => $"http://{Host}/git/{repository}.git";
 

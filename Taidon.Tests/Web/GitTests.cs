@@ -22,12 +22,18 @@ public sealed class GitTests : IAsyncLifetime
     private TaidonAppFactory _app = null!;
     private GitHttpServer _server = null!;
 
+    /// <summary>An allowed loopback port nothing listens on.</summary>
+    private readonly int _deadPort = Loopback.FreePort();
+
     public async Task InitializeAsync()
     {
         _server = await GitHttpServer.StartAsync();
         _app = await TaidonAppFactory.CreateWithInstancesAsync("git", new Dictionary<string, string?>
         {
             ["Taidon:RateLimits:AnonymousApiPerMinute"] = "10000",
+            // The test server is on loopback, which only an admin's setting lets the app reach.
+            ["Taidon:Git:AllowedHosts:0"] = _server.Host,
+            ["Taidon:Git:AllowedHosts:1"] = $"127.0.0.1:{_deadPort}",
         });
     }
 
@@ -99,10 +105,12 @@ public sealed class GitTests : IAsyncLifetime
     [InlineData("file:///etc", 400, "not a Git URL")]
     [InlineData("ssh://git@example.com/x.git", 400, "not a Git URL")]
     [InlineData("http://teacher:s3cret@127.0.0.1/x.git", 400, "Leave the user name and token out of the URL")]
-    [InlineData("http://127.0.0.1:1/nothing.git", 502, "cannot be reached")]
+    [InlineData("http://127.0.0.1:{dead}/nothing.git", 502, "Could not reach the repository host 127.0.0.1")]
+    [InlineData("http://127.0.0.1:1/nothing.git", 403, "This address is not allowed: 127.0.0.1 is a loopback address")]
     public async Task ABadRemoteIsRefusedSayingWhy(string url, int status, string reason)
     {
         using var student = await StudentAsync();
+        url = url.Replace("{dead}", _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
         var refused = await student.PostAsJsonAsync("/api/v1/projects/import", new { url });
 
@@ -209,7 +217,7 @@ public sealed class GitTests : IAsyncLifetime
         await student.PostAsJsonAsync($"/api/v1/projects/{project}/git/pull", new { });
         var hosts = await student.GetStringAsync("/api/v1/git/credentials");
 
-        Assert.Contains(_server.Host, hosts, StringComparison.Ordinal);
+        Assert.Contains(_server.TokenHost, hosts, StringComparison.Ordinal);
         Assert.DoesNotContain(GitHttpServer.Password, hosts, StringComparison.Ordinal);
         Assert.DoesNotContain(_app.Logs.Messages, m => m.Contains(GitHttpServer.Password, StringComparison.Ordinal));
         await using var db = await _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
@@ -223,7 +231,7 @@ public sealed class GitTests : IAsyncLifetime
     private async Task<HttpClient> StudentAsync(string token = GitHttpServer.Password)
     {
         var client = await _app.GuestApiClientAsync();
-        var saved = await client.PutAsJsonAsync($"/api/v1/git/credentials/{_server.Host}", new { username = GitHttpServer.User, token });
+        var saved = await client.PutAsJsonAsync($"/api/v1/git/credentials/{Uri.EscapeDataString(_server.TokenHost)}", new { username = GitHttpServer.User, token });
         Assert.Equal(HttpStatusCode.NoContent, saved.StatusCode);
         return client;
     }

@@ -34,14 +34,17 @@ public sealed class StartupTests
         }
     }
 
-    [Fact]
-    public async Task ABadSettingFailsTheStartWithAMessageNamingIt()
+    [Theory]
+    [InlineData("Taidon:RateLimits:ApiPerMinute", "0", "Taidon:RateLimits:ApiPerMinute must be between 1 and 100000")]
+    [InlineData("Taidon:Git:AllowedHosts:0", "https://gitea.school.internal/", "Taidon:Git:AllowedHosts: 'https://gitea.school.internal/' is not a host or host:port")]
+    [InlineData("Taidon:Git:TimeoutSeconds", "0", "Taidon:Git:TimeoutSeconds must be between 1 and 3600")]
+    public async Task ABadSettingFailsTheStartWithAMessageNamingIt(string setting, string value, string message)
     {
-        await using var app = await TaidonAppFactory.CreateAsync("badsetting", new Dictionary<string, string?> { ["Taidon:RateLimits:ApiPerMinute"] = "0" });
+        await using var app = await TaidonAppFactory.CreateAsync("badsetting", new Dictionary<string, string?> { [setting] = value });
 
         var error = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
 
-        Assert.Contains("Taidon:RateLimits:ApiPerMinute must be between 1 and 100000", error.Message, StringComparison.Ordinal);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

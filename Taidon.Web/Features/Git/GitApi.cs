@@ -26,7 +26,7 @@ public static class GitApi
                 await store.SaveAsync(user.AccountId(), host, body.Username ?? "", body.Token, ct);
                 return TypedResults.NoContent();
             }))
-            .WithSummary("Saves your access token for a Git host (host or host:port); it is kept encrypted and used only for your projects.");
+            .WithSummary("Saves your access token for a Git host (host or host:port for https; http://host:port, URL-encoded, for a server without https); it is kept encrypted and used only for your projects, and only over the scheme it was saved for.");
         api.MapDelete("/git/credentials/{host}", (string host, ClaimsPrincipal user, IGitCredentialStore store, CancellationToken ct) =>
             Handle(async () =>
             {
@@ -89,10 +89,11 @@ public static class GitApi
         {
             var status = e.Problem switch
             {
-                GitProblem.Unauthorized => StatusCodes.Status403Forbidden,
+                GitProblem.Unauthorized or GitProblem.AddressNotAllowed => StatusCodes.Status403Forbidden,
                 GitProblem.NotFound => StatusCodes.Status404NotFound,
                 GitProblem.RejectedPush or GitProblem.Conflict or GitProblem.NothingToCommit => StatusCodes.Status409Conflict,
                 GitProblem.Unreachable => StatusCodes.Status502BadGateway,
+                GitProblem.TimedOut => StatusCodes.Status504GatewayTimeout,
                 GitProblem.TooLarge => StatusCodes.Status413PayloadTooLarge,
                 _ => StatusCodes.Status400BadRequest,
             };
