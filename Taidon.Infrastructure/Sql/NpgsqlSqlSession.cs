@@ -245,11 +245,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
             return;
         }
 
-        var text = $"{notice.Severity}: {notice.MessageText}";
-        if (text.Length > budget.Limits.MaxValueBytes)
-        {
-            text = text[..budget.Limits.MaxValueBytes] + "…";
-        }
+        var text = Cut($"{notice.Severity}: {notice.MessageText}", budget.Limits.MaxValueBytes)!;
 
         if (!budget.TryTakeNotice(text.Length * 2L))
         {
@@ -492,9 +488,15 @@ public sealed class NpgsqlSqlSession : ISqlSession
         }
     }
 
-    private StatementOutcome Failed(SqlStatement statement, TimeSpan duration, string sqlState, string message, string? detail, string? hint, int position, bool nothingChanged) =>
-        new(statement.Index, StatementStatus.Error, null, null, [], [.. _notices], duration,
-            new RunError(sqlState, message, detail, hint, statement.Span.File, statement.Locate(position > 0 ? position : 1)), !nothingChanged);
+    private StatementOutcome Failed(SqlStatement statement, TimeSpan duration, string sqlState, string message, string? detail, string? hint, int position, bool nothingChanged)
+    {
+        // A student's RAISE can make an error of any length: what is kept is cut like any value.
+        var cut = _budget?.Limits.MaxValueBytes ?? new ResultLimits().MaxValueBytes;
+        return new(statement.Index, StatementStatus.Error, null, null, [], [.. _notices], duration,
+            new RunError(sqlState, Cut(message, cut)!, Cut(detail, cut), Cut(hint, cut), statement.Span.File, statement.Locate(position > 0 ? position : 1)), !nothingChanged);
+    }
+
+    private static string? Cut(string? text, int length) => text is not null && text.Length > length ? text[..length] + "…" : text;
 
     private static bool IsQuery(SqlStatement statement) =>
         QueryStarts.Any(start => statement.Normalized.StartsWith(start, StringComparison.Ordinal));
