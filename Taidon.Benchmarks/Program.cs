@@ -16,6 +16,12 @@ if (args.Contains("--audit"))
     return;
 }
 
+if (args.Contains("--hostile"))
+{
+    await HostileBenchmarks.RunAsync(smoke: args.Contains("--smoke"));
+    return;
+}
+
 if (args.Contains("--profile"))
 {
     QuickProfile.Run();
