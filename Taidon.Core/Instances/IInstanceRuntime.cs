@@ -5,8 +5,9 @@ namespace Taidon.Core.Instances;
 
 /// <summary>The limits an instance runs with, from its owner's quota.</summary>
 /// <remarks>
-/// CPU, memory and storage are Kubernetes quantities that only the Kubernetes runtime applies (requests,
-/// limits, the volume's size); <paramref name="Owner"/> is the account whose quota gave the limits (none
+/// CPU, memory and storage are Kubernetes quantities: the Kubernetes runtime applies them as requests,
+/// limits and the volume's size, the embedded runtime through a control group and its storage guard;
+/// <paramref name="Owner"/> is the account whose quota gave the limits (none
 /// for the warm pool), which that runtime puts on the instance's pod as a label.
 /// </remarks>
 public sealed record InstanceLimits(

@@ -4,9 +4,10 @@ using System.Text.RegularExpressions;
 namespace Taidon.Core.Quotas;
 
 /// <summary>
-/// What an account may use. CPU and memory are Kubernetes quantities ("500m", "1"; "512Mi", "1Gi") and
-/// only the Kubernetes runtime applies them; storage bounds an instance's temporary files on the
-/// embedded runtime and its volume on Kubernetes.
+/// What an account may use. CPU and memory are Kubernetes quantities ("500m", "1"; "512Mi", "1Gi"): the
+/// pod's limits on Kubernetes, a control group's on the embedded runtime (where the OS gives one);
+/// storage bounds an instance's volume on Kubernetes and its data directory (and a quarter of it its
+/// temporary files) on the embedded runtime. The result limits bound what one run brings back.
 /// </summary>
 public sealed partial record Quota(
     int InstancesPerAccount,
