@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
@@ -53,7 +55,7 @@ public static class RateLimiting
     internal static RateLimitPartition<string> Partition(HttpContext context, RateLimitOptions limits)
     {
         var path = context.Request.Path;
-        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var address = AddressKey(context.Connection.RemoteIpAddress);
         var isPost = HttpMethods.IsPost(context.Request.Method);
 
         if (isPost && (path.StartsWithSegments("/Account/Login", StringComparison.OrdinalIgnoreCase)
@@ -88,6 +90,33 @@ public static class RateLimiting
         }
 
         return RateLimitPartition.GetNoLimiter("unlimited");
+    }
+
+    /// <summary>
+    /// The client an address stands for in the per-address limits. One IPv6 subscriber gets a whole /64
+    /// (every address in it costs nothing to take), so an IPv6 address counts by its /64; an IPv4 address
+    /// seen as IPv4-mapped IPv6 (a dual-stack socket) counts as the IPv4 address it is.
+    /// </summary>
+    internal static string AddressKey(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            var bytes = address.GetAddressBytes();
+            Array.Clear(bytes, 8, 8);
+            return new IPAddress(bytes) + "/64";
+        }
+
+        return address.ToString();
     }
 
     private static RateLimitPartition<string> Window(string key, int permits, TimeSpan window) =>
