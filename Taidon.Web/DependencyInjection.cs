@@ -77,12 +77,14 @@ public static class DependencyInjection
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+        services.AddTaidonForwardedHeaders();
         services.AddTaidonRateLimiting();
         services.AddTaidonTelemetry(builder.Configuration);
     }
 
     public static void UseTaidonPipeline(this WebApplication app)
     {
+        app.UseTaidonForwardedHeaders();
         app.UseMetricsPort();
         if (!app.Environment.IsDevelopment())
         {
