@@ -69,6 +69,8 @@ public static class DependencyInjection
             options.SlidingExpiration = true;
         });
         services.ConfigureOptions<CookieAuthenticationOptionsSetup>();
+        // A cookie's account is checked as often as an open circuit's (the security stamp changes on a lock or a change of roles).
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = IdentityRevalidatingAuthenticationStateProvider.Interval);
 
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, policy => policy.RequireRole(TaidonRoles.Admin))
