@@ -48,6 +48,7 @@ public static class DependencyInjection
         services.AddAuditClientAddress();
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
+        services.AddSingleton<RegistrationTicket>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         services.AddSingleton<IEmailSender<TaidonUser>, IdentityNoOpEmailSender>();
 

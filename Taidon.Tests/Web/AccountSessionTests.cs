@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -14,7 +13,7 @@ using Taidon.Web.Components.Account;
 namespace Taidon.Tests.Web;
 
 /// <summary>What an account's sessions keep after an admin changes it: a demoted admin loses the Admin role within a minute everywhere.</summary>
-public sealed partial class AccountSessionTests : IAsyncLifetime
+public sealed class AccountSessionTests : IAsyncLifetime
 {
     private const string Password = "Second-Admin-1!";
     private readonly ShiftedClock _clock = new();
@@ -97,16 +96,9 @@ public sealed partial class AccountSessionTests : IAsyncLifetime
 
     private static async Task SignInAsync(HttpClient browser, string email)
     {
-        var page = await browser.GetStringAsync("/Account/Login");
-        var fields = HiddenInput().Matches(page).ToDictionary(m => WebUtility.HtmlDecode(m.Groups[1].Value), m => WebUtility.HtmlDecode(m.Groups[2].Value));
-        fields["Input.Email"] = email;
-        fields["Input.Password"] = Password;
-        using var response = await browser.PostAsync("/Account/Login", new FormUrlEncodedContent(fields));
+        using var response = await HtmlForms.SubmitAsync(browser, "/Account/Login", new Dictionary<string, string> { ["Input.Email"] = email, ["Input.Password"] = Password });
         Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Signing in answered {(int)response.StatusCode}");
     }
-
-    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\"")]
-    private static partial Regex HiddenInput();
 
     private sealed class ShiftedClock : TimeProvider
     {
