@@ -8,15 +8,26 @@ public static partial class HtmlForms
 {
     public static async Task<HttpResponseMessage> SubmitAsync(HttpClient browser, string page, IReadOnlyDictionary<string, string> fields)
     {
-        var html = await browser.GetStringAsync(page);
-        var all = HiddenInput().Matches(html).ToDictionary(m => WebUtility.HtmlDecode(m.Groups[1].Value), m => WebUtility.HtmlDecode(m.Groups[2].Value));
+        using var form = new FormUrlEncodedContent(With(await browser.GetStringAsync(page), fields));
+        return await browser.PostAsync(page, form);
+    }
+
+    /// <summary>The page's hidden fields with the given ones.</summary>
+    public static Dictionary<string, string> With(string html, IReadOnlyDictionary<string, string> fields)
+    {
+        var all = new Dictionary<string, string>();
+        foreach (Match hidden in HiddenInput().Matches(html))
+        {
+            // Two forms of a page carry the same antiforgery token.
+            all[WebUtility.HtmlDecode(hidden.Groups[1].Value)] = WebUtility.HtmlDecode(hidden.Groups[2].Value);
+        }
+
         foreach (var (name, value) in fields)
         {
             all[name] = value;
         }
 
-        using var form = new FormUrlEncodedContent(all);
-        return await browser.PostAsync(page, form);
+        return all;
     }
 
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\"")]
