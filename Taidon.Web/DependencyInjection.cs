@@ -78,6 +78,7 @@ public static class DependencyInjection
             .AddPolicy(ApiPolicy, policy => policy.AddAuthenticationSchemes(AccountSchemes.Bearer).RequireAuthenticatedUser());
 
         services.AddProblemDetails();
+        services.AddExceptionHandler<InstallationAtCapacityHandler>();
         services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         services.AddTaidonForwardedHeaders();

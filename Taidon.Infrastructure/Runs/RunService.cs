@@ -80,6 +80,14 @@ public sealed class RunService(
             return pooled;
         }
 
+        var total = await db.Instances.CountAsync(cancellationToken);
+        if (total >= options.Value.MaxTotal)
+        {
+            logger.LogWarning("Refused a new instance for account {AccountId}: the installation has {Total} instances, Taidon:Instances:MaxTotal is {MaxTotal}", ownerId, total, options.Value.MaxTotal);
+            await audit.RecordAsync(new AuditEvent(AuditActions.InstanceCreate, ownerId, null, AuditOutcome.Refused, $"instances in this installation: {options.Value.MaxTotal} (Taidon:Instances:MaxTotal)"), cancellationToken);
+            throw new InstallationAtCapacityException("instances in this installation", InstallationFullMessage, TimeSpan.FromMinutes(5));
+        }
+
         var record = new InstanceRecord
         {
             Id = Guid.CreateVersion7(now),
@@ -98,6 +106,9 @@ public sealed class RunService(
         await audit.RecordAsync(new AuditEvent(AuditActions.InstanceCreate, ownerId, Target(record.Id), AuditOutcome.Succeeded), cancellationToken);
         return record;
     }
+
+    public const string InstallationFullMessage =
+        "This installation is at capacity: it runs as many databases as it may. Try again later; if it keeps happening, tell an admin (the limit is Taidon:Instances:MaxTotal).";
 
     /// <summary>The account's first instance, created on demand.</summary>
     public async Task<InstanceRecord> DefaultInstanceAsync(string ownerId, CancellationToken cancellationToken)

@@ -33,6 +33,18 @@ public sealed class RateLimitPartitionTests
         Assert.NotEqual(first, otherNetwork);
     }
 
+    [Fact]
+    public void NewGuestsFromAllAddressesShareTheInstallationsBudgetAndNothingElseDraws()
+    {
+        var limits = new RateLimitOptions();
+        var one = RateLimiting.InstallationPartition(Request("POST", "/api/v1/anonymous", "198.51.100.1"), limits).PartitionKey;
+        var other = RateLimiting.InstallationPartition(Request("GET", "/", "2001:db8:9::1"), limits).PartitionKey;
+
+        Assert.Equal(one, other);
+        Assert.Equal("unlimited", RateLimiting.InstallationPartition(Request("GET", "/api/v1/me", "198.51.100.1"), limits).PartitionKey);
+        Assert.Equal("unlimited", RateLimiting.InstallationPartition(Request("POST", "/Account/Login", "198.51.100.1"), limits).PartitionKey);
+    }
+
     private static DefaultHttpContext Request(string method, string path, string address)
     {
         var context = new DefaultHttpContext();

@@ -13,6 +13,7 @@ public sealed class RateLimitTests() : AppTests("ratelimit", new Dictionary<stri
     ["Taidon:RateLimits:ApiPerMinute"] = "100",
     ["Taidon:RateLimits:SignInPerMinute"] = "2",
     ["Taidon:RateLimits:NewVisitorsPerHour"] = "50",
+    ["Taidon:RateLimits:NewVisitorsPerHourTotal"] = "5",
     ["Taidon:ForwardedHeaders:KnownProxies:0"] = "10.0.0.1",
 })
 {
@@ -102,6 +103,31 @@ public sealed class RateLimitTests() : AppTests("ratelimit", new Dictionary<stri
         }
 
         Assert.Equal(StatusCodes.Status429TooManyRequests, statuses[2]);
+    }
+
+    [Fact]
+    public async Task NewGuestsFromManyAddressesMeetTheInstallationsHourlyBound()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            var guest = await App.Server.SendAsync(request =>
+            {
+                request.Request.Method = HttpMethods.Post;
+                request.Request.Path = "/api/v1/anonymous";
+                request.Connection.RemoteIpAddress = IPAddress.Parse($"198.51.100.{i + 1}");
+            });
+            Assert.Equal(StatusCodes.Status201Created, guest.Response.StatusCode);
+        }
+
+        // Another address, whose own budget is untouched.
+        using var client = App.CreateClient();
+        using var refused = await client.PostAsync("/api/v1/anonymous", null);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.True(refused.Headers.Contains("Retry-After"));
+        var detail = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString();
+        Assert.Contains("5 an hour for the whole installation", detail, StringComparison.Ordinal);
+        Assert.Contains("NewVisitorsPerHourTotal", detail, StringComparison.Ordinal);
     }
 
     /// <summary>A sign-in attempt as a TCP peer (a client, or a proxy) with the given X-Forwarded-For.</summary>
