@@ -34,14 +34,16 @@ public sealed class StartupTests
         }
     }
 
-    [Fact]
-    public async Task ABadSettingFailsTheStartWithAMessageNamingIt()
+    [Theory]
+    [InlineData("Taidon:RateLimits:ApiPerMinute", "0", "Taidon:RateLimits:ApiPerMinute must be between 1 and 100000")]
+    [InlineData("Taidon:ForwardedHeaders:KnownNetworks:0", "everyone", "Taidon:ForwardedHeaders:KnownNetworks: 'everyone' is not a network")]
+    public async Task ABadSettingFailsTheStartWithAMessageNamingIt(string setting, string value, string message)
     {
-        await using var app = await TaidonAppFactory.CreateAsync("badsetting", new Dictionary<string, string?> { ["Taidon:RateLimits:ApiPerMinute"] = "0" });
+        await using var app = await TaidonAppFactory.CreateAsync("badsetting", new Dictionary<string, string?> { [setting] = value });
 
         var error = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
 
-        Assert.Contains("Taidon:RateLimits:ApiPerMinute must be between 1 and 100000", error.Message, StringComparison.Ordinal);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
