@@ -43,4 +43,17 @@ public sealed class InstallationCapacityTests : IAsyncLifetime
         Assert.Equal(1, await db.Instances.CountAsync());
         Assert.True(await db.AuditEvents.AnyAsync(e => e.Action == AuditActions.InstanceCreate && e.Outcome == AuditOutcome.Refused && e.Detail!.Contains("Taidon:Instances:MaxTotal")));
     }
+
+    [Fact]
+    public async Task NewInstancesAskedForAtOnceDoNotPassTheBoundTogether()
+    {
+        var guests = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => _app.GuestApiClientAsync()));
+
+        var answers = await Task.WhenAll(guests.Select(guest => guest.PostAsync("/api/v1/instances", null)));
+
+        Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.ServiceUnavailable));
+        await using var db = await _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
+        Assert.Equal(1, await db.Instances.CountAsync());
+    }
 }
