@@ -48,6 +48,7 @@ public static class DependencyInjection
         services.AddAuditClientAddress();
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
+        services.AddSingleton<RegistrationTicket>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         services.AddSingleton<IEmailSender<TaidonUser>, IdentityNoOpEmailSender>();
 
@@ -69,20 +70,25 @@ public static class DependencyInjection
             options.SlidingExpiration = true;
         });
         services.ConfigureOptions<CookieAuthenticationOptionsSetup>();
+        // A cookie's account is checked as often as an open circuit's (the security stamp changes on a lock or a change of roles).
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = IdentityRevalidatingAuthenticationStateProvider.Interval);
 
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, policy => policy.RequireRole(TaidonRoles.Admin))
             .AddPolicy(ApiPolicy, policy => policy.AddAuthenticationSchemes(AccountSchemes.Bearer).RequireAuthenticatedUser());
 
         services.AddProblemDetails();
+        services.AddExceptionHandler<InstallationAtCapacityHandler>();
         services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
+        services.AddTaidonForwardedHeaders();
         services.AddTaidonRateLimiting();
         services.AddTaidonTelemetry(builder.Configuration);
     }
 
     public static void UseTaidonPipeline(this WebApplication app)
     {
+        app.UseTaidonForwardedHeaders();
         app.UseMetricsPort();
         if (!app.Environment.IsDevelopment())
         {

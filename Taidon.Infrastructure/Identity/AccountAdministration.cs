@@ -86,6 +86,13 @@ public sealed class AccountAdministration(
         }
 
         var result = admin ? await users.AddToRoleAsync(user, TaidonRoles.Admin) : await users.RemoveFromRoleAsync(user, TaidonRoles.Admin);
+        if (result.Succeeded)
+        {
+            // Sessions check the security stamp: the account's sessions (open circuits too) end at their next check
+            // and sign in again with the roles it has now, instead of keeping the Admin role they started with.
+            result = await users.UpdateSecurityStampAsync(user);
+        }
+
         await AuditedAsync(admin ? AuditActions.AdminGrant : AuditActions.AdminRevoke, actorId, accountId, result, null, cancellationToken);
     }
 

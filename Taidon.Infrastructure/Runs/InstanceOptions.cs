@@ -11,6 +11,10 @@ public sealed class InstanceOptions
     [Range(1, 100, ErrorMessage = "Taidon:Instances:MaxPerAccount must be between 1 and 100.")]
     public int MaxPerAccount { get; set; } = 2;
 
+    /// <summary>Instances in the whole installation (the warm pool's included): past it, nobody gets a new one until some are deleted or expire.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Taidon:Instances:MaxTotal must be between 1 and 1000000.")]
+    public int MaxTotal { get; set; } = 1000;
+
     [Range(1, 3600, ErrorMessage = "Taidon:Instances:StatementTimeoutSeconds must be between 1 and 3600.")]
     public int StatementTimeoutSeconds { get; set; } = 30;
 

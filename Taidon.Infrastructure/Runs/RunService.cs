@@ -40,6 +40,8 @@ public sealed class RunService(
     TimeProvider clock,
     ILogger<RunService> logger)
 {
+    private int _creating;
+
     /// <summary>The instance settings by default (the warm pool's instances, owned by nobody yet).</summary>
     public InstanceLimits Limits => options.Value.ToLimits();
 
@@ -90,14 +92,36 @@ public sealed class RunService(
             LastActivityAt = now,
             ExpiresAt = expires,
         };
-        await runtime.CreateAsync(record.Id, limits, cancellationToken);
-        telemetry.InstanceStartDuration.Record(clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("source", "created"));
-        db.Instances.Add(record);
-        await db.SaveChangesAsync(cancellationToken);
+        // Instances being created right now (seconds each) are not in the database yet: they count too,
+        // or a burst of new visitors would all pass the check before the first one is saved.
+        var creating = Interlocked.Increment(ref _creating);
+        try
+        {
+            var total = await db.Instances.CountAsync(cancellationToken) + creating - 1;
+            if (total >= options.Value.MaxTotal)
+            {
+                logger.LogWarning("Refused a new instance for account {AccountId}: the installation has {Total} instances, Taidon:Instances:MaxTotal is {MaxTotal}", ownerId, total, options.Value.MaxTotal);
+                await audit.RecordAsync(new AuditEvent(AuditActions.InstanceCreate, ownerId, null, AuditOutcome.Refused, $"instances in this installation: {options.Value.MaxTotal} (Taidon:Instances:MaxTotal)"), cancellationToken);
+                throw new InstallationAtCapacityException("instances in this installation", InstallationFullMessage, TimeSpan.FromMinutes(5));
+            }
+
+            await runtime.CreateAsync(record.Id, limits, cancellationToken);
+            telemetry.InstanceStartDuration.Record(clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("source", "created"));
+            db.Instances.Add(record);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _creating);
+        }
+
         logger.LogInformation("Created instance {InstanceId} for account {AccountId}", record.Id, ownerId);
         await audit.RecordAsync(new AuditEvent(AuditActions.InstanceCreate, ownerId, Target(record.Id), AuditOutcome.Succeeded), cancellationToken);
         return record;
     }
+
+    public const string InstallationFullMessage =
+        "This installation is at capacity: it runs as many databases as it may. Try again later; if it keeps happening, tell an admin (the limit is Taidon:Instances:MaxTotal).";
 
     /// <summary>The account's first instance, created on demand.</summary>
     public async Task<InstanceRecord> DefaultInstanceAsync(string ownerId, CancellationToken cancellationToken)

@@ -120,6 +120,12 @@ public sealed class WarmPool(
         var created = 0;
         for (; ready + created < options.Value.WarmPoolSize; created++)
         {
+            if (await db.Instances.CountAsync(cancellationToken) >= options.Value.MaxTotal)
+            {
+                // Waiting instances would take what students' own instances need.
+                break;
+            }
+
             var now = clock.GetUtcNow();
             var record = new InstanceRecord
             {

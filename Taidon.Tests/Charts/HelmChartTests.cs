@@ -206,6 +206,18 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public async Task ForwardedHeadersAreBelievedOnlyFromTheProxiesTheValuesName()
+    {
+        var maximal = Assert.Single((await RenderAsync(Path.Combine(Chart, "ci", "maximal-values.yaml"))).OfType<V1Deployment>()).Spec.Template.Spec.Containers.Single().Env;
+        Assert.Equal("10.244.0.0/16", Assert.Single(maximal, e => e.Name == "Taidon__ForwardedHeaders__KnownNetworks__0").Value);
+        Assert.Equal("10.96.0.15", Assert.Single(maximal, e => e.Name == "Taidon__ForwardedHeaders__KnownProxies__0").Value);
+
+        // By default no one: ASPNETCORE_FORWARDEDHEADERS_ENABLED, set before, believed every peer.
+        var byDefault = Assert.Single((await RenderAsync(Path.Combine(Chart, "ci", "default-values.yaml"))).OfType<V1Deployment>()).Spec.Template.Spec.Containers.Single().Env;
+        Assert.DoesNotContain(byDefault, e => e.Name.StartsWith("Taidon__ForwardedHeaders__", StringComparison.Ordinal) || e.Name == "ASPNETCORE_FORWARDEDHEADERS_ENABLED");
+    }
+
+    [Fact]
     public void TheMinikubeValuesInCiAreTheOnesTheReadmeInstalls()
     {
         Assert.Equal(File.ReadAllText(Path.Combine(Chart, "values-minikube.yaml")), File.ReadAllText(Path.Combine(Chart, "ci", "minikube-values.yaml")));
@@ -223,6 +235,8 @@ public sealed class HelmChartTests
     [InlineData("instances.namespace=Instances_Of_Taidon", "namespace")]
     [InlineData("instances.tolerations[0].key=pool,instances.tolerations[0].tolerationSeconds=60", "tolerationSeconds")]
     [InlineData("taidon.git.allowedHosts[0]=http://gitea.school.internal", "allowedHosts")]
+    [InlineData("forwardedHeaders=true", "forwardedHeaders")]
+    [InlineData("forwardedHeaders.knownNetworks[0]=everyone", "knownNetworks")]
     public async Task TheSchemaRefusesAWrongValueNamingIt(string setting, string named)
     {
         var rendered = await HelmAsync("template", "taidon", Chart, "--set", setting);

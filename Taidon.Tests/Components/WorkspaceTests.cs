@@ -51,4 +51,12 @@ public sealed class WorkspaceTests : ComponentTestContext
 
         Assert.Equal("a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n\"\",\r\n\"line\nbreak\",plain\r\n", ResultCsv.Of(result));
     }
+
+    [Fact]
+    public void CsvOfAResultKeepsAFormulaAStudentSelectedAsText()
+    {
+        var result = new ResultSet([new ResultColumn("=cmd", "text"), new ResultColumn("n", "int4")], [["@SUM(A1)", "-5"]], false);
+
+        Assert.Equal("'=cmd,n\r\n'@SUM(A1),-5\r\n", ResultCsv.Of(result));
+    }
 }

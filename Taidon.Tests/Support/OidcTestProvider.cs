@@ -41,6 +41,9 @@ public sealed class OidcTestProvider : IAsyncDisposable
 
     public string UserSubject { get; set; } = "subject-1";
 
+    /// <summary>The <c>email_verified</c> the provider sends with the email (in the ID token and the user info); null sends none.</summary>
+    public bool? EmailVerified { get; set; } = true;
+
     public static async Task<OidcTestProvider> StartAsync()
     {
         OidcTestProvider? provider = null;
@@ -96,6 +99,11 @@ public sealed class OidcTestProvider : IAsyncDisposable
             identity.SetClaim(Claims.Subject, provider!.UserSubject)
                 .SetClaim(Claims.Email, provider.UserEmail)
                 .SetClaim(Claims.Name, provider.UserEmail);
+            if (provider.EmailVerified is { } verified)
+            {
+                identity.AddClaim(new Claim(Claims.EmailVerified, verified ? "true" : "false", ClaimValueTypes.Boolean));
+            }
+
             identity.SetScopes(context.GetOpenIddictServerRequest()!.GetScopes());
             identity.SetDestinations(_ => [Destinations.AccessToken, Destinations.IdentityToken]);
             return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
@@ -109,12 +117,18 @@ public sealed class OidcTestProvider : IAsyncDisposable
         {
             var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             var principal = result.Principal!;
-            return Results.Json(new Dictionary<string, string?>
+            var claims = new Dictionary<string, object?>
             {
                 [Claims.Subject] = principal.GetClaim(Claims.Subject),
                 [Claims.Email] = principal.GetClaim(Claims.Email),
                 [Claims.Name] = principal.GetClaim(Claims.Name),
-            });
+            };
+            if (principal.GetClaim(Claims.EmailVerified) is { } verified)
+            {
+                claims[Claims.EmailVerified] = bool.Parse(verified);
+            }
+
+            return Results.Json(claims);
         });
 
         await app.StartAsync();

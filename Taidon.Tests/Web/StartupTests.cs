@@ -38,6 +38,7 @@ public sealed class StartupTests
     [InlineData("Taidon:RateLimits:ApiPerMinute", "0", "Taidon:RateLimits:ApiPerMinute must be between 1 and 100000")]
     [InlineData("Taidon:Git:AllowedHosts:0", "https://gitea.school.internal/", "Taidon:Git:AllowedHosts: 'https://gitea.school.internal/' is not a host or host:port")]
     [InlineData("Taidon:Git:TimeoutSeconds", "0", "Taidon:Git:TimeoutSeconds must be between 1 and 3600")]
+    [InlineData("Taidon:ForwardedHeaders:KnownNetworks:0", "everyone", "Taidon:ForwardedHeaders:KnownNetworks: 'everyone' is not a network")]
     public async Task ABadSettingFailsTheStartWithAMessageNamingIt(string setting, string value, string message)
     {
         await using var app = await TaidonAppFactory.CreateAsync("badsetting", new Dictionary<string, string?> { [setting] = value });

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Taidon.Infrastructure.Identity;
@@ -31,6 +32,15 @@ public static class OidcSignIn
             options.Scope.Add("openid");
             options.Scope.Add("profile");
             options.Scope.Add("email");
+            // Also from the user info endpoint, not only the ID token.
+            options.ClaimActions.MapUniqueJsonKey(EmailVerifiedClaim, EmailVerifiedClaim);
         });
     }
+
+    public const string EmailVerifiedClaim = "email_verified";
+
+    /// <summary>Whether the provider sent this very address as the user's with <c>email_verified</c> true: only then is it confirmed without a link.</summary>
+    public static bool VouchesFor(ClaimsPrincipal principal, string email) =>
+        string.Equals(principal.FindFirstValue(ClaimTypes.Email), email, StringComparison.OrdinalIgnoreCase)
+        && bool.TryParse(principal.FindFirstValue(EmailVerifiedClaim), out var verified) && verified;
 }

@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Taidon.Core.Accounts;
+using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Quotas;
 using Taidon.Infrastructure.Audit;
@@ -137,26 +138,10 @@ public static class AdminApi
         await writer.WriteAsync("at,actor,action,target,outcome,detail,address\r\n");
         await foreach (var row in audit.StreamAsync(new AuditFilter(actor, action, target, from, to), context.RequestAborted))
         {
-            await writer.WriteAsync(string.Join(',', new[]
-            {
+            await writer.WriteAsync(Csv.Line(
+            [
                 row.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), row.ActorId, row.Action, row.Target, row.Outcome.ToString(), row.Detail, row.ClientAddress,
-            }.Select(Csv)) + "\r\n");
+            ]));
         }
-    }
-
-    /// <summary>A CSV cell; one a spreadsheet would read as a formula (text a student chose can reach the log) is kept as text.</summary>
-    private static string Csv(string? value)
-    {
-        if (value is null)
-        {
-            return "";
-        }
-
-        if (value.Length > 0 && "=+-@".Contains(value[0], StringComparison.Ordinal))
-        {
-            value = "'" + value;
-        }
-
-        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
 }

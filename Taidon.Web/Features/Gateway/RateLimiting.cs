@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
@@ -28,12 +30,16 @@ public sealed class RateLimitOptions
     /// <summary>New anonymous accounts (page visits without a cookie, and POST /api/v1/anonymous) per client address.</summary>
     [Range(1, 100_000, ErrorMessage = "Taidon:RateLimits:NewVisitorsPerHour must be between 1 and 100000.")]
     public int NewVisitorsPerHour { get; set; } = 300;
+
+    /// <summary>New anonymous accounts per hour from all addresses together: many addresses cannot make guests without bound.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Taidon:RateLimits:NewVisitorsPerHourTotal must be between 1 and 1000000.")]
+    public int NewVisitorsPerHourTotal { get; set; } = 3000;
 }
 
 /// <summary>
 /// The gateway's rate limits, partitioned per account (anonymous accounts stricter) on the API and per
-/// client address where no account is known yet (sign-in, new visitors). A refusal is a 429 problem
-/// with Retry-After.
+/// client address where no account is known yet (sign-in, new visitors), and new visitors of the whole
+/// installation on top. A refusal is a 429 problem with Retry-After that names the limit.
 /// </summary>
 public static class RateLimiting
 {
@@ -45,7 +51,9 @@ public static class RateLimiting
         {
             var settings = limits.Value;
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => Partition(context, settings));
+            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+                PartitionedRateLimiter.Create<HttpContext, string>(context => Partition(context, settings)),
+                PartitionedRateLimiter.Create<HttpContext, string>(context => InstallationPartition(context, settings)));
             limiter.OnRejected = RejectAsync;
         });
     }
@@ -53,7 +61,7 @@ public static class RateLimiting
     internal static RateLimitPartition<string> Partition(HttpContext context, RateLimitOptions limits)
     {
         var path = context.Request.Path;
-        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var address = AddressKey(context.Connection.RemoteIpAddress);
         var isPost = HttpMethods.IsPost(context.Request.Method);
 
         if (isPost && (path.StartsWithSegments("/Account/Login", StringComparison.OrdinalIgnoreCase)
@@ -62,7 +70,7 @@ public static class RateLimiting
             return Window("signin:" + address, limits.SignInPerMinute, TimeSpan.FromMinutes(1));
         }
 
-        if (isPost && path.Equals("/api/v1/anonymous", StringComparison.OrdinalIgnoreCase))
+        if (MakesAGuest(context))
         {
             return Window("visitor:" + address, limits.NewVisitorsPerHour, TimeSpan.FromHours(1));
         }
@@ -81,13 +89,45 @@ public static class RateLimiting
                 : Window("api:" + account, limits.ApiPerMinute, TimeSpan.FromMinutes(1));
         }
 
-        if (context.User.Identity?.IsAuthenticated != true && VisitorPages.IsPageView(context))
+        return RateLimitPartition.GetNoLimiter("unlimited");
+    }
+
+    /// <summary>The limits of the whole installation, on top of each client's: new guests from all addresses together.</summary>
+    internal static RateLimitPartition<string> InstallationPartition(HttpContext context, RateLimitOptions limits) =>
+        MakesAGuest(context)
+            ? Window("visitors-total", limits.NewVisitorsPerHourTotal, TimeSpan.FromHours(1))
+            : RateLimitPartition.GetNoLimiter("unlimited");
+
+    /// <summary>A request that makes a guest account when it succeeds: POST /api/v1/anonymous, or a page visit without an account.</summary>
+    private static bool MakesAGuest(HttpContext context) =>
+        (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/api/v1/anonymous", StringComparison.OrdinalIgnoreCase))
+        || (context.User.Identity?.IsAuthenticated != true && !context.Request.Path.StartsWithSegments("/api") && VisitorPages.IsPageView(context));
+
+    /// <summary>
+    /// The client an address stands for in the per-address limits. One IPv6 subscriber gets a whole /64
+    /// (every address in it costs nothing to take), so an IPv6 address counts by its /64; an IPv4 address
+    /// seen as IPv4-mapped IPv6 (a dual-stack socket) counts as the IPv4 address it is.
+    /// </summary>
+    internal static string AddressKey(IPAddress? address)
+    {
+        if (address is null)
         {
-            // Each such visit makes an anonymous account.
-            return Window("visitor:" + address, limits.NewVisitorsPerHour, TimeSpan.FromHours(1));
+            return "unknown";
         }
 
-        return RateLimitPartition.GetNoLimiter("unlimited");
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            var bytes = address.GetAddressBytes();
+            Array.Clear(bytes, 8, 8);
+            return new IPAddress(bytes) + "/64";
+        }
+
+        return address.ToString();
     }
 
     private static RateLimitPartition<string> Window(string key, int permits, TimeSpan window) =>
@@ -106,6 +146,7 @@ public static class RateLimiting
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         context.RequestServices.GetRequiredService<TaidonTelemetry>().RateLimited.Add(1);
+        var limits = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
         var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         await problems.WriteAsync(new ProblemDetailsContext
         {
@@ -114,8 +155,27 @@ public static class RateLimiting
             {
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests",
-                Detail = $"You have reached the request limit. Try again in {seconds} seconds.",
+                Detail = $"{LimitReached(context, limits)} Try again in {seconds} seconds.",
             },
         });
+    }
+
+    /// <summary>Which limit a refused request met, in the words of its settings.</summary>
+    private static string LimitReached(HttpContext context, RateLimitOptions limits)
+    {
+        if (MakesAGuest(context))
+        {
+            return $"New guest accounts are limited to {limits.NewVisitorsPerHour} an hour from one address and {limits.NewVisitorsPerHourTotal} an hour for the whole installation "
+                + "(Taidon:RateLimits:NewVisitorsPerHour, NewVisitorsPerHourTotal); an existing account can still sign in.";
+        }
+
+        if (!context.Request.Path.StartsWithSegments("/api"))
+        {
+            return $"Sign-in and registration attempts are limited to {limits.SignInPerMinute} a minute from one address (Taidon:RateLimits:SignInPerMinute).";
+        }
+
+        return context.User.Identity?.IsAuthenticated == true && !context.User.HasClaim(TaidonClaims.Anonymous, "true")
+            ? $"You have reached the request limit of {limits.ApiPerMinute} a minute (Taidon:RateLimits:ApiPerMinute)."
+            : $"You have reached the request limit of {limits.AnonymousApiPerMinute} a minute for a guest or a request without a token (Taidon:RateLimits:AnonymousApiPerMinute).";
     }
 }
