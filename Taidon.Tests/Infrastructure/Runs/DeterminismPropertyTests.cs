@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
-using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Sql;
+using Taidon.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Taidon.Tests.Infrastructure.Runs;
@@ -34,35 +32,23 @@ public sealed class DeterminismPropertyTests(ITestOutputHelper output) : IAsyncL
     private static readonly InstanceLimits Limits = new(MaxConnections: 6, StatementTimeout: TimeSpan.FromSeconds(30));
     private static readonly LayerPolicy LayersOften = new(TimeSpan.FromMilliseconds(5), TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
 
-    private readonly string _root = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
-    private readonly Guid _student = Guid.NewGuid();
-    private readonly Guid _reference = Guid.NewGuid();
+    private readonly LocalInstances _instances = LocalInstances.Open(Directory.Exists("/dev/shm") ? "/dev/shm" : null);
     private readonly HashSet<(ChainKey, ChainKey)> _noOps = [];
+    private Guid _student;
+    private Guid _reference;
     private LocalInstanceRuntime _runtime = null!;
     private RunExecutor _executor = null!;
     private EngineIdentity _engine = null!;
-    private PostgresBinaries _binaries = null!;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_root);
-        File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
-        _binaries = PostgresBinaries.Locate(null);
-        _engine = EngineIdentity.PostgreSql(_binaries.MajorVersion);
-        var layers = LayerStore.Open(Path.Combine(_root, "layers"), TimeProvider.System, NullLogger.Instance);
-        _runtime = new LocalInstanceRuntime(Path.Combine(_root, "i"), _binaries, OsUser.ForPostgres(null), layers, _engine, NullLogger<LocalInstanceRuntime>.Instance);
+        (_runtime, _engine) = (_instances.Runtime, _instances.Engine);
         _executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System);
-        await _runtime.CreateAsync(_student, Limits, CancellationToken.None);
-        await _runtime.CreateAsync(_reference, Limits, CancellationToken.None);
+        _student = await _instances.CreateAsync(Limits);
+        _reference = await _instances.CreateAsync(Limits);
     }
 
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await _runtime.DeleteAsync(_student, CancellationToken.None);
-        await _runtime.DeleteAsync(_reference, CancellationToken.None);
-        Directory.Delete(_root, recursive: true);
-    }
+    public async Task DisposeAsync() => await _instances.DisposeAsync();
 
     [Fact]
     public async Task RandomChainsWithRerunsAndEditsLeaveNoDrift()
@@ -155,7 +141,7 @@ public sealed class DeterminismPropertyTests(ITestOutputHelper output) : IAsyncL
     private async Task<string> DumpAsync(Guid instance)
     {
         var connection = await _runtime.StartAsync(instance, Limits, CancellationToken.None);
-        var start = new ProcessStartInfo(Path.Combine(_binaries.BinDirectory, "pg_dump"))
+        var start = new ProcessStartInfo(Path.Combine(_instances.Binaries.BinDirectory, "pg_dump"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -1,10 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
-using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Sql;
 using Taidon.Tests.Support;
 using Xunit.Abstractions;
@@ -21,30 +19,20 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
     private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(30));
     private static readonly LayerPolicy EveryTail = new(TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
-    private readonly Guid _instance = Guid.NewGuid();
+    private readonly LocalInstances _instances = LocalInstances.Open();
+    private Guid _instance;
     private LocalInstanceRuntime _runtime = null!;
     private RunExecutor _executor = null!;
     private EngineIdentity _engine = null!;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_root);
-        File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
-        var binaries = PostgresBinaries.Locate(null);
-        _engine = EngineIdentity.PostgreSql(binaries.MajorVersion);
-        var layers = LayerStore.Open(Path.Combine(_root, "layers"), TimeProvider.System, NullLogger.Instance);
-        _runtime = new LocalInstanceRuntime(Path.Combine(_root, "i"), binaries, OsUser.ForPostgres(null), layers, _engine, NullLogger<LocalInstanceRuntime>.Instance);
+        (_runtime, _engine) = (_instances.Runtime, _instances.Engine);
         _executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System);
-        await _runtime.CreateAsync(_instance, Limits, CancellationToken.None);
+        _instance = await _instances.CreateAsync(Limits);
     }
 
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await _runtime.DeleteAsync(_instance, CancellationToken.None);
-        Directory.Delete(_root, recursive: true);
-    }
+    public async Task DisposeAsync() => await _instances.DisposeAsync();
 
     [Fact]
     public async Task ABlockThatCommitsAndThenFailsLeavesTheStateUnknownSoTheRerunRestores()
@@ -256,7 +244,7 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
     {
         var cgroups = InstanceCgroups.Detect(NullLogger.Instance);
         Assert.NotNull(cgroups);
-        var runtime = new LocalInstanceRuntime(_runtime.Root, PostgresBinaries.Locate(null), OsUser.ForPostgres(null), _runtime.Layers, _engine,
+        var runtime = new LocalInstanceRuntime(_runtime.Root, _instances.Binaries, OsUser.ForPostgres(null), _runtime.Layers, _engine,
             NullLogger<LocalInstanceRuntime>.Instance, cgroups);
         var instance = Guid.NewGuid();
         try

@@ -1,12 +1,11 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Taidon.Core.Instances;
 using Taidon.Core.Projects;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
-using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Sql;
+using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Infrastructure.Runs;
 
@@ -18,30 +17,20 @@ public sealed class RunExecutorTests : IAsyncLifetime
     private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(30));
     private static readonly LayerPolicy EveryTail = new(TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"tdn-{Guid.NewGuid():N}"[..12]);
-    private readonly Guid _instance = Guid.NewGuid();
+    private readonly LocalInstances _instances = LocalInstances.Open();
+    private Guid _instance;
     private LocalInstanceRuntime _runtime = null!;
     private RunExecutor _executor = null!;
     private EngineIdentity _engine = null!;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_root);
-        File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
-        var binaries = PostgresBinaries.Locate(null);
-        _engine = EngineIdentity.PostgreSql(binaries.MajorVersion);
-        var layers = LayerStore.Open(Path.Combine(_root, "layers"), TimeProvider.System, NullLogger.Instance);
-        _runtime = new LocalInstanceRuntime(Path.Combine(_root, "i"), binaries, OsUser.ForPostgres(null), layers, _engine, NullLogger<LocalInstanceRuntime>.Instance);
+        (_runtime, _engine) = (_instances.Runtime, _instances.Engine);
         _executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System);
-        await _runtime.CreateAsync(_instance, Limits, CancellationToken.None);
+        _instance = await _instances.CreateAsync(Limits);
     }
 
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await _runtime.DeleteAsync(_instance, CancellationToken.None);
-        Directory.Delete(_root, recursive: true);
-    }
+    public async Task DisposeAsync() => await _instances.DisposeAsync();
 
     [Fact]
     public async Task AFirstRunReplaysTheTailLayersItAndReturnsTheHeadsRows()
@@ -248,7 +237,7 @@ public sealed class RunExecutorTests : IAsyncLifetime
         var running = RunAsync(Chain(Init, "SELECT pg_sleep(0.9);"), headStart: 2, state: null);
         var connection = await _runtime.StartAsync(_instance, Limits, CancellationToken.None);
         await WaitUntilSleepingAsync(connection);
-        var pid = int.Parse(File.ReadLines(Path.Combine(_root, "i", _instance.ToString("N"), "pgdata", "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        var pid = int.Parse(File.ReadLines(Path.Combine(_instances.Root, "i", _instance.ToString("N"), "pgdata", "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
         System.Diagnostics.Process.GetProcessById(pid).Kill();
 
         var result = await running;
