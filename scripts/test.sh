@@ -38,10 +38,26 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
+# The whole solution, benchmarks included, with warnings as errors: `dotnet test` alone builds only what
+# the tests reference, and a project nothing references can stop compiling unnoticed.
+dotnet build Taidon.sln -warnaserror -nologo -v quiet
+dotnet build Taidon.Benchmarks -c Release -warnaserror -nologo -v quiet
+
+# Every benchmark body once, small, against real parts (real PostgreSQL instances), so that none rots;
+# the figures in docs/benchmarks.md come from full runs. TAIDON_NO_BENCHMARK_SMOKE=1 skips it.
+if [ -z "${TAIDON_NO_BENCHMARK_SMOKE:-}" ] && [ "$#" -eq 0 ]; then
+  bench=(dotnet Taidon.Benchmarks/bin/Release/net10.0/Taidon.Benchmarks.dll)
+  echo "Benchmark smoke: hostile runs, runs on the sample course, audit log, SQL chain (BenchmarkDotNet dry job)"
+  "${bench[@]}" --hostile --smoke
+  "${bench[@]}" --runs --iterations 1
+  "${bench[@]}" --audit --rows 10000
+  "${bench[@]}" --filter '*' --job dry --inProcess --artifacts "$(mktemp -d)" >/dev/null
+fi
+
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
-dotnet test Taidon.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+dotnet test Taidon.sln --no-build --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
