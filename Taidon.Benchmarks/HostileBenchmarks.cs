@@ -49,6 +49,45 @@ public static class HostileBenchmarks
             (bounded, took) = await PeakGrowthAsync(() => RunAsync(executor, engine, instance, limits, $"SELECT repeat('x', {valueBytes});"));
             (whole, _) = await PeakGrowthAsync(() => ReadWholeAsync(connection, $"SELECT repeat('x', {baselineValueBytes});"));
             Report($"one value of {valueBytes / 1_000_000:N0} MB ({took.TotalSeconds:F1} s)", bounded, $"a value of {baselineValueBytes / 1_000_000:N0} MB read whole", whole);
+
+            // Another student meanwhile: a course's query, hot, alone and during a flood on the first instance.
+            var neighbour = Guid.NewGuid();
+            await runtime.CreateAsync(neighbour, limits, CancellationToken.None);
+            try
+            {
+                var course = ChainAnalysis.Analyze([new SqlSource("init/01.sql", "CREATE TABLE pets (id int, name text);\nINSERT INTO pets SELECT g, 'pet ' || g FROM generate_series(1, 10000) g;"),
+                    new SqlSource("test/01.sql", "SELECT count(*), max(name) FROM pets WHERE id % 7 = 3;")], engine);
+                ChainKey? state = null;
+                async Task<TimeSpan> NeighbourAsync()
+                {
+                    var result = await executor.RunAsync(new ChainRun(neighbour, limits, course, 2, 3, state, new ResultLimits()), null, CancellationToken.None);
+                    state = result.FinalState;
+                    return result.Duration;
+                }
+
+                await NeighbourAsync();
+                var alone = new List<TimeSpan>();
+                for (var i = 0; i < (smoke ? 5 : 40); i++)
+                {
+                    alone.Add(await NeighbourAsync());
+                }
+
+                var flooding = RunAsync(executor, engine, instance, limits, flood);
+                var during = new List<TimeSpan>();
+                while (!flooding.IsCompleted)
+                {
+                    during.Add(await NeighbourAsync());
+                    await Task.Delay(20);
+                }
+
+                await flooding;
+                var (p95Alone, p95During) = (P95(alone), P95(during));
+                Console.WriteLine($"| a neighbour's hot run, p95 of {during.Count} during the flood | {p95During.TotalMilliseconds:F1} ms | p95 of {alone.Count} alone | {p95Alone.TotalMilliseconds:F1} ms ({p95During / p95Alone:F2}x) |");
+            }
+            finally
+            {
+                await runtime.DeleteAsync(neighbour, CancellationToken.None);
+            }
         }
         finally
         {
@@ -116,6 +155,8 @@ public static class HostileBenchmarks
         await sampling;
         return (peak - idle, took);
     }
+
+    private static TimeSpan P95(List<TimeSpan> times) => times.Order().ElementAt(Math.Min(times.Count - 1, (int)Math.Ceiling(times.Count * 0.95) - 1));
 
     private static void Report(string what, long bytes, string baselineName, long baseline) =>
         Console.WriteLine($"| {what} | {bytes / 1048576.0:F0} MB | {baselineName} | {baseline / 1048576.0:F0} MB |");

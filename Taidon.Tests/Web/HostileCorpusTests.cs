@@ -72,7 +72,15 @@ public sealed class HostileCorpusTests : IAsyncLifetime
                 break;
         }
 
-        // Whatever the case left, the student's next run answers as a clean replay does.
+        // Whatever the case left, the student's next run answers as a clean replay does, and so does another
+        // student's run of the same chain (which may restore the layers and facts the first one's runs left).
+        await AssertCleanAsync(name, student);
+        using var another = await _app.GuestApiClientAsync();
+        await AssertCleanAsync(name, another);
+    }
+
+    private static async Task AssertCleanAsync(string name, HttpClient student)
+    {
         var after = await student.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE t (x int);\nSELECT count(*) FROM t;" });
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         var next = await after.Content.ReadFromJsonAsync<JsonElement>();
