@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -71,10 +70,10 @@ public sealed class QuotaService(
     IOptions<InstanceOptions> instances,
     IOptions<ProjectOptions> projects,
     IAuditLog audit,
+    IRateCounter runs,
     TimeProvider clock)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly ConcurrentDictionary<string, Queue<long>> _runs = new();
 
     /// <summary>The limits of a plan nobody changed yet: the settings (<c>Taidon:Instances</c>, <c>Taidon:Projects</c>).</summary>
     public Quota Defaults(string plan)
@@ -213,26 +212,7 @@ public sealed class QuotaService(
         Owner: owner);
 
     /// <summary>Counts a run against the account's runs per minute; false when the minute's runs are used up.</summary>
-    public bool TryStartRun(string accountId, int perMinute)
-    {
-        var now = clock.GetTimestamp();
-        var window = _runs.GetOrAdd(accountId, _ => new Queue<long>());
-        lock (window)
-        {
-            while (window.Count > 0 && clock.GetElapsedTime(window.Peek(), now) >= TimeSpan.FromMinutes(1))
-            {
-                window.Dequeue();
-            }
-
-            if (window.Count >= perMinute)
-            {
-                return false;
-            }
-
-            window.Enqueue(now);
-            return true;
-        }
-    }
+    public bool TryStartRun(string accountId, int perMinute) => runs.TryCount("runs:" + accountId, perMinute, TimeSpan.FromMinutes(1));
 
     private static Quota Read(PlanRecord record) => JsonSerializer.Deserialize<Quota>(record.Limits, Json)!;
 }

@@ -18,6 +18,7 @@ public sealed record AdminInstanceFilter(string? Owner = null, InstanceState? St
 public sealed class InstanceAdministration(
     IDbContextFactory<ControlPlaneDbContext> contexts,
     IInstanceRuntime runtime,
+    IInstanceGate gates,
     IAuditLog audit,
     TimeProvider clock) : IInstanceActivity
 {
@@ -148,19 +149,11 @@ public sealed class InstanceAdministration(
 
     private async Task AloneAsync(Guid instanceId, string action, string actorId, Func<ControlPlaneDbContext, InstanceRecord, Task<string>> change, CancellationToken cancellationToken)
     {
-        var gate = InstanceGates.For(instanceId);
-        await gate.WaitAsync(cancellationToken);
-        try
-        {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId, cancellationToken) ?? throw new InstanceNotFoundException(instanceId);
-            var detail = await change(db, record);
-            await db.SaveChangesAsync(cancellationToken);
-            await audit.RecordAsync(new AuditEvent(action, actorId, RunService.Target(instanceId), AuditOutcome.Succeeded, detail), cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        await using var held = await gates.EnterAsync(instanceId, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId, cancellationToken) ?? throw new InstanceNotFoundException(instanceId);
+        var detail = await change(db, record);
+        await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(new AuditEvent(action, actorId, RunService.Target(instanceId), AuditOutcome.Succeeded, detail), cancellationToken);
     }
 }

@@ -29,6 +29,7 @@ public sealed record HeadSelection(int? Start = null, int? End = null, string? F
 public sealed class RunService(
     IDbContextFactory<ControlPlaneDbContext> contexts,
     IInstanceRuntime runtime,
+    IInstanceGate gates,
     RunExecutor executor,
     EngineIdentityProvider engine,
     WarmPool pool,
@@ -206,30 +207,22 @@ public sealed class RunService(
     /// <summary>Changes one of the account's instances alone (no run meanwhile), rebuilding it first if it failed.</summary>
     private async Task<InstanceRecord> ChangeAsync(string ownerId, Guid instanceId, string? auditAction, Func<InstanceRecord, InstanceLimits, Task> change, CancellationToken cancellationToken)
     {
-        var gate = InstanceGates.For(instanceId);
-        await gate.WaitAsync(cancellationToken);
-        try
+        await using var held = await gates.EnterAsync(instanceId, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.OwnerId == ownerId, cancellationToken)
+            ?? throw new InstanceNotFoundException(instanceId);
+        var (_, limits) = await QuotaOfAsync(ownerId, cancellationToken);
+        await RebuildIfFailedAsync(record, limits, cancellationToken);
+        await change(record, limits);
+        record.State = InstanceState.Running;
+        record.LastActivityAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        if (auditAction is not null)
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.OwnerId == ownerId, cancellationToken)
-                ?? throw new InstanceNotFoundException(instanceId);
-            var (_, limits) = await QuotaOfAsync(ownerId, cancellationToken);
-            await RebuildIfFailedAsync(record, limits, cancellationToken);
-            await change(record, limits);
-            record.State = InstanceState.Running;
-            record.LastActivityAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(cancellationToken);
-            if (auditAction is not null)
-            {
-                await audit.RecordAsync(new AuditEvent(auditAction, ownerId, Target(instanceId), AuditOutcome.Succeeded, "state " + record.StateKey), cancellationToken);
-            }
+            await audit.RecordAsync(new AuditEvent(auditAction, ownerId, Target(instanceId), AuditOutcome.Succeeded, "state " + record.StateKey), cancellationToken);
+        }
 
-            return record;
-        }
-        finally
-        {
-            gate.Release();
-        }
+        return record;
     }
 
     /// <summary>A failed instance's data is gone: it comes back as a new instance in the base state, under the same id.</summary>
@@ -257,17 +250,9 @@ public sealed class RunService(
             return null;
         }
 
-        var gate = InstanceGates.For(instance.Id);
-        await gate.WaitAsync(cancellationToken);
-        try
-        {
-            var (_, limits) = await QuotaOfAsync(ownerId, cancellationToken);
-            return await schemas.ReadAsync(await runtime.StartAsync(instance.Id, limits, cancellationToken), cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        await using var held = await gates.EnterAsync(instance.Id, cancellationToken);
+        var (_, limits) = await QuotaOfAsync(ownerId, cancellationToken);
+        return await schemas.ReadAsync(await runtime.StartAsync(instance.Id, limits, cancellationToken), cancellationToken);
     }
 
     /// <summary>Runs a chain on one of the account's instances (its default one when <paramref name="instanceId"/> is null).</summary>
@@ -278,53 +263,45 @@ public sealed class RunService(
             ? (await ListAsync(ownerId, cancellationToken)).SingleOrDefault(i => i.Id == id) ?? throw new InstanceNotFoundException(id)
             : await DefaultInstanceAsync(ownerId, cancellationToken);
 
-        var gate = InstanceGates.For(instance.Id);
-        await gate.WaitAsync(cancellationToken);
-        try
+        await using var held = await gates.EnterAsync(instance.Id, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var record = await db.Instances.SingleAsync(i => i.Id == instance.Id, cancellationToken);
+        var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);
+        await RebuildIfFailedAsync(record, limits, cancellationToken);
+
+        var (chain, run) = await PrepareAsync(db, record, quota, limits, sources, head, cancellationToken);
+        if (run.HeadEnd > run.HeadStart && !quotas.TryStartRun(ownerId, quota.RunsPerMinute))
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var record = await db.Instances.SingleAsync(i => i.Id == instance.Id, cancellationToken);
-            var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);
-            await RebuildIfFailedAsync(record, limits, cancellationToken);
-
-            var (chain, run) = await PrepareAsync(db, record, quota, limits, sources, head, cancellationToken);
-            if (run.HeadEnd > run.HeadStart && !quotas.TryStartRun(ownerId, quota.RunsPerMinute))
-            {
-                await audit.RecordAsync(new AuditEvent(AuditActions.Run, ownerId, Target(record.Id), AuditOutcome.Refused, $"runs per minute: {quota.RunsPerMinute}"), cancellationToken);
-                throw new QuotaExceededException("runs per minute", $"Your plan allows {quota.RunsPerMinute} runs a minute and this minute's are used; wait a moment and run again.");
-            }
-
-            var startKey = record.StateKey;
-            var result = await executor.RunAsync(run, progress, cancellationToken);
-            Measure(result);
-
-            // What the run did is recorded even when it was stopped.
-            var now = clock.GetUtcNow();
-            record.StateKey = result.FinalState?.ToString();
-            record.State = InstanceState.Running;
-            record.LastActivityAt = now;
-            await RecordAsync(db, result, now, CancellationToken.None);
-            if (run.HeadEnd > run.HeadStart)
-            {
-                // A reset to a statement runs no head: it is not a run of the student's.
-                db.RunHistory.Add(HistoryEntry(ownerId, chain, result, head, sources, now));
-            }
-
-            await db.SaveChangesAsync(CancellationToken.None);
-            await ForgetOldRunsAsync(db, ownerId);
-            if (run.HeadEnd > run.HeadStart)
-            {
-                var outcome = result.Stopped ? "stopped" : result.Succeeded ? "succeeded" : "failed";
-                await audit.RecordAsync(new AuditEvent(AuditActions.Run, ownerId, Target(record.Id), result.Succeeded ? AuditOutcome.Succeeded : AuditOutcome.Failed,
-                    $"{outcome}; {result.Plan.Describe()}; {startKey?[..12]} -> {record.StateKey?[..12]}; {result.Duration.TotalMilliseconds:0} ms"), CancellationToken.None);
-            }
-
-            return (record, chain, result);
+            await audit.RecordAsync(new AuditEvent(AuditActions.Run, ownerId, Target(record.Id), AuditOutcome.Refused, $"runs per minute: {quota.RunsPerMinute}"), cancellationToken);
+            throw new QuotaExceededException("runs per minute", $"Your plan allows {quota.RunsPerMinute} runs a minute and this minute's are used; wait a moment and run again.");
         }
-        finally
+
+        var startKey = record.StateKey;
+        var result = await executor.RunAsync(run, progress, cancellationToken);
+        Measure(result);
+
+        // What the run did is recorded even when it was stopped.
+        var now = clock.GetUtcNow();
+        record.StateKey = result.FinalState?.ToString();
+        record.State = InstanceState.Running;
+        record.LastActivityAt = now;
+        await RecordAsync(db, result, now, CancellationToken.None);
+        if (run.HeadEnd > run.HeadStart)
         {
-            gate.Release();
+            // A reset to a statement runs no head: it is not a run of the student's.
+            db.RunHistory.Add(HistoryEntry(ownerId, chain, result, head, sources, now));
         }
+
+        await db.SaveChangesAsync(CancellationToken.None);
+        await ForgetOldRunsAsync(db, ownerId);
+        if (run.HeadEnd > run.HeadStart)
+        {
+            var outcome = result.Stopped ? "stopped" : result.Succeeded ? "succeeded" : "failed";
+            await audit.RecordAsync(new AuditEvent(AuditActions.Run, ownerId, Target(record.Id), result.Succeeded ? AuditOutcome.Succeeded : AuditOutcome.Failed,
+                $"{outcome}; {result.Plan.Describe()}; {startKey?[..12]} -> {record.StateKey?[..12]}; {result.Duration.TotalMilliseconds:0} ms"), CancellationToken.None);
+        }
+
+        return (record, chain, result);
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Taidon.Core.Projects;
 using Taidon.Core.Quotas;
+using Taidon.Core.Runs;
 using Taidon.Infrastructure.Persistence.Records;
 using Taidon.Infrastructure.Projects;
 using Taidon.Infrastructure.Runs;
@@ -116,7 +117,7 @@ public static class ProjectsApi
     }
 
     private static async Task<Results<Ok<RunsApi.RunResponse>, ProblemHttpResult>> RunAsync(
-        Guid id, ProjectRunBody body, ClaimsPrincipal user, ProjectService projects, RunService runs, ActiveRuns active, CancellationToken ct)
+        Guid id, ProjectRunBody body, ClaimsPrincipal user, ProjectService projects, RunService runs, IActiveRuns active, CancellationToken ct)
     {
         IReadOnlyList<ProjectScript> scripts;
         try

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using System.ComponentModel;
 using System.Security.Claims;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Taidon.Core.Instances;
@@ -21,22 +21,22 @@ public static class RunsApi
     {
         var api = endpoints.MapGroup("/api/v1").WithTags("Runs and instances").RequireAuthorization(DependencyInjection.ApiPolicy);
 
-        api.MapPost("/runs", (RunBody body, ClaimsPrincipal user, RunService runs, ActiveRuns active, CancellationToken ct) => RunAsync(null, body, user, runs, active, ct))
+        api.MapPost("/runs", (RunBody body, ClaimsPrincipal user, RunService runs, IActiveRuns active, CancellationToken ct) => RunAsync(null, body, user, runs, active, ct))
             .WithMetadata(new RequestSizeLimitAttribute(SqlChainApi.MaxRequestBytes))
             .WithSummary("Runs a script (or a project's files) on your default instance, created on demand.")
             .WithDescription("Give the run an id ('runId') to follow it with GET /api/v1/runs/{runId} and stop it with POST /api/v1/runs/{runId}/stop while it runs.");
-        api.MapPost("/instances/{id:guid}/runs", (Guid id, RunBody body, ClaimsPrincipal user, RunService runs, ActiveRuns active, CancellationToken ct) => RunAsync(id, body, user, runs, active, ct))
+        api.MapPost("/instances/{id:guid}/runs", (Guid id, RunBody body, ClaimsPrincipal user, RunService runs, IActiveRuns active, CancellationToken ct) => RunAsync(id, body, user, runs, active, ct))
             .WithMetadata(new RequestSizeLimitAttribute(SqlChainApi.MaxRequestBytes))
             .WithSummary("Runs a script (or a project's files) on one of your instances.");
-        api.MapGet("/runs", (ClaimsPrincipal user, ActiveRuns active) => TypedResults.Ok(active.OfOwner(user.AccountId()).Select(ToProgress).ToList()))
+        api.MapGet("/runs", (ClaimsPrincipal user, IActiveRuns active) => TypedResults.Ok(active.OfOwner(user.AccountId()).Select(ToProgress).ToList()))
             .WithSummary("Your runs in progress, with how far each is.");
         api.MapGet("/runs/history", async (ClaimsPrincipal user, RunService runs, CancellationToken ct, int take = 50) =>
             TypedResults.Ok((await runs.HistoryAsync(user.AccountId(), take, ct)).Select(ToHistory).ToList()))
             .WithSummary($"Your latest runs, newest first (at most {RunService.MaxHistory} are kept): the script, the text that ran, the plan and the outcome.");
-        api.MapGet("/runs/{runId:guid}", Results<Ok<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, ActiveRuns active) =>
+        api.MapGet("/runs/{runId:guid}", Results<Ok<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, IActiveRuns active) =>
             active.Find(user.AccountId(), runId) is { } run ? TypedResults.Ok(ToProgress(run)) : NoRun(runId))
             .WithSummary("How far a run in progress is: statement i of n, and what it is doing.");
-        api.MapPost("/runs/{runId:guid}/stop", Results<Accepted<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, ActiveRuns active) =>
+        api.MapPost("/runs/{runId:guid}/stop", Results<Accepted<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, IActiveRuns active) =>
         {
             if (active.Find(user.AccountId(), runId) is not { } run)
             {
@@ -104,7 +104,7 @@ public static class RunsApi
 
     /// <summary>Runs the chain a body names (also for the projects' run endpoint).</summary>
     internal static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> RunAsync(
-        Guid? instanceId, RunBody body, ClaimsPrincipal user, RunService runs, ActiveRuns active, CancellationToken ct)
+        Guid? instanceId, RunBody body, ClaimsPrincipal user, RunService runs, IActiveRuns active, CancellationToken ct)
     {
         var (sources, headFile, problem) = Sources(body);
         if (problem is not null)
