@@ -171,6 +171,7 @@ public sealed class RunExecutor(
                 appliedSettings.Add(statements[index]);
             }
 
+            var unlistedFrom = SessionEffects.FirstUnlistedSetting(statements, run.HeadEnd);
             var layerPoints = new HashSet<int>(plan.Layers);
             var policy = run.Policy ?? LayerPolicy.Default;
             var sinceLayer = TimeSpan.Zero;
@@ -201,7 +202,8 @@ public sealed class RunExecutor(
                     break;
                 }
 
-                uncertain |= outcome.TouchedSession;
+                var touchedSession = outcome.TouchedSession || i >= unlistedFrom;
+                uncertain |= touchedSession;
 
                 touchedTransactions |= statement.Kind is StatementKind.TransactionStart or StatementKind.TransactionEnd;
                 inTransaction = statement.Kind switch
@@ -211,7 +213,7 @@ public sealed class RunExecutor(
                     _ => inTransaction,
                 };
                 var next = current.Next(statement);
-                if (outcome.ChangedState || statement.Kind != StatementKind.Other)
+                if (outcome.ChangedState || touchedSession || statement.Kind != StatementKind.Other)
                 {
                     current = next;
                     toRecord.TryAdd(next, new RecordedOutcome(outcome.CommandTag, outcome.RowsAffected, [.. outcome.Notices.Take(MaxRecordedNotices)], outcome.Duration));

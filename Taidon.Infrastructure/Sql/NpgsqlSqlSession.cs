@@ -72,7 +72,8 @@ public sealed class NpgsqlSqlSession : ISqlSession
                  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_locks l
                     WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()),
                  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_listening_channels()),
-                 (SELECT pg_catalog.count(*) FROM pg_catalog.pg_db_role_setting)))
+                 (SELECT pg_catalog.md5(pg_catalog.string_agg(pg_catalog.concat(r.setdatabase, '/', r.setrole, '/', r.setconfig), ',' ORDER BY r.setdatabase, r.setrole))
+                    FROM pg_catalog.pg_db_role_setting r)))
         """;
 
     // In one session replaying from the base, every sequence that has been called has currval = last_value

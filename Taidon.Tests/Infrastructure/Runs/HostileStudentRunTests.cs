@@ -142,6 +142,22 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
         Assert.Null(result.FinalState);
     }
 
+    [Theory]
+    [InlineData("SELECT set_config('taidon.mark', '17', false);\nSELECT set_config('taidon.mark', '17', false);")]
+    [InlineData("CREATE FUNCTION mark() RETURNS void LANGUAGE plpgsql AS $$BEGIN SET taidon.mark = '5'; END$$;\nSELECT mark();")]
+    [InlineData("CREATE FUNCTION mark() RETURNS void LANGUAGE plpgsql AS $$BEGIN PERFORM pg_catalog.SET_CONFIG('taidon.mark', '5', false); END$$;\nSELECT mark();")]
+    public async Task ACustomVariablePgSettingsDoesNotListMakesEveryStateAfterItUnknown(string setting)
+    {
+        var chain = Chain("CREATE TABLE t (x int);\n" + setting + "\nCREATE TABLE u (x int);\nSELECT current_setting('taidon.mark', true);");
+
+        var result = await RunAsync(chain, 1, null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.Empty(result.NoOps);
+        Assert.DoesNotContain(result.LayersTaken, l => l.Key == chain.Keys[2] || l.Key == chain.Keys[3] || l.Key == chain.Keys[4]);
+        Assert.Null(result.FinalState);
+    }
+
     [Fact]
     public async Task ASetStatementIsNotSessionStateTheRunnerCannotApplyAgain()
     {

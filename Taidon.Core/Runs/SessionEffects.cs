@@ -1,0 +1,37 @@
+using System.Text.RegularExpressions;
+using Taidon.Core.SqlChain;
+
+namespace Taidon.Core.Runs;
+
+/// <summary>
+/// What the probe after a statement cannot see of the session. PostgreSQL lists no custom variable (a
+/// "taidon.mark" made by set_config, or by a SET inside a function's body) in pg_settings, so a statement
+/// that may set one changes the session unseen: from the first statement of a chain that mentions such a
+/// setting on, no state is certain once the session ends (no layer, no fact that a statement changed
+/// nothing, and the next run restores).
+/// </summary>
+public static partial class SessionEffects
+{
+    /// <summary>Whether the statement (a call, or a function or DO body) may set a session variable the probe does not list.</summary>
+    public static bool MaySetUnlistedSetting(SqlStatement statement) =>
+        statement.Kind != StatementKind.Session
+        && (statement.Normalized.Contains("set_config", StringComparison.OrdinalIgnoreCase) || SetOfCustomVariable().IsMatch(statement.Normalized));
+
+    /// <summary>The index of the first statement before <paramref name="end"/> that may set one, or <paramref name="end"/> when none does.</summary>
+    public static int FirstUnlistedSetting(IReadOnlyList<SqlStatement> statements, int end)
+    {
+        for (var i = 0; i < end; i++)
+        {
+            if (MaySetUnlistedSetting(statements[i]))
+            {
+                return i;
+            }
+        }
+
+        return end;
+    }
+
+    // SET or RESET of a dotted name (custom variables have a prefix), as a function body would write it.
+    [GeneratedRegex(@"\b(set|reset)\s+(session\s+)?""?[a-z_][a-z0-9_$]*""?\s*\.", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SetOfCustomVariable();
+}
