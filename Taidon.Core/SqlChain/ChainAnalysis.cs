@@ -17,6 +17,10 @@ public static class ChainAnalysis
         return new AnalyzedChain(script.Statements, ChainKeys.Compute(engine, script.Statements, isNoOp), script.Problems);
     }
 
+    /// <summary>The same statements keyed again (with more statements known to change nothing), without splitting the scripts again.</summary>
+    public static AnalyzedChain Rekey(AnalyzedChain chain, EngineIdentity engine, IsNoOp isNoOp) =>
+        chain with { Keys = ChainKeys.Compute(engine, chain.Statements, isNoOp) };
+
     /// <summary>
     /// The order in which a set of files forms a chain: the chain folders' scripts in chain order
     /// (<see cref="ProjectChain.Order"/>), then any other files in the order given.

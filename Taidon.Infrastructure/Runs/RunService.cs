@@ -431,7 +431,7 @@ public sealed class RunService(
         telemetry.LayersTaken.Add(result.LayersTaken.Count);
     }
 
-    /// <summary>Keys the chain, seeing through the statements already known to change nothing (until no new one turns up).</summary>
+    /// <summary>Splits the chain once and keys it, seeing through the statements already known to change nothing (keyed again until no new one turns up).</summary>
     private async Task<AnalyzedChain> AnalyzeAsync(ControlPlaneDbContext db, IReadOnlyList<SqlSource> sources, CancellationToken cancellationToken)
     {
         var known = new HashSet<(ChainKey, ChainKey)>();
@@ -446,7 +446,7 @@ public sealed class RunService(
                 break;
             }
 
-            chain = ChainAnalysis.Analyze(sources, engine.Identity, (before, after) => known.Contains((before, after)));
+            chain = ChainAnalysis.Rekey(chain, engine.Identity, (before, after) => known.Contains((before, after)));
         }
 
         return chain;

@@ -23,6 +23,21 @@ public sealed class ChainKeyTests
     }
 
     [Fact]
+    public void KeyingAChainAgainWithMoreNoOpsEqualsAnalyzingItAfresh()
+    {
+        var sources = new[] { new SqlSource("s.sql", "CREATE TABLE t (id int);\nSELECT 1;\nINSERT INTO t VALUES (1);\nSELECT 2;") };
+        var first = ChainAnalysis.Analyze(sources, Engine);
+        var known = new HashSet<(ChainKey, ChainKey)> { (first.Keys[1], first.Keys[2]) };
+        bool IsNoOp(ChainKey before, ChainKey after) => known.Contains((before, after));
+
+        var rekeyed = ChainAnalysis.Rekey(first, Engine, IsNoOp);
+
+        Assert.Same(first.Statements, rekeyed.Statements);
+        Assert.Equal(ChainAnalysis.Analyze(sources, Engine, IsNoOp).Keys, rekeyed.Keys);
+        Assert.Equal(rekeyed.Keys[1], rekeyed.Keys[2]);
+    }
+
+    [Fact]
     public void ReformattingAScriptKeepsEveryKey()
     {
         var original = SqlSplitter.Split("create table t (id int);\ninsert into t values (1);").Statements;
