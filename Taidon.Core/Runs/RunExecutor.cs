@@ -235,7 +235,7 @@ public sealed class RunExecutor(
                 }
 
                 sinceLayer += outcome.Duration;
-                var worthALayer = layerPoints.Contains(i + 1) || sinceLayer >= policy.RewindBudget || (i + 1 == plan.HeadStart && sinceLayer >= policy.MinimumLayerCost);
+                var worthALayer = layerPoints.Contains(i + 1) || policy.WorthALayer(sinceLayer, atEndOfTail: i + 1 == plan.HeadStart);
                 if (runtime.HasLayer(current))
                 {
                     sinceLayer = TimeSpan.Zero;

@@ -23,6 +23,14 @@ public enum RunStart
 public sealed record LayerPolicy(TimeSpan RewindBudget, TimeSpan MinimumLayerCost, TimeSpan RestoreCost)
 {
     public static LayerPolicy Default { get; } = new(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(150));
+
+    /// <summary>
+    /// The layer rule, one for the planner (with estimated costs) and the runner (with measured ones): a
+    /// state deserves a layer once what was replayed since the last layer reaches the rewind budget, or at
+    /// the end of the tail when it costs at least the minimum.
+    /// </summary>
+    public bool WorthALayer(TimeSpan sinceLastLayer, bool atEndOfTail) =>
+        sinceLastLayer >= RewindBudget || (atEndOfTail && sinceLastLayer >= MinimumLayerCost);
 }
 
 /// <summary>What the planner needs to know about a run.</summary>
@@ -183,7 +191,7 @@ public static class RunPlanner
             {
                 sinceLayer = TimeSpan.Zero;
             }
-            else if (sinceLayer >= policy.RewindBudget || (after == tail && sinceLayer >= policy.MinimumLayerCost))
+            else if (policy.WorthALayer(sinceLayer, atEndOfTail: after == tail))
             {
                 layers.Add(after);
                 sinceLayer = TimeSpan.Zero;
