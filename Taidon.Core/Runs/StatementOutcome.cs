@@ -24,7 +24,15 @@ public sealed record ResultLimits(
     long MaxBytes = 8 * 1024 * 1024,
     int MaxValueBytes = 256 * 1024,
     int MaxNoticesPerStatement = 100,
-    int MaxNoticesPerRun = 1000);
+    int MaxNoticesPerRun = 1000)
+{
+    /// <summary>
+    /// How many notices one statement may raise before it is stopped: past its kept notices the rest are only
+    /// counted, but reading them still costs the server's and the app's time, which a flood takes from
+    /// every other student.
+    /// </summary>
+    public int NoticesBeforeStop => Math.Max(10_000, MaxNoticesPerStatement * 100);
+}
 
 /// <summary>What a bound cut from a statement's answer.</summary>
 public enum ResultCutKind

@@ -93,6 +93,8 @@ public sealed class NpgsqlSqlSession : ISqlSession
     private int _noticesSeen;
     private int _noticesDroppedForStatement;
     private int _noticesDroppedForRun;
+    private NpgsqlCommand? _running;
+    private bool _stoppedForNotices;
     private bool _disposed;
 
     // The probe after one statement is the probe before the next: one round trip per statement, not two.
@@ -227,6 +229,8 @@ public sealed class NpgsqlSqlSession : ISqlSession
         _noticesSeen = 0;
         _noticesDroppedForStatement = 0;
         _noticesDroppedForRun = 0;
+        _stoppedForNotices = false;
+        _running = null;
     }
 
     /// <summary>Keeps a notice while the statement's and the run's bounds allow; counts the rest, holding none of them.</summary>
@@ -243,6 +247,13 @@ public sealed class NpgsqlSqlSession : ISqlSession
         if (_noticesSeen > budget.Limits.MaxNoticesPerStatement)
         {
             _noticesDroppedForStatement++;
+            if (_noticesSeen > budget.Limits.NoticesBeforeStop && !_stoppedForNotices && _running is { } flooding)
+            {
+                // Off the reading thread: a cancel opens a connection of its own.
+                _stoppedForNotices = true;
+                _ = Task.Run(flooding.Cancel);
+            }
+
             return;
         }
 
@@ -311,6 +322,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
     {
         await using var command = new NpgsqlCommand(statement.Text, _connection) { AllResultTypesAreUnknown = true };
         await using var registration = cancellationToken.Register(command.Cancel);
+        _running = command;
         var results = new List<ResultSet>();
 
         // Sequential access: a row is read off the wire column by column, so a huge value is skipped, never buffered.
@@ -491,6 +503,14 @@ public sealed class NpgsqlSqlSession : ISqlSession
 
     private StatementOutcome Failed(SqlStatement statement, TimeSpan duration, string sqlState, string message, string? detail, string? hint, int position, bool nothingChanged)
     {
+        _running = null;
+        if (_stoppedForNotices && sqlState == PostgresErrorCodes.QueryCanceled && _budget is { } flooded)
+        {
+            (sqlState, message, detail, hint) = ("54000",
+                $"This statement raised more than {flooded.Limits.NoticesBeforeStop:N0} notices and was stopped: a flood of notices slows every student's runs.",
+                null, $"Raise fewer notices (your plan keeps the first {flooded.Limits.MaxNoticesPerStatement} of a statement), or count in a variable and raise one at the end.");
+        }
+
         // A student's RAISE can make an error of any length: what is kept is cut like any value.
         var cut = _budget?.Limits.MaxValueBytes ?? new ResultLimits().MaxValueBytes;
         return new(statement.Index, StatementStatus.Error, null, null, [], [.. _notices], duration,

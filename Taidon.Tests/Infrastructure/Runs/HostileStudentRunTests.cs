@@ -219,6 +219,21 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task AFloodOfNoticesIsStoppedSayingWhyAndTheStateIsUnknown()
+    {
+        var chain = Chain("CREATE TABLE t (x int);\nDO $$BEGIN INSERT INTO t VALUES (1); FOR i IN 1..10000000 LOOP RAISE NOTICE 'n%', i; END LOOP; END$$;");
+
+        var result = await RunAsync(chain, 0, null, new ResultLimits(MaxNoticesPerStatement: 50));
+
+        var flood = result.Outcomes[1];
+        Assert.Equal("54000", flood.Error?.SqlState);
+        Assert.Contains("more than 10,000 notices", flood.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal(50, flood.Notices.Count);
+        Assert.Contains(flood.Cuts, c => c.Kind == ResultCutKind.NoticesPerStatement && c.Count >= 9_950);
+        Assert.True(flood.Duration < TimeSpan.FromSeconds(20), "stopped long before the statement timeout");
+    }
+
+    [Fact]
     public async Task AHugeValueIsCutBeforeItIsReadAndTheRunsBytesBoundTheRows()
     {
         var chain = Chain("SELECT repeat('é', 20000000) AS big, 'small' AS small;\nSELECT repeat('x', 1000) FROM generate_series(1, 500);");
