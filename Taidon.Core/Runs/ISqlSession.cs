@@ -16,6 +16,13 @@ public interface ISqlSession : IAsyncDisposable
     Task<StatementOutcome> ExecuteAsync(SqlStatement statement, ResultBudget budget, TimeSpan timeout, CancellationToken cancellationToken);
 
     /// <summary>
+    /// From now on, also watch the session's settings (what a function or DO body could change with SET).
+    /// Before the chain can run code of the student's, only SET and set_config change them, which the
+    /// runner sees in the text; watching them costs most of the probe.
+    /// </summary>
+    void WatchSettings();
+
+    /// <summary>
     /// Makes a new session on a state other than the base one what the one session of a clean replay would
     /// be there, beyond the SET statements the runner applies again: currval of every sequence used.
     /// </summary>

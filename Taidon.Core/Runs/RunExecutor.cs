@@ -172,6 +172,7 @@ public sealed class RunExecutor(
             }
 
             var unlistedFrom = SessionEffects.FirstUnlistedSetting(statements, run.HeadEnd);
+            var codeFrom = SessionEffects.FirstCode(statements, run.HeadEnd);
             var layerPoints = new HashSet<int>(plan.Layers);
             var policy = run.Policy ?? LayerPolicy.Default;
             var sinceLayer = TimeSpan.Zero;
@@ -187,6 +188,11 @@ public sealed class RunExecutor(
                 }
 
                 progress?.Report(new RunProgress(i - plan.From + 1, total, i < plan.HeadStart ? RunPhase.Replaying : RunPhase.Running));
+                if (i >= codeFrom)
+                {
+                    session.WatchSettings();
+                }
+
                 var outcome = await session.ExecuteAsync(statement, budget, run.Limits.EffectiveStatementTimeout, cancellationToken);
                 if (outcome.Status == StatementStatus.Error && storage?.ExceededBytes is { } size)
                 {

@@ -31,6 +31,30 @@ public static partial class SessionEffects
         return end;
     }
 
+    /// <summary>
+    /// Whether the statement brings code of the student's into the session (a function, procedure, trigger,
+    /// extension or DO block): the only way, besides SET and set_config, to change a setting of the session.
+    /// </summary>
+    public static bool MayRunCode(SqlStatement statement) =>
+        statement.Normalized.StartsWith("do", StringComparison.OrdinalIgnoreCase)
+        || statement.Normalized.Contains("function", StringComparison.OrdinalIgnoreCase)
+        || statement.Normalized.Contains("procedure", StringComparison.OrdinalIgnoreCase)
+        || statement.Normalized.Contains("extension", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The index of the first statement before <paramref name="end"/> that may bring code into the session, or <paramref name="end"/>.</summary>
+    public static int FirstCode(IReadOnlyList<SqlStatement> statements, int end)
+    {
+        for (var i = 0; i < end; i++)
+        {
+            if (MayRunCode(statements[i]))
+            {
+                return i;
+            }
+        }
+
+        return end;
+    }
+
     // SET or RESET of a dotted name (custom variables have a prefix), as a function body would write it.
     [GeneratedRegex(@"\b(set|reset)\s+(session\s+)?""?[a-z_][a-z0-9_$]*""?\s*\.", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SetOfCustomVariable();

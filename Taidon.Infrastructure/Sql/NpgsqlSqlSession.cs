@@ -57,16 +57,17 @@ public sealed class NpgsqlSqlSession : ISqlSession
     private static readonly string[] QueryStarts = ["select", "values", "table", "show", "explain", "fetch"];
 
     // Operators are named too: a student's search_path may put a schema with their own "=" before pg_catalog.
-    private const string ProbeSql = """
+    // {0} is where the session's settings go when they are watched (reading pg_settings is most of the cost).
+    private const string ProbeTemplate = """
         SELECT pg_catalog.concat_ws('/',
                  pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()),
                  pg_catalog.pg_current_xact_id_if_assigned(),
                  (SELECT pg_catalog.md5(pg_catalog.string_agg(pg_catalog.concat(s.schemaname, '.', s.sequencename, '=', s.last_value), ',' ORDER BY s.schemaname, s.sequencename))
                     FROM pg_catalog.pg_sequences s)),
                pg_catalog.md5(pg_catalog.concat_ws('|',
-                 (SELECT pg_catalog.string_agg(pg_catalog.concat(g.name, '=', g.setting), ',' ORDER BY g.name)
-                    FROM pg_catalog.pg_settings g WHERE g.source OPERATOR(pg_catalog.=) 'session'),
-                 (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()),
+                 {0},
+                 CASE WHEN pg_catalog.pg_my_temp_schema() OPERATOR(pg_catalog.=) 0 THEN 0
+                      ELSE (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()) END,
                  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements),
                  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_cursors),
                  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_locks l
@@ -75,6 +76,13 @@ public sealed class NpgsqlSqlSession : ISqlSession
                  (SELECT pg_catalog.md5(pg_catalog.string_agg(pg_catalog.concat(r.setdatabase, '/', r.setrole, '/', r.setconfig), ',' ORDER BY r.setdatabase, r.setrole))
                     FROM pg_catalog.pg_db_role_setting r)))
         """;
+
+    private static readonly string ProbeSql = string.Format(System.Globalization.CultureInfo.InvariantCulture, ProbeTemplate, "''");
+
+    private static readonly string ProbeWithSettingsSql = string.Format(System.Globalization.CultureInfo.InvariantCulture, ProbeTemplate, """
+        (SELECT pg_catalog.string_agg(pg_catalog.concat(g.name, '=', g.setting), ',' ORDER BY g.name)
+                    FROM pg_catalog.pg_settings g WHERE g.source OPERATOR(pg_catalog.=) 'session')
+        """);
 
     // In one session replaying from the base, every sequence that has been called has currval = last_value
     // (nextval and setval(..., true) both set it); setval to the same value sets it again and moves nothing.
@@ -94,6 +102,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
     private int _noticesDroppedForStatement;
     private int _noticesDroppedForRun;
     private NpgsqlCommand? _running;
+    private bool _watchSettings;
     private bool _stoppedForNotices;
     private bool _disposed;
 
@@ -106,7 +115,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
         _connection.Notice += (_, e) => Noticed(e.Notice);
     }
 
-    private sealed record Probe(string Data, string Session);
+    private sealed record Probe(string Data, string Session, bool WithSettings);
 
     public async Task<StatementOutcome> ExecuteAsync(SqlStatement statement, ResultBudget budget, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -119,7 +128,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
         Probe? before = null;
         try
         {
-            before = _lastProbe ?? await ProbeAsync(cancellationToken);
+            before = _lastProbe is { } last && last.WithSettings == _watchSettings ? last : await ProbeAsync(cancellationToken);
             _lastProbe = null;
             var (tag, rows, results) = statement.Kind == StatementKind.CopyFromStdin
                 ? await CopyInAsync(statement, deadline.Token)
@@ -159,6 +168,8 @@ public sealed class NpgsqlSqlSession : ISqlSession
             return timedOut with { Cuts = NoticeCuts(cuts) };
         }
     }
+
+    public void WatchSettings() => _watchSettings = true;
 
     public async Task ResumeAsync(CancellationToken cancellationToken)
     {
@@ -457,19 +468,19 @@ public sealed class NpgsqlSqlSession : ISqlSession
     /// </summary>
     private async Task<Probe> ProbeAsync(CancellationToken cancellationToken)
     {
-        await using var probe = new NpgsqlCommand(ProbeSql, _connection);
+        await using var probe = new NpgsqlCommand(_watchSettings ? ProbeWithSettingsSql : ProbeSql, _connection);
         var budget = _budget;
         _budget = null;
         try
         {
             await using var reader = await probe.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            return new Probe(reader.GetString(0), reader.GetString(1));
+            return new Probe(reader.GetString(0), reader.GetString(1), _watchSettings);
         }
         catch (PostgresException e) when (e.SqlState == "25P02")
         {
             // Inside an aborted transaction nothing runs, and nothing changes.
-            return new Probe("aborted", "aborted");
+            return new Probe("aborted", "aborted", _watchSettings);
         }
         finally
         {

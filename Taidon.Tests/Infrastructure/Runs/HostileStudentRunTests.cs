@@ -125,7 +125,6 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Theory]
-    [InlineData("SELECT set_config('search_path', 'elsewhere, public', false);")]
     [InlineData("CREATE TEMP TABLE scratch (x int);")]
     [InlineData("PREPARE q AS SELECT 1;")]
     [InlineData("SELECT pg_advisory_lock(7);")]
@@ -155,6 +154,19 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
         Assert.True(result.Succeeded, Describe(result));
         Assert.Empty(result.NoOps);
         Assert.DoesNotContain(result.LayersTaken, l => l.Key == chain.Keys[2] || l.Key == chain.Keys[3] || l.Key == chain.Keys[4]);
+        Assert.Null(result.FinalState);
+    }
+
+    [Fact]
+    public async Task ASettingChangedInsideAFunctionIsSeenAndMakesTheStateUnknown()
+    {
+        var chain = Chain("CREATE SCHEMA elsewhere;\nCREATE FUNCTION hop() RETURNS void LANGUAGE plpgsql AS $$BEGIN SET search_path = elsewhere, public; END$$;\nSELECT hop();\nCREATE TABLE after_it (x int);\nSELECT 1;");
+
+        var result = await RunAsync(chain, 2, null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.True(result.Outcomes[2].TouchedSession);
+        Assert.DoesNotContain(result.LayersTaken, l => l.Key == chain.Keys[3] || l.Key == chain.Keys[4]);
         Assert.Null(result.FinalState);
     }
 
