@@ -208,6 +208,8 @@ public sealed class RunExecutor(
                     break;
                 }
 
+                // What this statement did is a fact only if the session it ran in was certain; after that, nothing is.
+                var wasCertain = !uncertain;
                 var touchedSession = outcome.TouchedSession || i >= unlistedFrom;
                 uncertain |= touchedSession;
 
@@ -219,12 +221,16 @@ public sealed class RunExecutor(
                     _ => inTransaction,
                 };
                 var next = current.Next(statement);
-                if (outcome.ChangedState || touchedSession || statement.Kind != StatementKind.Other)
+                if (outcome.ChangedState || touchedSession || !wasCertain || statement.Kind != StatementKind.Other)
                 {
                     current = next;
+                }
+
+                if (wasCertain && (outcome.ChangedState || touchedSession || statement.Kind != StatementKind.Other))
+                {
                     toRecord.TryAdd(next, new RecordedOutcome(outcome.CommandTag, outcome.RowsAffected, [.. outcome.Notices.Take(MaxRecordedNotices)], outcome.Duration));
                 }
-                else
+                else if (wasCertain)
                 {
                     noOps.Add((current, next));
                 }

@@ -5,17 +5,30 @@ namespace Taidon.Core.Runs;
 
 /// <summary>
 /// What the probe after a statement cannot see of the session. PostgreSQL lists no custom variable (a
-/// "taidon.mark" made by set_config, or by a SET inside a function's body) in pg_settings, so a statement
-/// that may set one changes the session unseen: from the first statement of a chain that mentions such a
-/// setting on, no state is certain once the session ends (no layer, no fact that a statement changed
-/// nothing, and the next run restores).
+/// "taidon.mark" made by set_config, or by a SET inside a function's body) in pg_settings, and no order
+/// of the sequences a session used (lastval), so a statement that may set one changes the session
+/// unseen: from the first statement of a chain that may do so on, no state is certain once the session
+/// ends (no layer, no fact that a statement changed nothing, and the next run restores). The text is all
+/// there is to go by, so the rule errs wide: a name written in a way that hides it (U&amp;"..."), SQL run from a
+/// string (EXECUTE in a body, query_to_xml, ts_stat), lastval and DISCARD count too.
 /// </summary>
 public static partial class SessionEffects
 {
+    private static readonly string[] Mentions = ["set_config", "u&\"", "lastval", "to_xml", "ts_stat"];
+
     /// <summary>Whether the statement (a call, or a function or DO body) may set a session variable the probe does not list.</summary>
-    public static bool MaySetUnlistedSetting(SqlStatement statement) =>
-        statement.Kind != StatementKind.Session
-        && (statement.Normalized.Contains("set_config", StringComparison.OrdinalIgnoreCase) || SetOfCustomVariable().IsMatch(statement.Normalized));
+    public static bool MaySetUnlistedSetting(SqlStatement statement)
+    {
+        var text = statement.Normalized;
+        if (statement.Kind == StatementKind.Session)
+        {
+            // SET and RESET are applied again after a restore; DISCARD also forgets what currval and lastval knew.
+            return text.StartsWith("discard", StringComparison.OrdinalIgnoreCase);
+        }
+
+        return Mentions.Any(m => text.Contains(m, StringComparison.OrdinalIgnoreCase))
+            || (MayRunCode(statement) && (text.Contains("execute", StringComparison.OrdinalIgnoreCase) || SetOfCustomVariable().IsMatch(text)));
+    }
 
     /// <summary>The index of the first statement before <paramref name="end"/> that may set one, or <paramref name="end"/> when none does.</summary>
     public static int FirstUnlistedSetting(IReadOnlyList<SqlStatement> statements, int end)
@@ -55,7 +68,8 @@ public static partial class SessionEffects
         return end;
     }
 
-    // SET or RESET of a dotted name (custom variables have a prefix), as a function body would write it.
-    [GeneratedRegex(@"\b(set|reset)\s+(session\s+)?""?[a-z_][a-z0-9_$]*""?\s*\.", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // SET or RESET of a dotted name (custom variables have a prefix), as a function body would write it,
+    // comments between the words included.
+    [GeneratedRegex(@"\b(set|reset)(\s|/\*[\s\S]*?\*/|--[^\n]*\n)+(session(\s|/\*[\s\S]*?\*/)+)?""?[a-z_][a-z0-9_$]*""?\s*\.", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SetOfCustomVariable();
 }

@@ -88,6 +88,8 @@ public sealed class InstanceCgroups
             }
             else
             {
+                // memory+swap may never be below memory: lift it first, so that a plan made larger applies too.
+                Write(groups[0], "memory.memsw.limit_in_bytes", "-1", optional: true);
                 Write(groups[0], "memory.limit_in_bytes", memory?.ToString(CultureInfo.InvariantCulture) ?? "-1");
                 Write(groups[0], "memory.memsw.limit_in_bytes", memory?.ToString(CultureInfo.InvariantCulture) ?? "-1", optional: true);
                 Write(groups[1], "cpu.cfs_period_us", CpuPeriodMicroseconds.ToString(CultureInfo.InvariantCulture));
@@ -121,9 +123,9 @@ public sealed class InstanceCgroups
                     Directory.Delete(group);
                 }
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _logger.LogDebug(e, "The control group {Group} is still busy", group);
+                _logger.LogDebug(e, "The control group {Group} could not be removed", group);
             }
         }
     }

@@ -57,6 +57,11 @@ public sealed class InstanceStorageGuard(LocalInstanceRuntime runtime, ILogger<I
             {
                 // The run is over.
             }
+            catch (Exception e)
+            {
+                // A watch that fails must not fail the run it watches; the run's statements stay bounded in time.
+                guard.WatchFailed(instanceId, e);
+            }
         }
     }
 
@@ -72,6 +77,9 @@ public sealed class InstanceStorageGuard(LocalInstanceRuntime runtime, ILogger<I
             return 0;
         }
     }
+
+    private void WatchFailed(Guid instanceId, Exception e) =>
+        logger.LogWarning(e, "The disk watch of instance {InstanceId} stopped", instanceId);
 
     private async Task CancelAsync(Guid instanceId, long size, long limit, CancellationToken stop)
     {

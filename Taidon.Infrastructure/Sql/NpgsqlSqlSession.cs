@@ -55,6 +55,7 @@ public sealed class NpgsqlSqlSessionFactory : ISqlSessionFactory
 public sealed class NpgsqlSqlSession : ISqlSession
 {
     private static readonly string[] QueryStarts = ["select", "values", "table", "show", "explain", "fetch"];
+    private static readonly string[] MaintenanceStarts = ["vacuum", "analyze", "analyse", "cluster", "reindex", "checkpoint"];
 
     // Operators are named too: a student's search_path may put a schema with their own "=" before pg_catalog.
     // {0} is where the session's settings go when they are watched (reading pg_settings is most of the cost).
@@ -138,7 +139,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
             var after = await ProbeAsync(CancellationToken.None);
             _lastProbe = after;
             var touchedSession = before.Session != after.Session && statement.Kind is StatementKind.Other or StatementKind.CopyFromStdin;
-            var changed = before.Data != after.Data || touchedSession || statement.Kind != StatementKind.Other || MentionsSequence(statement);
+            var changed = before.Data != after.Data || touchedSession || statement.Kind != StatementKind.Other || MentionsSequence(statement) || IsMaintenance(statement);
             return new StatementOutcome(statement.Index, StatementStatus.Executed, tag, rows, results, [.. _notices], watch.Elapsed, null, changed)
             {
                 Cuts = NoticeCuts(cuts),
@@ -147,7 +148,9 @@ public sealed class NpgsqlSqlSession : ISqlSession
         }
         catch (PostgresException e) when (e.SqlState != PostgresErrorCodes.QueryCanceled || !cancellationToken.IsCancellationRequested)
         {
-            var nothingChanged = NothingRan(e) || await UnchangedSinceAsync(before);
+            // Even an error with a position in the statement's text may come after something ran (an
+            // IMMUTABLE function of the student's is run while the query is planned): the probe decides.
+            var nothingChanged = await UnchangedSinceAsync(before);
             return Failed(statement, watch.Elapsed, e.SqlState, e.MessageText, e.Detail, e.Hint, e.Position, nothingChanged) with { Cuts = NoticeCuts(cuts) };
         }
         catch (NpgsqlException e) when (e is not PostgresException && !_connection.FullState.HasFlag(System.Data.ConnectionState.Open))
@@ -197,9 +200,17 @@ public sealed class NpgsqlSqlSession : ISqlSession
         // ROLLBACK outside a block only warns (25P01): that warning says nothing was open.
         _lastProbe = null;
         BeginStatement(null);
-        await using var rollback = new NpgsqlCommand("ROLLBACK", _connection);
-        await rollback.ExecuteNonQueryAsync(cancellationToken);
-        return !_noticeStates.Contains("25P01");
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", _connection);
+            await rollback.ExecuteNonQueryAsync(cancellationToken);
+            return !_noticeStates.Contains("25P01");
+        }
+        catch (NpgsqlException)
+        {
+            // A cancel meant for the statement before (the storage guard's, a flood's) landed here: the state is not known.
+            return true;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -209,27 +220,6 @@ public sealed class NpgsqlSqlSession : ISqlSession
             _disposed = true;
             await _connection.DisposeAsync();
         }
-    }
-
-    /// <summary>
-    /// An error raised while the statement was parsed and analysed (it points into the statement's own text
-    /// and comes from no function), or while a DO block was compiled: nothing of it ran, so nothing changed.
-    /// </summary>
-    internal static bool NothingRan(PostgresException e)
-    {
-        if (e.InternalQuery is not null || e.InternalPosition > 0)
-        {
-            return e.Where is { } compiling && !compiling.Contains('\n', StringComparison.Ordinal)
-                && compiling.StartsWith("compilation of PL/pgSQL function \"inline_code_block\"", StringComparison.Ordinal);
-        }
-
-        if (e.Where is { } where)
-        {
-            return !where.Contains('\n', StringComparison.Ordinal)
-                && where.StartsWith("compilation of PL/pgSQL function \"inline_code_block\"", StringComparison.Ordinal);
-        }
-
-        return e.SqlState == PostgresErrorCodes.SyntaxError || e.Position > 0;
     }
 
     private void BeginStatement(ResultBudget? budget)
@@ -270,7 +260,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
 
         var text = Cut($"{notice.Severity}: {notice.MessageText}", budget.Limits.MaxValueBytes)!;
 
-        if (!budget.TryTakeNotice(text.Length * 2L))
+        if (!budget.TryTakeNotice(Encoding.UTF8.GetByteCount(text)))
         {
             _noticesDroppedForRun++;
             return;
@@ -397,10 +387,13 @@ public sealed class NpgsqlSqlSession : ISqlSession
                 // The cancel arrived: the query stopped where the cap was reached.
             }
 
+            _running = null;
+
             return (TagOf(statement, StatementType.Select, results[0].Rows.Count), results[0].Rows.Count, results);
         }
 
         await reader.DisposeAsync();
+        _running = null;
         var type = statementCommand.StatementType;
         var affected = type is StatementType.Insert or StatementType.Update or StatementType.Delete or StatementType.Merge or StatementType.Copy
             ? (long)statementCommand.Rows
@@ -532,6 +525,13 @@ public sealed class NpgsqlSqlSession : ISqlSession
 
     private static bool IsQuery(SqlStatement statement) =>
         QueryStarts.Any(start => statement.Normalized.StartsWith(start, StringComparison.Ordinal));
+
+    /// <summary>
+    /// VACUUM and its kind change no row and take no transaction id, but they change where later rows go
+    /// (freed space is reused), which a query without ORDER BY shows: they count as changes.
+    /// </summary>
+    private static bool IsMaintenance(SqlStatement statement) =>
+        MaintenanceStarts.Any(start => statement.Normalized.StartsWith(start, StringComparison.Ordinal));
 
     /// <summary>nextval and setval change a sequence without a transaction id (and, within its cache, without WAL).</summary>
     private static bool MentionsSequence(SqlStatement statement) =>

@@ -113,6 +113,33 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task VacuumIsAChangeBecauseItDecidesWhereLaterRowsGo()
+    {
+        var chain = Chain("CREATE TABLE t (x int);\nINSERT INTO t SELECT generate_series(1, 100);\nDELETE FROM t WHERE x < 50;\nVACUUM t;");
+
+        var result = await RunAsync(chain, 3, null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.True(result.Outcomes[3].ChangedState);
+        Assert.Equal(chain.Keys[4], result.FinalState);
+    }
+
+    [Fact]
+    public async Task AnUnknownColumnNextToAStudentsFunctionKeepsTheKeyForTheProbeSawNothingMove()
+    {
+        var chain = Chain("""
+            CREATE SEQUENCE s;
+            CREATE FUNCTION sneaky() RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT pg_catalog.nextval(''s'')';
+            SELECT sneaky() + 1, nosuch FROM (SELECT 1) AS one;
+            """);
+
+        var result = await RunAsync(chain, 2, null);
+
+        Assert.Equal("42703", result.Outcomes[2].Error?.SqlState);
+        Assert.Equal(chain.Keys[2], result.FinalState);
+    }
+
+    [Fact]
     public async Task ASequenceMovedInsideAFunctionIsAChangeNotANoOp()
     {
         var chain = Chain("CREATE SEQUENCE s;\nCREATE FUNCTION next_one() RETURNS bigint LANGUAGE sql AS 'SELECT pg_catalog.nextval(''s'')';\nSELECT next_one();");
@@ -145,6 +172,11 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
     [InlineData("SELECT set_config('taidon.mark', '17', false);\nSELECT set_config('taidon.mark', '17', false);")]
     [InlineData("CREATE FUNCTION mark() RETURNS void LANGUAGE plpgsql AS $$BEGIN SET taidon.mark = '5'; END$$;\nSELECT mark();")]
     [InlineData("CREATE FUNCTION mark() RETURNS void LANGUAGE plpgsql AS $$BEGIN PERFORM pg_catalog.SET_CONFIG('taidon.mark', '5', false); END$$;\nSELECT mark();")]
+    [InlineData("SELECT U&\"set\\005fconfig\"('taidon.mark', '5', false);\nSELECT 1;")]
+    [InlineData("DO $$BEGIN EXECUTE 'SET taidon' || '.mark = 5'; END$$;\nSELECT 1;")]
+    [InlineData("DO $$BEGIN SET/**/taidon.mark = '5'; END$$;\nSELECT 1;")]
+    [InlineData("SELECT query_to_xml('SELECT pg_catalog.' || 'set_' || 'config(''taidon.mark'', ''5'', false)', false, false, '');\nSELECT 1;")]
+    [InlineData("CREATE SEQUENCE a;\nSELECT nextval('a'), lastval();")]
     public async Task ACustomVariablePgSettingsDoesNotListMakesEveryStateAfterItUnknown(string setting)
     {
         var chain = Chain("CREATE TABLE t (x int);\n" + setting + "\nCREATE TABLE u (x int);\nSELECT current_setting('taidon.mark', true);");
