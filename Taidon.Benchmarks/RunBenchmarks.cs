@@ -269,5 +269,7 @@ public static class RunBenchmarks
 
             return Task.CompletedTask;
         }
+
+        public Task<int> ForgetAsync(DateTimeOffset before, CancellationToken cancellationToken) => Task.FromResult(0);
     }
 }

@@ -29,6 +29,8 @@ using Taidon.Infrastructure.Projects;
 using Taidon.Infrastructure.Quotas;
 using Taidon.Infrastructure.Runs;
 using Taidon.Infrastructure.Sql;
+using Taidon.Infrastructure.Persistence.Stores;
+using Taidon.Core.SqlChain;
 
 namespace Taidon.Infrastructure;
 
@@ -47,6 +49,7 @@ public static class DependencyInjection
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<EngineIdentityProvider>();
+        services.AddSingleton<IEngineIdentitySource>(sp => sp.GetRequiredService<EngineIdentityProvider>());
 
         services.TryAddTimeProvider();
         services.AddSingleton<TaidonTelemetry>();
@@ -110,6 +113,7 @@ public static class DependencyInjection
         services.AddSingleton<QuotaService>();
 
         services.AddOptions<InstanceOptions>().BindConfiguration(InstanceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<InstanceOptions>>().Value);
         services.AddOptions<RuntimeOptions>().BindConfiguration(RuntimeOptions.SectionName);
         var runtimeKind = configuration.GetSection(RuntimeOptions.SectionName).Get<RuntimeOptions>()?.Kind ?? RuntimeKind.Embedded;
         if (runtimeKind == RuntimeKind.Kubernetes)
@@ -126,8 +130,14 @@ public static class DependencyInjection
         services.AddSingleton<ISqlSessionFactory, NpgsqlSqlSessionFactory>();
         services.AddSingleton<ISchemaReader, NpgsqlSchemaReader>();
         services.AddSingleton<ILayerBuildGate, AdvisoryLayerBuildGate>();
-        services.AddSingleton<StatementOutcomeStore>();
-        services.AddSingleton<IStatementOutcomeStore>(sp => sp.GetRequiredService<StatementOutcomeStore>());
+        services.AddSingleton<IStatementOutcomeStore, StatementOutcomeStore>();
+        services.AddSingleton<IInstanceStore, InstanceStore>();
+        services.AddSingleton<IRunJournal, RunJournal>();
+        services.AddSingleton<ILayerLedger, LayerLedger>();
+        services.AddSingleton<ISettingStore, SettingStore>();
+        services.AddSingleton<IQuotaStore, QuotaStore>();
+        services.AddSingleton<IProjectCatalog, ProjectCatalog>();
+        services.AddSingleton<IQueryTimer, NpgsqlQueryTimer>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<IInstanceGate, ProcessInstanceGate>();
         services.AddSingleton<IRateCounter, ProcessRateCounter>();
@@ -139,10 +149,12 @@ public static class DependencyInjection
         services.AddSingleton<IActiveRuns, ProcessActiveRuns>();
         services.AddSingleton<InstanceLifecycle>();
         services.AddOptions<SnapshotOptions>().BindConfiguration(SnapshotOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SnapshotOptions>>().Value);
         services.AddSingleton<LayerGarbageCollector>();
         services.AddSingleton<InstanceReconciliation>();
         services.AddHostedService<InstanceReconciliationAtStart>();
         services.AddOptions<ProjectOptions>().BindConfiguration(ProjectOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ProjectOptions>>().Value);
         services.AddSingleton<IProjectStore>(sp => new FileProjectStore(
             Path.Combine(sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory(), "projects"),
             sp.GetRequiredService<IOptions<ProjectOptions>>().Value.ToLimits(),
@@ -153,7 +165,7 @@ public static class DependencyInjection
         services.AddSingleton(sp => new GitAddressGuard(new GitAllowedHosts(sp.GetRequiredService<IOptions<GitOptions>>().Value.AllowedHosts)));
         services.AddSingleton<GitService>();
         services.AddSingleton<WarmPool>();
-        services.AddHostedService(sp => sp.GetRequiredService<WarmPool>());
+        services.AddHostedService<WarmPoolRefill>();
         return services;
     }
 

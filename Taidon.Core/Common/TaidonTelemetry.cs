@@ -32,6 +32,8 @@ public sealed class TaidonTelemetry : IDisposable
             "taidon.run.duration", unit: "s", description: "Duration of whole runs: restore, replay and head.");
         ReplayedStatements = _meter.CreateCounter<long>(
             "taidon.runs.replayed_statements", unit: "{statement}", description: "Statements replayed to reach the head.");
+        ChainAnalyses = _meter.CreateCounter<long>(
+            "taidon.chain.analyses", unit: "{analysis}", description: "Chains split and keyed for a run or a preview, by purpose (run, preview).");
         LayersTaken = _meter.CreateCounter<long>(
             "taidon.cache.layers_taken", unit: "{layer}", description: "Snapshot layers published by runs.");
         LayerBuildDuration = _meter.CreateHistogram<double>(
@@ -71,6 +73,8 @@ public sealed class TaidonTelemetry : IDisposable
     public Counter<long> ReplayedStatements { get; }
 
     public Counter<long> LayersTaken { get; }
+
+    public Counter<long> ChainAnalyses { get; }
 
     public Counter<long> AccountsCreated { get; }
 

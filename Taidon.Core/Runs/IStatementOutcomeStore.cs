@@ -18,4 +18,7 @@ public interface IStatementOutcomeStore
 
     /// <summary>Keeps outcomes not kept yet (a key already recorded keeps its first outcome).</summary>
     Task RecordAsync(IReadOnlyCollection<KeyValuePair<ChainKey, RecordedOutcome>> outcomes, CancellationToken cancellationToken);
+
+    /// <summary>Forgets outcomes recorded before a moment; returns how many.</summary>
+    Task<int> ForgetAsync(DateTimeOffset before, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using Taidon.Core.Projects;
 using System.ComponentModel.DataAnnotations;
 using LibGit2Sharp;
 using Microsoft.EntityFrameworkCore;
@@ -6,7 +7,6 @@ using Microsoft.Extensions.Options;
 using Taidon.Core.Audit;
 using Taidon.Core.Git;
 using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Persistence.Records;
 using Taidon.Infrastructure.Projects;
 
 namespace Taidon.Infrastructure.Git;
@@ -58,7 +58,7 @@ public sealed class GitService(
     static GitService() => GitHttpTransport.Register();
 
     /// <summary>Creates a project from a repository: its default branch, checked out with links as plain files.</summary>
-    public async Task<ProjectRecord> ImportAsync(string ownerId, string url, string? name, CancellationToken cancellationToken)
+    public async Task<Project> ImportAsync(string ownerId, string url, string? name, CancellationToken cancellationToken)
     {
         var remote = CheckUrl(url);
         var credential = await CredentialAsync(ownerId, remote, cancellationToken);

@@ -1,3 +1,4 @@
+using Taidon.Core.Quotas;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Taidon.Core.Accounts;
@@ -6,7 +7,6 @@ using Taidon.Core.Git;
 using Taidon.Core.Instances;
 using Taidon.Core.Projects;
 using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Quotas;
 
 namespace Taidon.Infrastructure.Identity;
 

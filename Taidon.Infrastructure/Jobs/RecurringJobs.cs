@@ -1,7 +1,8 @@
+using Taidon.Core.Snapshots;
+using Taidon.Core.Instances;
 using Hangfire;
 using Microsoft.Extensions.Hosting;
 using Taidon.Infrastructure.Identity;
-using Taidon.Infrastructure.Runs;
 
 namespace Taidon.Infrastructure.Jobs;
 

@@ -22,7 +22,7 @@ public sealed class EngineIdentityProvider(
     IOptions<EngineOptions> engine,
     IOptions<PostgresOptions> postgres,
     IOptions<KubernetesRuntime.RuntimeOptions> runtime,
-    IOptions<KubernetesRuntime.KubernetesOptions> kubernetes)
+    IOptions<KubernetesRuntime.KubernetesOptions> kubernetes) : IEngineIdentitySource
 {
     private readonly Lazy<EngineIdentity> _identity = new(() => EngineIdentity.PostgreSql(
         engine.Value.MajorVersion

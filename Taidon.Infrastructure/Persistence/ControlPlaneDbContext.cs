@@ -1,3 +1,7 @@
+using Taidon.Core.Snapshots;
+using Taidon.Core.Projects;
+using Taidon.Core.Runs;
+using Taidon.Core.Instances;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -5,7 +9,6 @@ using Taidon.Infrastructure.Audit;
 using Taidon.Infrastructure.Git;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Persistence.Records;
-using Taidon.Infrastructure.Projects;
 using Taidon.Infrastructure.Quotas;
 
 namespace Taidon.Infrastructure.Persistence;
@@ -18,17 +21,17 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    public DbSet<InstanceRecord> Instances => Set<InstanceRecord>();
+    public DbSet<Instance> Instances => Set<Instance>();
 
-    public DbSet<LayerRecord> Layers => Set<LayerRecord>();
+    public DbSet<LayerUse> Layers => Set<LayerUse>();
 
     public DbSet<NoOpStatementRecord> NoOpStatements => Set<NoOpStatementRecord>();
 
     public DbSet<StatementOutcomeRecord> StatementOutcomes => Set<StatementOutcomeRecord>();
 
-    public DbSet<ProjectRecord> Projects => Set<ProjectRecord>();
+    public DbSet<Project> Projects => Set<Project>();
 
-    public DbSet<RunHistoryRecord> RunHistory => Set<RunHistoryRecord>();
+    public DbSet<RunHistoryEntry> RunHistory => Set<RunHistoryEntry>();
 
     public DbSet<AuditEventRecord> AuditEvents => Set<AuditEventRecord>();
 
@@ -64,7 +67,7 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
 
         builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
 
-        builder.Entity<InstanceRecord>(instance =>
+        builder.Entity<Instance>(instance =>
         {
             instance.ToTable("instances");
             instance.HasKey(i => i.Id);
@@ -75,7 +78,7 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             instance.HasOne<TaidonUser>().WithMany().HasForeignKey(i => i.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });
 
-        builder.Entity<LayerRecord>(layer =>
+        builder.Entity<LayerUse>(layer =>
         {
             layer.ToTable("snapshot_layers");
             layer.HasKey(l => l.Key);
@@ -102,7 +105,7 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             outcome.HasIndex(o => o.RecordedAt);
         });
 
-        builder.Entity<ProjectRecord>(project =>
+        builder.Entity<Project>(project =>
         {
             project.ToTable("projects");
             project.HasKey(p => p.Id);
@@ -111,7 +114,7 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             project.HasOne<TaidonUser>().WithMany().HasForeignKey(p => p.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });
 
-        builder.Entity<RunHistoryRecord>(run =>
+        builder.Entity<RunHistoryEntry>(run =>
         {
             run.ToTable("run_history");
             run.HasKey(r => r.Id);

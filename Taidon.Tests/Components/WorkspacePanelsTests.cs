@@ -5,7 +5,6 @@ using Microsoft.Extensions.Localization;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
-using Taidon.Infrastructure.Persistence.Records;
 using Taidon.Web.Features.Localization;
 using Taidon.Web.Features.Workspace;
 
@@ -22,7 +21,7 @@ public sealed class WorkspacePanelsTests : ComponentTestContext
     public void TheInstancePanelCountsDownToTheIdleStopAndExpiryAndOffersItsActions()
     {
         var restarted = 0;
-        var instance = new InstanceRecord
+        var instance = new Instance
         {
             Id = Guid.NewGuid(),
             OwnerId = "a",
@@ -86,7 +85,7 @@ public sealed class WorkspacePanelsTests : ComponentTestContext
     public void TheHistoryOpensARunToShowItsTextAndPutsItBack()
     {
         SignInAs("student");
-        RunHistoryRecord? putBack = null;
+        RunHistoryEntry? putBack = null;
         var runs = new[]
         {
             History("test/02_bad.sql", "SELECT nosuch;", "failed", Now.AddMinutes(-3), "42703: column \"nosuch\" does not exist"),
@@ -154,7 +153,7 @@ public sealed class WorkspacePanelsTests : ComponentTestContext
         Assert.Empty(SchemaCompletions.From(null));
     }
 
-    private static RunHistoryRecord History(string path, string text, string outcome, DateTimeOffset at, string? error) => new()
+    private static RunHistoryEntry History(string path, string text, string outcome, DateTimeOffset at, string? error) => new()
     {
         Id = Guid.NewGuid(),
         OwnerId = "a",

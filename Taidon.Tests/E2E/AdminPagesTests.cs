@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Taidon.Core.Quotas;
-using Taidon.Infrastructure.Quotas;
 using Taidon.Tests.Support;
 
 namespace Taidon.Tests.E2E;

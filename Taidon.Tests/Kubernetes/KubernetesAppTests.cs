@@ -1,3 +1,4 @@
+using Taidon.Core.Snapshots;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -8,8 +9,6 @@ using Microsoft.Extensions.Options;
 using Taidon.Core.Instances;
 using Taidon.Infrastructure.KubernetesRuntime;
 using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Persistence.Records;
-using Taidon.Infrastructure.Runs;
 using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Kubernetes;
@@ -49,7 +48,7 @@ public sealed class KubernetesAppTests : IAsyncLifetime
         var lost = Guid.NewGuid();
         await using (var db = await app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync())
         {
-            db.Instances.Add(new InstanceRecord { Id = lost, State = InstanceState.Running, CreatedAt = DateTimeOffset.UtcNow, LastActivityAt = DateTimeOffset.UtcNow, ExpiresAt = DateTimeOffset.UtcNow.AddDays(1) });
+            db.Instances.Add(new Instance { Id = lost, State = InstanceState.Running, CreatedAt = DateTimeOffset.UtcNow, LastActivityAt = DateTimeOffset.UtcNow, ExpiresAt = DateTimeOffset.UtcNow.AddDays(1) });
             await db.SaveChangesAsync();
         }
 

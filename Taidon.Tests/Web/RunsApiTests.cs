@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Taidon.Core.Instances;
 using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Runs;
 using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Web;

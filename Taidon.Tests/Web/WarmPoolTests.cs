@@ -1,11 +1,10 @@
+using Taidon.Core.Instances;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Persistence.Records;
-using Taidon.Infrastructure.Runs;
 using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Web;
@@ -83,7 +82,7 @@ public sealed class WarmPoolTests : IAsyncLifetime
         Assert.Equal("1", first.GetProperty("statements")[1].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
     }
 
-    private async Task<List<InstanceRecord>> PooledAsync()
+    private async Task<List<Instance>> PooledAsync()
     {
         await using var db = await _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
         return await db.Instances.AsNoTracking().Where(i => i.OwnerId == null).ToListAsync();

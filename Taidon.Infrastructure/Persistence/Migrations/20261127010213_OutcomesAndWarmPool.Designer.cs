@@ -303,7 +303,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.InstanceRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Instances.Instance", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -339,7 +339,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("instances", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.LayerRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Snapshots.LayerUse", b =>
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(64)
@@ -481,7 +481,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.Navigation("User");
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.InstanceRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Instances.Instance", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()

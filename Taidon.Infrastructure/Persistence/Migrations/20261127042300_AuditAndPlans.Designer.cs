@@ -351,7 +351,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.InstanceRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Instances.Instance", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -387,7 +387,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("instances", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.LayerRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Snapshots.LayerUse", b =>
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(64)
@@ -437,7 +437,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("no_op_statements", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.ProjectRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Projects.Project", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -466,7 +466,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("projects", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.RunHistoryRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Runs.RunHistoryEntry", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -654,7 +654,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.Navigation("User");
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.InstanceRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Instances.Instance", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()
@@ -662,7 +662,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.ProjectRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Projects.Project", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()
@@ -671,7 +671,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.RunHistoryRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Runs.RunHistoryEntry", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()

@@ -377,7 +377,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.InstanceRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Instances.Instance", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -413,7 +413,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("instances", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.LayerRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Snapshots.LayerUse", b =>
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(64)
@@ -463,7 +463,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("no_op_statements", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.ProjectRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Projects.Project", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -492,7 +492,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("projects", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.RunHistoryRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Runs.RunHistoryEntry", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -707,7 +707,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.Navigation("User");
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.InstanceRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Instances.Instance", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()
@@ -715,7 +715,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.ProjectRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Projects.Project", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()
@@ -724,7 +724,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.RunHistoryRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Runs.RunHistoryEntry", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()

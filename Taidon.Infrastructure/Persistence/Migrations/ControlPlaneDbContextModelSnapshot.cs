@@ -374,7 +374,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.InstanceRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Instances.Instance", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -410,7 +410,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("instances", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.LayerRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Snapshots.LayerUse", b =>
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(64)
@@ -460,7 +460,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("no_op_statements", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.ProjectRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Projects.Project", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -489,7 +489,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("projects", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.RunHistoryRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Runs.RunHistoryEntry", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -704,7 +704,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.Navigation("User");
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.InstanceRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Instances.Instance", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()
@@ -712,7 +712,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.ProjectRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Projects.Project", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()
@@ -721,7 +721,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Persistence.Records.RunHistoryRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Runs.RunHistoryEntry", b =>
                 {
                     b.HasOne("Taidon.Infrastructure.Identity.TaidonUser", null)
                         .WithMany()

@@ -7,8 +7,6 @@ using Taidon.Core.Snapshots;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Persistence.Records;
-using Taidon.Infrastructure.Runs;
 using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Infrastructure.Runs;
@@ -35,8 +33,8 @@ public sealed class LayerGarbageCollectorTests : IAsyncLifetime
     {
         var small = new SnapshotLayer(Key, null, 10_000_000, 100, Now.AddDays(-3), "copy");
         var big = small with { SizeBytes = 80_000_000 };
-        var hit = new LayerRecord { Key = Key.ToString(), Hits = 40, BuildCostMilliseconds = 5_000, LastUsedAt = Now.AddMinutes(-5) };
-        var stale = new LayerRecord { Key = Key.ToString(), Hits = 40, BuildCostMilliseconds = 5_000, LastUsedAt = Now.AddDays(-20) };
+        var hit = new LayerUse { Key = Key.ToString(), Hits = 40, BuildCostMilliseconds = 5_000, LastUsedAt = Now.AddMinutes(-5) };
+        var stale = new LayerUse { Key = Key.ToString(), Hits = 40, BuildCostMilliseconds = 5_000, LastUsedAt = Now.AddDays(-20) };
 
         Assert.True(LayerGarbageCollector.Value(small, hit, Now) > LayerGarbageCollector.Value(big, hit, Now));
         Assert.True(LayerGarbageCollector.Value(small, hit, Now) > LayerGarbageCollector.Value(small, stale, Now));

@@ -304,6 +304,8 @@ public sealed class RunExecutorTests : IAsyncLifetime
 
             return Task.CompletedTask;
         }
+
+        public Task<int> ForgetAsync(DateTimeOffset before, CancellationToken cancellationToken) => Task.FromResult(0);
     }
 
     private AnalyzedChain Chain(params string[] scripts) =>

@@ -1,3 +1,4 @@
+using Taidon.Core.Snapshots;
 using System.ComponentModel;
 using System.Globalization;
 using System.Security.Claims;
@@ -9,9 +10,6 @@ using Taidon.Core.Instances;
 using Taidon.Core.Quotas;
 using Taidon.Infrastructure.Audit;
 using Taidon.Infrastructure.Identity;
-using Taidon.Infrastructure.Persistence.Records;
-using Taidon.Infrastructure.Quotas;
-using Taidon.Infrastructure.Runs;
 using Taidon.Web.Features.Accounts;
 
 namespace Taidon.Web.Features.Admin;

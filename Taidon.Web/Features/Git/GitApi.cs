@@ -4,7 +4,6 @@ using Taidon.Core.Git;
 using Taidon.Core.Projects;
 using Taidon.Core.Quotas;
 using Taidon.Infrastructure.Git;
-using Taidon.Infrastructure.Projects;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Runs;
 

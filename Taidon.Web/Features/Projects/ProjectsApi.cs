@@ -5,9 +5,6 @@ using Microsoft.AspNetCore.Mvc;
 using Taidon.Core.Projects;
 using Taidon.Core.Quotas;
 using Taidon.Core.Runs;
-using Taidon.Infrastructure.Persistence.Records;
-using Taidon.Infrastructure.Projects;
-using Taidon.Infrastructure.Runs;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Runs;
 using Taidon.Web.Features.SqlChain;
@@ -158,6 +155,6 @@ public static class ProjectsApi
     private static ProblemHttpResult Refused(ProjectRefusedException e) =>
         TypedResults.Problem(e.Message, statusCode: 400, title: "Refused");
 
-    private static ProjectResult ToResult(ProjectRecord p) => new(p.Id, p.Name, p.CreatedAt, p.UpdatedAt);
+    private static ProjectResult ToResult(Project p) => new(p.Id, p.Name, p.CreatedAt, p.UpdatedAt);
 
 }

@@ -7,8 +7,6 @@ using Taidon.Core.Instances;
 using Taidon.Core.Quotas;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
-using Taidon.Infrastructure.Persistence.Records;
-using Taidon.Infrastructure.Runs;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.SqlChain;
 
@@ -94,7 +92,7 @@ public static class RunsApi
     public sealed record HistoryResult(Guid Id, string Script, bool WholeScript, string Text, DateTimeOffset StartedAt, double DurationMs,
         string Outcome, string Start, string? FromKey, int Replayed, int HeadStatements, string? Error);
 
-    private static HistoryResult ToHistory(RunHistoryRecord run) =>
+    private static HistoryResult ToHistory(RunHistoryEntry run) =>
         new(run.Id, run.ScriptPath, run.WholeScript, run.Text, run.StartedAt, run.DurationMilliseconds, run.Outcome,
             run.Start.ToString(), run.FromKey, run.Replayed, run.HeadStatements, run.Error);
 
@@ -268,7 +266,7 @@ public static class RunsApi
         }
     }
 
-    private static RunResponse ToResponse(Guid runId, InstanceRecord instance, AnalyzedChain chain, RunResult result) => new(
+    private static RunResponse ToResponse(Guid runId, Instance instance, AnalyzedChain chain, RunResult result) => new(
         runId,
         instance.Id,
         new PlanResult(
@@ -295,7 +293,7 @@ public static class RunsApi
             o.Error is { } e ? new ErrorResult(e.SqlState, e.Message, e.Detail, e.Hint, e.File, e.Position?.Line, e.Position?.Column) : null,
             [.. o.Cuts.Select(c => new CutResult(JsonNamingPolicy.CamelCase.ConvertName(c.Kind.ToString()), c.Limit, c.Count, c.Describe()))]))]);
 
-    private static InstanceResult ToResult(InstanceRecord i) =>
+    private static InstanceResult ToResult(Instance i) =>
         new(i.Id, i.State.ToString().ToLowerInvariant(), i.StateKey, i.StateKey?[..ChainKey.ShortLength], i.CreatedAt, i.LastActivityAt, i.ExpiresAt);
 
     private static ProgressResult ToProgress(ActiveRun run) =>

@@ -1,12 +1,10 @@
-using Npgsql;
-using Taidon.Core.Runs;
+using Taidon.Core.Instances;
 using Taidon.Core.SqlChain;
-using Taidon.Infrastructure.Persistence.Records;
 
-namespace Taidon.Infrastructure.Runs;
+namespace Taidon.Core.Runs;
 
 /// <summary>A bench/ script's run: the script as usual, then each query timed over several repetitions, with its plan.</summary>
-public sealed record BenchmarkReport(InstanceRecord Instance, AnalyzedChain Chain, RunResult Run, IReadOnlyList<StatementBenchmark> Statements, IReadOnlyList<BenchmarkProblem> Problems);
+public sealed record BenchmarkReport(Instance Instance, AnalyzedChain Chain, RunResult Run, IReadOnlyList<StatementBenchmark> Statements, IReadOnlyList<BenchmarkProblem> Problems);
 
 /// <summary>A query that could not be timed, and why (its error).</summary>
 public sealed record BenchmarkProblem(int Index, string Message);
@@ -39,16 +37,16 @@ public sealed class BenchmarkService(RunService runs)
                 var number = q + 1;
 
                 // The state just before the query (at once when nothing in between changed the database).
-                instance = (await runs.RunAsync(ownerId, instance.Id, sources, new HeadSelection(query.Index, query.Index), null, cancellationToken)).Instance;
+                instance = (await runs.RunAgainAsync(ownerId, instance.Id, sources, chain, new HeadSelection(query.Index, query.Index), cancellationToken)).Instance;
                 try
                 {
                     var plans = await runs.ExplainAsync(ownerId, instance.Id, query, Repetitions, new SynchronousProgress(r => progress?.Report(new RunProgress(number, queries.Count, RunPhase.Benchmarking, $"{r}/{Repetitions}"))), cancellationToken);
                     var parsed = plans.Select(QueryPlans.Parse).ToList();
                     timed.Add(new StatementBenchmark(query.Index, [.. parsed.Select(p => p.ExecutionMs)], QueryPlans.Median([.. parsed.Select(p => p.PlanningMs)]), parsed[^1].Plan));
                 }
-                catch (PostgresException e)
+                catch (QueryTimingException e)
                 {
-                    problems.Add(new BenchmarkProblem(query.Index, $"{e.SqlState}: {e.MessageText}"));
+                    problems.Add(new BenchmarkProblem(query.Index, $"{e.SqlState}: {e.Message}"));
                 }
             }
         }
@@ -56,7 +54,7 @@ public sealed class BenchmarkService(RunService runs)
         {
             // Back to where the run left the instance.
             var end = chain.Statements.Count;
-            instance = (await runs.RunAsync(ownerId, instance.Id, sources, new HeadSelection(end, end), null, CancellationToken.None)).Instance;
+            instance = (await runs.RunAgainAsync(ownerId, instance.Id, sources, chain, new HeadSelection(end, end), CancellationToken.None)).Instance;
         }
 
         return new BenchmarkReport(instance, chain, run, timed, problems);

@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using Taidon.Core.Instances;
 
-namespace Taidon.Infrastructure.Runs;
+namespace Taidon.Core.Instances;
 
 /// <summary>Settings of <c>Taidon:Instances</c>: the defaults every account gets until quotas (the admin pages) set others.</summary>
 public sealed class InstanceOptions

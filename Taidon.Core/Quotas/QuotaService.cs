@@ -1,38 +1,9 @@
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Taidon.Core.Audit;
 using Taidon.Core.Instances;
-using Taidon.Core.Quotas;
-using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Projects;
-using Taidon.Infrastructure.Runs;
+using Taidon.Core.Projects;
 
-namespace Taidon.Infrastructure.Quotas;
-
-/// <summary>A plan: a named set of limits (anonymous, registered, or a custom one for some accounts).</summary>
-public sealed class PlanRecord
-{
-    public required string Name { get; set; }
-
-    /// <summary>The limits, as JSON (<see cref="Quota"/>).</summary>
-    public required string Limits { get; set; }
-
-    public DateTimeOffset UpdatedAt { get; set; }
-
-    public string? UpdatedBy { get; set; }
-}
-
-/// <summary>An account's own plan (a custom one) and its override of single limits, when an admin gave it one.</summary>
-public sealed class AccountPlanRecord
-{
-    public required string AccountId { get; set; }
-
-    public string? PlanName { get; set; }
-
-    /// <summary>Limits that differ for this account alone, as JSON (<see cref="QuotaOverride"/>); null when none.</summary>
-    public string? Override { get; set; }
-}
+namespace Taidon.Core.Quotas;
 
 /// <summary>Single limits set for one account, over its plan's.</summary>
 public sealed record QuotaOverride(int? InstancesPerAccount = null, int? StatementTimeoutSeconds = null, int? MaxResultRows = null,
@@ -66,44 +37,40 @@ public sealed class QuotaInvalidException(IReadOnlyList<string> problems) : Exce
 /// reads it); a running instance's server settings follow at its next restart.
 /// </summary>
 public sealed class QuotaService(
-    IDbContextFactory<ControlPlaneDbContext> contexts,
-    IOptions<InstanceOptions> instances,
-    IOptions<ProjectOptions> projects,
+    IQuotaStore store,
+    InstanceOptions instances,
+    ProjectOptions projects,
     IAuditLog audit,
     IRateCounter runs,
     TimeProvider clock)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>How plans' limits read in the audit log.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The limits of a plan nobody changed yet: the settings (<c>Taidon:Instances</c>, <c>Taidon:Projects</c>).</summary>
-    public Quota Defaults(string plan)
-    {
-        var i = instances.Value;
-        return new Quota(
-            InstancesPerAccount: i.MaxPerAccount,
-            Cpu: "1",
-            Memory: "512Mi",
-            StorageMegabytes: 1024,
-            IdleMinutes: i.IdleMinutes,
-            LifetimeHours: i.LifetimeHours,
-            StatementTimeoutSeconds: i.StatementTimeoutSeconds,
-            MaxResultRows: i.MaxResultRows,
-            RunsPerMinute: 60,
-            ProjectsPerAccount: plan == QuotaPlans.Anonymous ? 1 : projects.Value.MaxPerAccount);
-    }
+    public Quota Defaults(string plan) => new(
+        InstancesPerAccount: instances.MaxPerAccount,
+        Cpu: "1",
+        Memory: "512Mi",
+        StorageMegabytes: 1024,
+        IdleMinutes: instances.IdleMinutes,
+        LifetimeHours: instances.LifetimeHours,
+        StatementTimeoutSeconds: instances.StatementTimeoutSeconds,
+        MaxResultRows: instances.MaxResultRows,
+        RunsPerMinute: 60,
+        ProjectsPerAccount: plan == QuotaPlans.Anonymous ? 1 : projects.MaxPerAccount);
 
     public async Task<IReadOnlyList<(string Name, Quota Limits, DateTimeOffset? UpdatedAt)>> PlansAsync(CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var stored = await db.Plans.AsNoTracking().ToListAsync(cancellationToken);
+        var stored = await store.PlansAsync(cancellationToken);
         var plans = new List<(string, Quota, DateTimeOffset?)>();
         foreach (var builtIn in new[] { QuotaPlans.Anonymous, QuotaPlans.Registered })
         {
-            var record = stored.FirstOrDefault(p => p.Name == builtIn);
-            plans.Add((builtIn, record is null ? Defaults(builtIn) : Read(record), record?.UpdatedAt));
+            var plan = stored.FirstOrDefault(p => p.Name == builtIn);
+            plans.Add((builtIn, plan?.Limits ?? Defaults(builtIn), plan?.UpdatedAt));
         }
 
-        plans.AddRange(stored.Where(p => !QuotaPlans.IsBuiltIn(p.Name)).OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => (p.Name, Read(p), (DateTimeOffset?)p.UpdatedAt)));
+        plans.AddRange(stored.Where(p => !QuotaPlans.IsBuiltIn(p.Name)).OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => (p.Name, p.Limits, (DateTimeOffset?)p.UpdatedAt)));
         return plans;
     }
 
@@ -122,21 +89,11 @@ public sealed class QuotaService(
             throw new QuotaInvalidException(problems);
         }
 
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var record = await db.Plans.FindAsync([name], cancellationToken);
-        var before = record is null ? null : record.Limits;
-        if (record is null)
-        {
-            record = new PlanRecord { Name = name, Limits = "" };
-            db.Plans.Add(record);
-        }
-
-        record.Limits = JsonSerializer.Serialize(limits, Json);
-        record.UpdatedAt = clock.GetUtcNow();
-        record.UpdatedBy = actorId;
-        await db.SaveChangesAsync(cancellationToken);
+        var before = await store.FindPlanAsync(name, cancellationToken);
+        await store.SavePlanAsync(new StoredPlan(name, limits, clock.GetUtcNow(), actorId), cancellationToken);
+        var after = JsonSerializer.Serialize(limits, Json);
         await audit.RecordAsync(new AuditEvent(AuditActions.PlanChange, actorId, "plan:" + name, AuditOutcome.Succeeded,
-            before is null ? "created " + record.Limits : $"{before} -> {record.Limits}"), cancellationToken);
+            before is null ? "created " + after : $"{JsonSerializer.Serialize(before.Limits, Json)} -> {after}"), cancellationToken);
     }
 
     public async Task DeletePlanAsync(string name, string actorId, CancellationToken cancellationToken)
@@ -146,21 +103,19 @@ public sealed class QuotaService(
             throw new QuotaInvalidException([$"The {name} plan is built in: change its limits instead."]);
         }
 
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (await db.AccountPlans.AnyAsync(a => a.PlanName == name, cancellationToken))
+        if (await store.AnyAccountOnAsync(name, cancellationToken))
         {
             throw new QuotaInvalidException([$"Accounts are on the {name} plan: move them to another plan first."]);
         }
 
-        await db.Plans.Where(p => p.Name == name).ExecuteDeleteAsync(cancellationToken);
+        await store.DeletePlanAsync(name, cancellationToken);
         await audit.RecordAsync(new AuditEvent(AuditActions.PlanChange, actorId, "plan:" + name, AuditOutcome.Succeeded, "deleted"), cancellationToken);
     }
 
     /// <summary>Puts an account on a plan (null: the plan of its kind) with an override of single limits (null: none).</summary>
     public async Task AssignAsync(string accountId, string? planName, QuotaOverride? limits, string actorId, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (planName is not null && !QuotaPlans.IsBuiltIn(planName) && await db.Plans.FindAsync([planName], cancellationToken) is null)
+        if (planName is not null && !QuotaPlans.IsBuiltIn(planName) && await store.FindPlanAsync(planName, cancellationToken) is null)
         {
             throw new QuotaInvalidException([$"There is no plan named '{planName}'."]);
         }
@@ -174,31 +129,27 @@ public sealed class QuotaService(
             }
         }
 
-        var record = await db.AccountPlans.FindAsync([accountId], cancellationToken);
-        if (record is null)
-        {
-            record = new AccountPlanRecord { AccountId = accountId };
-            db.AccountPlans.Add(record);
-        }
-
-        record.PlanName = planName;
-        record.Override = limits is null || limits.IsEmpty ? null : JsonSerializer.Serialize(limits, Json);
-        await db.SaveChangesAsync(cancellationToken);
+        var kept = limits is null || limits.IsEmpty ? null : limits;
+        await store.SaveAccountPlanAsync(accountId, new AccountPlan(planName, kept), cancellationToken);
         await audit.RecordAsync(new AuditEvent(AuditActions.PlanAssign, actorId, "account:" + accountId, AuditOutcome.Succeeded,
-            $"plan {planName ?? "(by kind)"}{(record.Override is null ? "" : ", override " + record.Override)}"), cancellationToken);
+            $"plan {planName ?? "(by kind)"}{(kept is null ? "" : ", override " + JsonSerializer.Serialize(kept, Json))}"), cancellationToken);
     }
 
     /// <summary>The limits an account runs under now: its own plan or its kind's, with its override.</summary>
     public async Task<AccountQuota> ForAccountAsync(string accountId, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var anonymous = await db.Users.AsNoTracking().Where(u => u.Id == accountId).Select(u => (bool?)u.IsAnonymous).SingleOrDefaultAsync(cancellationToken) ?? true;
-        var assigned = await db.AccountPlans.AsNoTracking().SingleOrDefaultAsync(a => a.AccountId == accountId, cancellationToken);
-        var name = assigned?.PlanName ?? (anonymous ? QuotaPlans.Anonymous : QuotaPlans.Registered);
-        var plan = await db.Plans.AsNoTracking().SingleOrDefaultAsync(p => p.Name == name, cancellationToken);
-        var limits = plan is null ? Defaults(name) : Read(plan);
-        var limitsOverride = assigned?.Override is { } json ? JsonSerializer.Deserialize<QuotaOverride>(json, Json) : null;
+        var assigned = await store.AccountPlanAsync(accountId, cancellationToken);
+        var name = assigned?.PlanName ?? (await store.IsGuestAsync(accountId, cancellationToken) ? QuotaPlans.Anonymous : QuotaPlans.Registered);
+        var limits = (await store.FindPlanAsync(name, cancellationToken))?.Limits ?? Defaults(name);
+        var limitsOverride = assigned?.Override;
         return new AccountQuota(name, limitsOverride?.ApplyTo(limits) ?? limits, limitsOverride);
+    }
+
+    /// <summary>The account's quota and the instance settings it gives.</summary>
+    public async Task<(Quota Quota, InstanceLimits Limits)> LimitsOfAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var quota = (await ForAccountAsync(accountId, cancellationToken)).Effective;
+        return (quota, InstanceLimitsOf(quota, instances.MaxConnections, accountId));
     }
 
     /// <summary>The instance settings a quota gives (statement timeout, temporary files from storage; CPU, memory and the volume on Kubernetes).</summary>
@@ -213,6 +164,4 @@ public sealed class QuotaService(
 
     /// <summary>Counts a run against the account's runs per minute; false when the minute's runs are used up.</summary>
     public bool TryStartRun(string accountId, int perMinute) => runs.TryCount("runs:" + accountId, perMinute, TimeSpan.FromMinutes(1));
-
-    private static Quota Read(PlanRecord record) => JsonSerializer.Deserialize<Quota>(record.Limits, Json)!;
 }

@@ -1,19 +1,15 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Taidon.Core.Audit;
-using Taidon.Core.Instances;
-using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Persistence.Records;
-using Taidon.Infrastructure.Quotas;
+using Taidon.Core.Quotas;
 
-namespace Taidon.Infrastructure.Runs;
+namespace Taidon.Core.Instances;
 
 /// <summary>
 /// The recurring instance job: idle instances are stopped (scale to zero; the next run starts them with
-/// their data), expired ones are deleted with their data.
+/// their data), expired ones are deleted with their data. When each of those is, <see cref="Instance"/> says.
 /// </summary>
 public sealed class InstanceLifecycle(
-    IDbContextFactory<ControlPlaneDbContext> contexts,
+    IInstanceStore instances,
     IInstanceRuntime runtime,
     QuotaService quotas,
     IAuditLog audit,
@@ -25,32 +21,29 @@ public sealed class InstanceLifecycle(
     public async Task<Sweep> SweepAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var all = await instances.AllAsync(cancellationToken);
 
-        var expired = await db.Instances.Where(i => i.ExpiresAt <= now).ToListAsync(cancellationToken);
+        var expired = all.Where(i => i.HasExpired(now)).ToList();
         foreach (var instance in expired)
         {
             await runtime.DeleteAsync(instance.Id, cancellationToken);
-            db.Instances.Remove(instance);
+            await instances.RemoveAsync(instance.Id, cancellationToken);
             logger.LogInformation("Deleted instance {InstanceId} of account {AccountId}: it expired at {ExpiresAt:u}", instance.Id, instance.OwnerId, instance.ExpiresAt);
-            await audit.RecordAsync(new AuditEvent(AuditActions.InstanceExpire, null, RunService.Target(instance.Id), AuditOutcome.Succeeded,
+            await audit.RecordAsync(new AuditEvent(AuditActions.InstanceExpire, null, Instance.AuditTarget(instance.Id), AuditOutcome.Succeeded,
                 $"owner {instance.OwnerId}; expired at {instance.ExpiresAt:u}"), cancellationToken);
         }
 
         // Each owner's plan says how long an instance may idle (a minute at the least).
-        var candidates = await db.Instances
-            .Where(i => i.State == InstanceState.Running && i.OwnerId != null && i.LastActivityAt <= now.AddMinutes(-1) && i.ExpiresAt > now)
-            .ToListAsync(cancellationToken);
         var idleMinutes = new Dictionary<string, int>();
-        var idle = new List<InstanceRecord>();
-        foreach (var instance in candidates)
+        var idle = new List<Instance>();
+        foreach (var instance in all.Where(i => i.IsIdle(now, 1)))
         {
             if (!idleMinutes.TryGetValue(instance.OwnerId!, out var minutes))
             {
                 minutes = idleMinutes[instance.OwnerId!] = (await quotas.ForAccountAsync(instance.OwnerId!, cancellationToken)).Effective.IdleMinutes;
             }
 
-            if (instance.LastActivityAt > now.AddMinutes(-minutes))
+            if (!instance.IsIdle(now, minutes))
             {
                 continue;
             }
@@ -61,10 +54,10 @@ public sealed class InstanceLifecycle(
             logger.LogInformation("Stopped idle instance {InstanceId} (no run since {LastActivity:u})", instance.Id, instance.LastActivityAt);
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        await instances.UpdateAsync(idle, cancellationToken);
         foreach (var instance in idle)
         {
-            await audit.RecordAsync(new AuditEvent(AuditActions.InstanceStop, null, RunService.Target(instance.Id), AuditOutcome.Succeeded,
+            await audit.RecordAsync(new AuditEvent(AuditActions.InstanceStop, null, Instance.AuditTarget(instance.Id), AuditOutcome.Succeeded,
                 $"idle since {instance.LastActivityAt:u}"), cancellationToken);
         }
 

@@ -1,40 +1,53 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Npgsql;
 using Taidon.Core.Audit;
 using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Quotas;
-using Taidon.Core.Runs;
+using Taidon.Core.Snapshots;
 using Taidon.Core.SqlChain;
-using Taidon.Infrastructure.LocalRuntime;
-using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Persistence.Records;
-using Taidon.Infrastructure.Quotas;
-using Taidon.Infrastructure.Sql;
 
-namespace Taidon.Infrastructure.Runs;
+namespace Taidon.Core.Runs;
 
 /// <summary>The part of a run that reaches past one statement: which script is the head.</summary>
 /// <param name="Start">The first statement to run now (0-based, over the whole chain); null for the default.</param>
 /// <param name="End">One past the last; null for the end of the chain.</param>
 /// <param name="FromFile">When <paramref name="Start"/> is null: the head starts at this file's first statement (the script being run).</param>
-public sealed record HeadSelection(int? Start = null, int? End = null, string? FromFile = null);
+public sealed record HeadSelection(int? Start = null, int? End = null, string? FromFile = null)
+{
+    /// <summary>What the editor selected (the statements it touches are the head), resolved once the chain is analyzed.</summary>
+    public EditorRange? Selected { get; init; }
+
+    /// <summary>With <see cref="Selected"/>: run nothing, and stop in the state just before the first selected statement.</summary>
+    public bool StopBefore { get; init; }
+
+    /// <summary>The statements a selection in the editor touches (or the one under the cursor).</summary>
+    public static HeadSelection Selection(string file, SourcePosition from, SourcePosition to) => new() { Selected = new EditorRange(file, from, to) };
+
+    /// <summary>No statement runs: the instance is brought to the state just before the statement at the cursor.</summary>
+    public static HeadSelection Before(string file, SourcePosition at) => new() { Selected = new EditorRange(file, at, at), StopBefore = true };
+}
+
+/// <summary>A selection in the editor (from and to may come in either order).</summary>
+public sealed record EditorRange(string File, SourcePosition From, SourcePosition To);
+
+/// <summary>A selection or cursor that touches no statement of the script.</summary>
+public sealed class NoStatementSelectedException(string message) : ArgumentException(message);
 
 /// <summary>
 /// Instances of an account and runs on them: keeps the control plane's records (state key, activity,
 /// layers, statements seen to change nothing) in step with what the runtime and the runner did.
 /// </summary>
 public sealed class RunService(
-    IDbContextFactory<ControlPlaneDbContext> contexts,
+    IInstanceStore instances,
+    IRunJournal journal,
     IInstanceRuntime runtime,
     IInstanceGate gates,
     RunExecutor executor,
-    EngineIdentityProvider engine,
+    IEngineIdentitySource engine,
     WarmPool pool,
     ISchemaReader schemas,
-    IOptions<InstanceOptions> options,
+    IQueryTimer timer,
+    InstanceOptions options,
     QuotaService quotas,
     IAuditLog audit,
     TaidonTelemetry telemetry,
@@ -44,25 +57,16 @@ public sealed class RunService(
     private int _creating;
 
     /// <summary>The instance settings by default (the warm pool's instances, owned by nobody yet).</summary>
-    public InstanceLimits Limits => options.Value.ToLimits();
+    public InstanceLimits Limits => options.ToLimits();
 
-    /// <summary>The account's quota and the instance settings it gives.</summary>
-    private async Task<(Quota Quota, InstanceLimits Limits)> QuotaOfAsync(string ownerId, CancellationToken cancellationToken)
-    {
-        var quota = (await quotas.ForAccountAsync(ownerId, cancellationToken)).Effective;
-        return (quota, QuotaService.InstanceLimitsOf(quota, options.Value.MaxConnections, ownerId));
-    }
+    private Task<(Quota Quota, InstanceLimits Limits)> QuotaOfAsync(string ownerId, CancellationToken cancellationToken) => quotas.LimitsOfAsync(ownerId, cancellationToken);
 
-    public async Task<IReadOnlyList<InstanceRecord>> ListAsync(string ownerId, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Instances.AsNoTracking().Where(i => i.OwnerId == ownerId).OrderBy(i => i.CreatedAt).ToListAsync(cancellationToken);
-    }
+    /// <summary>The account's instances, oldest first.</summary>
+    public Task<IReadOnlyList<Instance>> ListAsync(string ownerId, CancellationToken cancellationToken) => instances.OfOwnerAsync(ownerId, cancellationToken);
 
-    public async Task<InstanceRecord> CreateAsync(string ownerId, CancellationToken cancellationToken)
+    public async Task<Instance> CreateAsync(string ownerId, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var count = await db.Instances.CountAsync(i => i.OwnerId == ownerId, cancellationToken);
+        var count = await instances.CountAsync(ownerId, cancellationToken);
         var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);
         if (count >= quota.InstancesPerAccount)
         {
@@ -75,7 +79,7 @@ public sealed class RunService(
         var now = clock.GetUtcNow();
         var expires = now.AddHours(quota.LifetimeHours);
         var started = clock.GetTimestamp();
-        if (await pool.ClaimAsync(db, ownerId, now, expires, cancellationToken) is { } pooled)
+        if (await pool.ClaimAsync(ownerId, now, expires, cancellationToken) is { } pooled)
         {
             telemetry.InstanceStartDuration.Record(clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("source", "pool"));
             logger.LogInformation("Handed pooled instance {InstanceId} to account {AccountId}", pooled.Id, ownerId);
@@ -83,33 +87,23 @@ public sealed class RunService(
             return pooled;
         }
 
-        var record = new InstanceRecord
-        {
-            Id = Guid.CreateVersion7(now),
-            OwnerId = ownerId,
-            State = InstanceState.Running,
-            StateKey = engine.Identity.Root.ToString(),
-            CreatedAt = now,
-            LastActivityAt = now,
-            ExpiresAt = expires,
-        };
+        var record = Instance.New(ownerId, InstanceState.Running, engine.Identity.Root, now, expires - now);
         // Instances being created right now (seconds each) are not in the database yet: they count too,
         // or a burst of new visitors would all pass the check before the first one is saved.
         var creating = Interlocked.Increment(ref _creating);
         try
         {
-            var total = await db.Instances.CountAsync(cancellationToken) + creating - 1;
-            if (total >= options.Value.MaxTotal)
+            var total = await instances.CountAsync(null, cancellationToken) + creating - 1;
+            if (total >= options.MaxTotal)
             {
-                logger.LogWarning("Refused a new instance for account {AccountId}: the installation has {Total} instances, Taidon:Instances:MaxTotal is {MaxTotal}", ownerId, total, options.Value.MaxTotal);
-                await audit.RecordAsync(new AuditEvent(AuditActions.InstanceCreate, ownerId, null, AuditOutcome.Refused, $"instances in this installation: {options.Value.MaxTotal} (Taidon:Instances:MaxTotal)"), cancellationToken);
+                logger.LogWarning("Refused a new instance for account {AccountId}: the installation has {Total} instances, Taidon:Instances:MaxTotal is {MaxTotal}", ownerId, total, options.MaxTotal);
+                await audit.RecordAsync(new AuditEvent(AuditActions.InstanceCreate, ownerId, null, AuditOutcome.Refused, $"instances in this installation: {options.MaxTotal} (Taidon:Instances:MaxTotal)"), cancellationToken);
                 throw new InstallationAtCapacityException("instances in this installation", InstallationFullMessage, TimeSpan.FromMinutes(5));
             }
 
             await runtime.CreateAsync(record.Id, limits, cancellationToken);
             telemetry.InstanceStartDuration.Record(clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("source", "created"));
-            db.Instances.Add(record);
-            await db.SaveChangesAsync(cancellationToken);
+            await instances.AddAsync(record, cancellationToken);
         }
         finally
         {
@@ -125,7 +119,7 @@ public sealed class RunService(
         "This installation is at capacity: it runs as many databases as it may. Try again later; if it keeps happening, tell an admin (the limit is Taidon:Instances:MaxTotal).";
 
     /// <summary>The account's first instance, created on demand.</summary>
-    public async Task<InstanceRecord> DefaultInstanceAsync(string ownerId, CancellationToken cancellationToken)
+    public async Task<Instance> DefaultInstanceAsync(string ownerId, CancellationToken cancellationToken)
     {
         var existing = (await ListAsync(ownerId, cancellationToken)).FirstOrDefault();
         return existing ?? await CreateAsync(ownerId, cancellationToken);
@@ -133,20 +127,20 @@ public sealed class RunService(
 
     public async Task DeleteAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.OwnerId == ownerId, cancellationToken)
-            ?? throw new InstanceNotFoundException(instanceId);
+        _ = await OwnedAsync(ownerId, instanceId, cancellationToken);
         await runtime.DeleteAsync(instanceId, cancellationToken);
-        db.Instances.Remove(record);
-        await db.SaveChangesAsync(cancellationToken);
+        await instances.RemoveAsync(instanceId, cancellationToken);
         await audit.RecordAsync(new AuditEvent(AuditActions.InstanceDelete, ownerId, Target(instanceId), AuditOutcome.Succeeded), cancellationToken);
     }
 
-    /// <summary>How audit rows name an instance.</summary>
-    public static string Target(Guid instanceId) => "instance:" + instanceId;
+    private static string Target(Guid instanceId) => Instance.AuditTarget(instanceId);
+
+    /// <summary>One of the account's instances (another account's does not exist for it).</summary>
+    private async Task<Instance> OwnedAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken) =>
+        await instances.FindAsync(instanceId, cancellationToken) is { } found && found.OwnerId == ownerId ? found : throw new InstanceNotFoundException(instanceId);
 
     /// <summary>Puts the instance back into the base state (an empty working database).</summary>
-    public Task<InstanceRecord> ResetAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken) =>
+    public Task<Instance> ResetAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken) =>
         ChangeAsync(ownerId, instanceId, AuditActions.InstanceReset, async (record, limits) =>
         {
             await runtime.RestoreAsync(instanceId, engine.Identity.Root, limits, cancellationToken);
@@ -154,7 +148,7 @@ public sealed class RunService(
         }, cancellationToken);
 
     /// <summary>Restarts the instance's PostgreSQL (new limits apply); its data and state key stay.</summary>
-    public Task<InstanceRecord> RestartAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken) =>
+    public Task<Instance> RestartAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken) =>
         ChangeAsync(ownerId, instanceId, AuditActions.InstanceRestart, async (_, limits) =>
         {
             await runtime.StopAsync(instanceId, cancellationToken);
@@ -173,50 +167,26 @@ public sealed class RunService(
             throw new ArgumentException($"Only queries can be benchmarked; line {statement.Span.Start.Line} is not one.", nameof(statement));
         }
 
-        var plans = new List<string>();
+        IReadOnlyList<string> plans = [];
         await ChangeAsync(ownerId, instanceId, null, async (_, limits) =>
         {
             var connection = await runtime.StartAsync(instanceId, limits, cancellationToken);
-            await using var npgsql = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(connection, "taidon-benchmark"));
-            await npgsql.OpenAsync(cancellationToken);
-            var timeout = (int)Math.Ceiling(limits.EffectiveStatementTimeout.TotalSeconds) + 1;
-            var query = statement.Text.TrimEnd().TrimEnd(';');
-            for (var i = 0; i < repetitions; i++)
-            {
-                progress?.Report(i + 1);
-                await using (var begin = new NpgsqlCommand("BEGIN READ ONLY", npgsql))
-                {
-                    await begin.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                try
-                {
-                    await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + query, npgsql) { CommandTimeout = timeout };
-                    plans.Add((string)(await explain.ExecuteScalarAsync(cancellationToken))!);
-                }
-                finally
-                {
-                    await using var rollback = new NpgsqlCommand("ROLLBACK", npgsql);
-                    await rollback.ExecuteNonQueryAsync(CancellationToken.None);
-                }
-            }
+            var timeout = TimeSpan.FromSeconds(Math.Ceiling(limits.EffectiveStatementTimeout.TotalSeconds) + 1);
+            plans = await timer.ExplainAsync(connection, statement.Text.TrimEnd().TrimEnd(';'), repetitions, timeout, progress, cancellationToken);
         }, cancellationToken);
         return plans;
     }
 
     /// <summary>Changes one of the account's instances alone (no run meanwhile), rebuilding it first if it failed.</summary>
-    private async Task<InstanceRecord> ChangeAsync(string ownerId, Guid instanceId, string? auditAction, Func<InstanceRecord, InstanceLimits, Task> change, CancellationToken cancellationToken)
+    private async Task<Instance> ChangeAsync(string ownerId, Guid instanceId, string? auditAction, Func<Instance, InstanceLimits, Task> change, CancellationToken cancellationToken)
     {
         await using var held = await gates.EnterAsync(instanceId, cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var record = await db.Instances.SingleOrDefaultAsync(i => i.Id == instanceId && i.OwnerId == ownerId, cancellationToken)
-            ?? throw new InstanceNotFoundException(instanceId);
+        var record = await OwnedAsync(ownerId, instanceId, cancellationToken);
         var (_, limits) = await QuotaOfAsync(ownerId, cancellationToken);
         await RebuildIfFailedAsync(record, limits, cancellationToken);
         await change(record, limits);
-        record.State = InstanceState.Running;
-        record.LastActivityAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        record.Ran(record.KnownState, clock.GetUtcNow());
+        await instances.UpdateAsync(record, cancellationToken);
         if (auditAction is not null)
         {
             await audit.RecordAsync(new AuditEvent(auditAction, ownerId, Target(instanceId), AuditOutcome.Succeeded, "state " + record.StateKey), cancellationToken);
@@ -226,7 +196,7 @@ public sealed class RunService(
     }
 
     /// <summary>A failed instance's data is gone: it comes back as a new instance in the base state, under the same id.</summary>
-    private async Task RebuildIfFailedAsync(InstanceRecord record, InstanceLimits limits, CancellationToken cancellationToken)
+    private async Task RebuildIfFailedAsync(Instance record, InstanceLimits limits, CancellationToken cancellationToken)
     {
         if (record.State != InstanceState.Failed)
         {
@@ -256,20 +226,34 @@ public sealed class RunService(
     }
 
     /// <summary>Runs a chain on one of the account's instances (its default one when <paramref name="instanceId"/> is null).</summary>
-    public async Task<(InstanceRecord Instance, AnalyzedChain Chain, RunResult Result)> RunAsync(
-        string ownerId, Guid? instanceId, IReadOnlyList<SqlSource> sources, HeadSelection head, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
+    public Task<(Instance Instance, AnalyzedChain Chain, RunResult Result)> RunAsync(
+        string ownerId, Guid? instanceId, IReadOnlyList<SqlSource> sources, HeadSelection head, IProgress<RunProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(ownerId, instanceId, sources, null, head, progress, cancellationToken);
+
+    /// <summary>Runs again a chain analyzed by an earlier run of the same sources (a benchmark's steps): it is not split and keyed again.</summary>
+    public Task<(Instance Instance, AnalyzedChain Chain, RunResult Result)> RunAgainAsync(
+        string ownerId, Guid instanceId, IReadOnlyList<SqlSource> sources, AnalyzedChain chain, HeadSelection head, CancellationToken cancellationToken) =>
+        RunAsync(ownerId, instanceId, sources, chain, head, null, cancellationToken);
+
+    private async Task<(Instance Instance, AnalyzedChain Chain, RunResult Result)> RunAsync(
+        string ownerId, Guid? instanceId, IReadOnlyList<SqlSource> sources, AnalyzedChain? analyzed, HeadSelection head, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
     {
         var instance = instanceId is { } id
             ? (await ListAsync(ownerId, cancellationToken)).SingleOrDefault(i => i.Id == id) ?? throw new InstanceNotFoundException(id)
             : await DefaultInstanceAsync(ownerId, cancellationToken);
 
         await using var held = await gates.EnterAsync(instance.Id, cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var record = await db.Instances.SingleAsync(i => i.Id == instance.Id, cancellationToken);
+        var record = await instances.FindAsync(instance.Id, cancellationToken) ?? throw new InstanceNotFoundException(instance.Id);
         var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);
         await RebuildIfFailedAsync(record, limits, cancellationToken);
 
-        var (chain, run) = await PrepareAsync(db, record, quota, limits, sources, head, cancellationToken);
+        var chain = analyzed ?? await AnalyzeAsync(sources, "run", cancellationToken);
+        if (!chain.IsValid)
+        {
+            throw new ArgumentException("The script cannot be split: " + chain.Problems[0], nameof(sources));
+        }
+
+        var run = Prepare(record, quota, limits, chain, head);
         if (run.HeadEnd > run.HeadStart && !quotas.TryStartRun(ownerId, quota.RunsPerMinute))
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Run, ownerId, Target(record.Id), AuditOutcome.Refused, $"runs per minute: {quota.RunsPerMinute}"), cancellationToken);
@@ -280,20 +264,10 @@ public sealed class RunService(
         var result = await executor.RunAsync(run, progress, cancellationToken);
         Measure(result);
 
-        // What the run did is recorded even when it was stopped.
+        // What the run did is recorded even when it was stopped. A reset to a statement runs no head: it is not a run of the student's.
         var now = clock.GetUtcNow();
-        record.StateKey = result.FinalState?.ToString();
-        record.State = InstanceState.Running;
-        record.LastActivityAt = now;
-        await RecordAsync(db, result, now, CancellationToken.None);
-        if (run.HeadEnd > run.HeadStart)
-        {
-            // A reset to a statement runs no head: it is not a run of the student's.
-            db.RunHistory.Add(HistoryEntry(ownerId, chain, result, head, sources, now));
-        }
-
-        await db.SaveChangesAsync(CancellationToken.None);
-        await ForgetOldRunsAsync(db, ownerId);
+        record.Ran(result.FinalState, now);
+        await journal.RecordAsync(Recorded(record, result, run.HeadEnd > run.HeadStart ? HistoryEntry(ownerId, chain, result, head, sources, now) : null, now), CancellationToken.None);
         if (run.HeadEnd > run.HeadStart)
         {
             var outcome = result.Stopped ? "stopped" : result.Succeeded ? "succeeded" : "failed";
@@ -312,8 +286,7 @@ public sealed class RunService(
     public async Task<(AnalyzedChain Chain, RunPlan Plan)?> PreviewAsync(string ownerId, IReadOnlyList<SqlSource> sources, HeadSelection head, CancellationToken cancellationToken)
     {
         var record = (await ListAsync(ownerId, cancellationToken)).FirstOrDefault();
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var chain = await AnalyzeAsync(db, sources, cancellationToken);
+        var chain = await AnalyzeAsync(sources, "preview", cancellationToken);
         if (!chain.IsValid)
         {
             return null;
@@ -324,38 +297,33 @@ public sealed class RunService(
         return (chain, await executor.PlanAsync(run, cancellationToken));
     }
 
-    private async Task<(AnalyzedChain Chain, ChainRun Run)> PrepareAsync(
-        ControlPlaneDbContext db, InstanceRecord record, Quota quota, InstanceLimits limits, IReadOnlyList<SqlSource> sources, HeadSelection head, CancellationToken cancellationToken)
+    /// <summary>The run of a keyed chain's head on an instance (none yet: its state is unknown, so nothing is trusted).</summary>
+    private static ChainRun Prepare(Instance? record, Quota quota, InstanceLimits limits, AnalyzedChain chain, HeadSelection head)
     {
-        var chain = await AnalyzeAsync(db, sources, cancellationToken);
-        if (!chain.IsValid)
-        {
-            throw new ArgumentException("The script cannot be split: " + chain.Problems[0], nameof(sources));
-        }
-
-        return (chain, Prepare(record, quota, limits, chain, head));
+        var (start, end) = HeadOf(chain, head);
+        return new ChainRun(record?.Id ?? Guid.Empty, limits, chain, start, end, record?.KnownState, quota.ResultLimits);
     }
 
-    /// <summary>The run of a keyed chain's head on an instance (none yet: its state is unknown, so nothing is trusted).</summary>
-    private static ChainRun Prepare(InstanceRecord? record, Quota quota, InstanceLimits limits, AnalyzedChain chain, HeadSelection head)
+    /// <summary>Where the head starts and ends over the whole chain (start inclusive, end exclusive).</summary>
+    private static (int Start, int End) HeadOf(AnalyzedChain chain, HeadSelection head)
     {
+        if (head.Selected is { } selected)
+        {
+            var found = SelectionHead.Find(chain.Statements, selected.File, selected.From, selected.To)
+                ?? throw new NoStatementSelectedException(head.StopBefore
+                    ? "Put the cursor on a statement of the script to reset to the state before it."
+                    : "There is no statement at the cursor: put it on a statement, or select the statements to run.");
+            return head.StopBefore ? (found.Start, found.Start) : found;
+        }
+
         var fromFile = head.FromFile is null ? 0 : chain.Statements.Count(s => s.Span.File != head.FromFile);
         var start = Math.Clamp(head.Start ?? fromFile, 0, chain.Statements.Count);
-        var end = Math.Clamp(head.End ?? chain.Statements.Count, start, chain.Statements.Count);
-        ChainKey? state = record is not null && ChainKey.TryParse(record.StateKey, out var key) ? key : null;
-        return new ChainRun(record?.Id ?? Guid.Empty, limits, chain, start, end, state, quota.ResultLimits);
+        return (start, Math.Clamp(head.End ?? chain.Statements.Count, start, chain.Statements.Count));
     }
 
     /// <summary>The account's latest runs, newest first.</summary>
-    public async Task<IReadOnlyList<RunHistoryRecord>> HistoryAsync(string ownerId, int take, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.RunHistory.AsNoTracking()
-            .Where(r => r.OwnerId == ownerId)
-            .OrderByDescending(r => r.StartedAt)
-            .Take(Math.Clamp(take, 1, MaxHistory))
-            .ToListAsync(cancellationToken);
-    }
+    public Task<IReadOnlyList<RunHistoryEntry>> HistoryAsync(string ownerId, int take, CancellationToken cancellationToken) =>
+        journal.HistoryAsync(ownerId, Math.Clamp(take, 1, MaxHistory), cancellationToken);
 
     /// <summary>How many runs an account's history keeps.</summary>
     public const int MaxHistory = 200;
@@ -363,16 +331,16 @@ public sealed class RunService(
     /// <summary>The longest head text a history entry keeps (a longer one is cut, saying so).</summary>
     public const int MaxHistoryText = 100_000;
 
-    private RunHistoryRecord HistoryEntry(string ownerId, AnalyzedChain chain, RunResult result, HeadSelection head, IReadOnlyList<SqlSource> sources, DateTimeOffset now)
+    private RunHistoryEntry HistoryEntry(string ownerId, AnalyzedChain chain, RunResult result, HeadSelection head, IReadOnlyList<SqlSource> sources, DateTimeOffset now)
     {
         var plan = result.Plan;
         var headStatements = chain.Statements.Skip(plan.HeadStart).Take(plan.HeadEnd - plan.HeadStart).ToList();
-        var path = head.FromFile ?? headStatements.FirstOrDefault()?.Span.File ?? sources.LastOrDefault()?.Path ?? "";
+        var path = head.FromFile ?? head.Selected?.File ?? headStatements.FirstOrDefault()?.Span.File ?? sources.LastOrDefault()?.Path ?? "";
         var text = head.FromFile is { } file && head.Start is null && head.End is null
             ? sources.FirstOrDefault(s => s.Path == file)?.Text ?? ""
             : string.Join("\n", headStatements.Select(s => s.Text));
         var error = result.Outcomes.Select(o => o.Error).FirstOrDefault(e => e is not null);
-        return new RunHistoryRecord
+        return new RunHistoryEntry
         {
             Id = Guid.CreateVersion7(now),
             OwnerId = ownerId,
@@ -391,19 +359,6 @@ public sealed class RunService(
     }
 
     private static string Cut(string text, int length) => text.Length > length ? text[..length] : text;
-
-    private static async Task ForgetOldRunsAsync(ControlPlaneDbContext db, string ownerId)
-    {
-        var keptSince = await db.RunHistory.Where(r => r.OwnerId == ownerId)
-            .OrderByDescending(r => r.StartedAt)
-            .Skip(MaxHistory)
-            .Select(r => (DateTimeOffset?)r.StartedAt)
-            .FirstOrDefaultAsync(CancellationToken.None);
-        if (keptSince is { } oldest)
-        {
-            await db.RunHistory.Where(r => r.OwnerId == ownerId && r.StartedAt <= oldest).ExecuteDeleteAsync(CancellationToken.None);
-        }
-    }
 
     private void Measure(RunResult result)
     {
@@ -431,17 +386,19 @@ public sealed class RunService(
         telemetry.LayersTaken.Add(result.LayersTaken.Count);
     }
 
-    /// <summary>Splits the chain once and keys it, seeing through the statements already known to change nothing (keyed again until no new one turns up).</summary>
-    private async Task<AnalyzedChain> AnalyzeAsync(ControlPlaneDbContext db, IReadOnlyList<SqlSource> sources, CancellationToken cancellationToken)
+    /// <summary>
+    /// Splits the chain once and keys it, seeing through the statements already known to change nothing
+    /// (keyed again, not split again, until no new one turns up). Counted: one per run and per preview.
+    /// </summary>
+    private async Task<AnalyzedChain> AnalyzeAsync(IReadOnlyList<SqlSource> sources, string purpose, CancellationToken cancellationToken)
     {
+        telemetry.ChainAnalyses.Add(1, new KeyValuePair<string, object?>("purpose", purpose));
         var known = new HashSet<(ChainKey, ChainKey)>();
         var chain = ChainAnalysis.Analyze(sources, engine.Identity);
         for (var round = 0; round < 8 && chain.IsValid; round++)
         {
-            var befores = chain.Keys.Select(k => k.ToString()).Distinct().ToList();
-            var found = await db.NoOpStatements.AsNoTracking().Where(n => befores.Contains(n.BeforeKey)).ToListAsync(cancellationToken);
-            var added = found.Select(n => (ChainKey.Parse(n.BeforeKey), ChainKey.Parse(n.AfterKey))).Count(known.Add);
-            if (added == 0)
+            var found = await journal.NoOpsFromAsync([.. chain.Keys.Distinct()], cancellationToken);
+            if (found.Count(known.Add) == 0)
             {
                 break;
             }
@@ -452,38 +409,21 @@ public sealed class RunService(
         return chain;
     }
 
-    private static async Task RecordAsync(ControlPlaneDbContext db, RunResult result, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        foreach (var layer in result.LayersTaken)
+    /// <summary>What the run leaves in the control plane: a layer's build cost is the replay it saves.</summary>
+    private static RunRecord Recorded(Instance instance, RunResult result, RunHistoryEntry? history, DateTimeOffset now) => new(
+        instance,
+        [.. result.LayersTaken.Select(layer => new LayerUse
         {
-            var key = layer.Key.ToString();
-            if (await db.Layers.FindAsync([key], cancellationToken) is null)
-            {
-                db.Layers.Add(new LayerRecord
-                {
-                    Key = key,
-                    ParentKey = layer.Parent?.ToString(),
-                    SizeBytes = layer.SizeBytes,
-                    BuildCostMilliseconds = (long)result.ReplayDuration.TotalMilliseconds,
-                    CreatedAt = now,
-                    LastUsedAt = now,
-                });
-            }
-        }
-
-        if (result.Plan.Start == RunStart.RestoreLayer && await db.Layers.FindAsync([result.Plan.FromKey.ToString()], cancellationToken) is { } used)
-        {
-            used.Hits++;
-            used.LastUsedAt = now;
-        }
-
-        foreach (var (before, after) in result.NoOps.Distinct())
-        {
-            var (b, a) = (before.ToString(), after.ToString());
-            if (await db.NoOpStatements.FindAsync([b, a], cancellationToken) is null)
-            {
-                db.NoOpStatements.Add(new NoOpStatementRecord { BeforeKey = b, AfterKey = a, SeenAt = now });
-            }
-        }
-    }
+            Key = layer.Key.ToString(),
+            ParentKey = layer.Parent?.ToString(),
+            SizeBytes = layer.SizeBytes,
+            BuildCostMilliseconds = (long)result.ReplayDuration.TotalMilliseconds,
+            CreatedAt = now,
+            LastUsedAt = now,
+        })],
+        result.Plan.Start == RunStart.RestoreLayer ? result.Plan.FromKey : null,
+        [.. result.NoOps.Distinct()],
+        history,
+        MaxHistory,
+        now);
 }

@@ -1,11 +1,6 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Taidon.Core.Instances;
-using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Persistence.Records;
 
-namespace Taidon.Infrastructure.Runs;
+namespace Taidon.Core.Instances;
 
 /// <summary>
 /// Makes the control plane's records and the runtime's instances agree, at start and as a recurring job:
@@ -14,7 +9,7 @@ namespace Taidon.Infrastructure.Runs;
 /// rebuilt on the next run).
 /// </summary>
 public sealed class InstanceReconciliation(
-    IDbContextFactory<ControlPlaneDbContext> contexts,
+    IInstanceStore instances,
     Lazy<IInstanceRuntime> runtime,
     TimeProvider clock,
     ILogger<InstanceReconciliation> logger)
@@ -29,8 +24,7 @@ public sealed class InstanceReconciliation(
 
     public async Task<Report> ReconcileAsync(CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var records = await db.Instances.ToListAsync(cancellationToken);
+        var records = await instances.AllAsync(cancellationToken);
         var present = await runtime.Value.ListAsync(cancellationToken);
         var onDisk = present.Select(i => i.Id).ToHashSet();
         if (records.Count == 0 && onDisk.Count == 0)
@@ -46,7 +40,7 @@ public sealed class InstanceReconciliation(
             logger.LogWarning("Removed instance {InstanceId}: it had no record in the control plane", orphan);
         }
 
-        int stopped = 0, failed = 0;
+        var changed = new List<Instance>();
         foreach (var record in records)
         {
             if (!onDisk.Contains(record.Id))
@@ -55,27 +49,19 @@ public sealed class InstanceReconciliation(
                 {
                     record.State = InstanceState.Failed;
                     record.StateKey = null;
-                    failed++;
+                    changed.Add(record);
                     logger.LogWarning("Instance {InstanceId} has a record but no data; it will be rebuilt on its next run", record.Id);
                 }
             }
             else if (record.State == InstanceState.Running && !await runtime.Value.IsRunningAsync(record.Id, cancellationToken))
             {
                 record.State = InstanceState.Stopped;
-                stopped++;
+                changed.Add(record);
                 logger.LogWarning("Instance {InstanceId} was not running; it starts again on its next run", record.Id);
             }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
-        return new Report(orphans.Count, stopped, failed);
+        await instances.UpdateAsync(changed, cancellationToken);
+        return new Report(orphans.Count, changed.Count(r => r.State == InstanceState.Stopped), changed.Count(r => r.State == InstanceState.Failed));
     }
-}
-
-/// <summary>Reconciles once when the app starts, after the migrations.</summary>
-public sealed class InstanceReconciliationAtStart(InstanceReconciliation reconciliation) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken) => reconciliation.ReconcileAsync(cancellationToken);
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,12 +1,9 @@
-using Microsoft.EntityFrameworkCore;
 using Taidon.Core.Audit;
 using Taidon.Core.Instances;
+using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
-using Taidon.Infrastructure.LocalRuntime;
-using Taidon.Infrastructure.Persistence;
-using Taidon.Infrastructure.Persistence.Records;
 
-namespace Taidon.Infrastructure.Runs;
+namespace Taidon.Core.Snapshots;
 
 /// <summary>A layer as the cache page lists it: what is on disk, with what the control plane knows of its use.</summary>
 public sealed record CachedLayer(string Key, string? ParentKey, long SizeBytes, long Hits, long BuildCostMilliseconds, DateTimeOffset CreatedAt, DateTimeOffset LastUsedAt, bool InUse, bool IsBase);
@@ -18,18 +15,18 @@ public sealed record CacheOverview(IReadOnlyList<CachedLayer> Layers, long Total
 
 /// <summary>The snapshot cache for admins: its layers and use, eviction of one layer, the budget, a collection now. Changes are audited.</summary>
 public sealed class SnapshotCacheAdministration(
-    IDbContextFactory<ControlPlaneDbContext> contexts,
+    ILayerLedger ledger,
+    IRunJournal journal,
     Lazy<IInstanceRuntime> runtime,
     LayerGarbageCollector collector,
-    EngineIdentityProvider engine,
+    IEngineIdentitySource engine,
     IAuditLog audit,
     TimeProvider clock)
 {
     public async Task<CacheOverview> OverviewAsync(CancellationToken cancellationToken)
     {
         var store = runtime.Value.Layers;
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var records = await db.Layers.AsNoTracking().ToDictionaryAsync(l => l.Key, cancellationToken);
+        var records = await ledger.AllAsync(cancellationToken);
         var layers = store.List()
             .Select(l =>
             {
@@ -42,17 +39,15 @@ public sealed class SnapshotCacheAdministration(
 
         var now = clock.GetUtcNow();
         var since = now.AddDays(-1);
-        var runs = await db.RunHistory.AsNoTracking().Where(r => r.StartedAt >= since)
-            .Select(r => new { r.StartedAt, Hit = r.Start != RunStartKind.RestoreLayer || r.FromKey != null })
-            .ToListAsync(cancellationToken);
+        var runs = await journal.TallySinceAsync(since, cancellationToken);
         var hours = Enumerable.Range(0, 24)
             .Select(h => new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(h - 23))
-            .Select(hour => new CacheHour(hour, runs.Count(r => r.StartedAt >= hour && r.StartedAt < hour.AddHours(1)), runs.Count(r => r.Hit && r.StartedAt >= hour && r.StartedAt < hour.AddHours(1))))
+            .Select(hour => new CacheHour(hour, runs.Count(r => r.StartedAt >= hour && r.StartedAt < hour.AddHours(1)), runs.Count(r => r.FoundInCache && r.StartedAt >= hour && r.StartedAt < hour.AddHours(1))))
             .ToList();
         var lastHour = runs.Where(r => r.StartedAt >= now.AddHours(-1)).ToList();
         return new CacheOverview(layers, layers.Sum(l => l.SizeBytes), await collector.BudgetAsync(cancellationToken),
-            lastHour.Count == 0 ? null : (double)lastHour.Count(r => r.Hit) / lastHour.Count,
-            runs.Count == 0 ? null : (double)runs.Count(r => r.Hit) / runs.Count,
+            lastHour.Count == 0 ? null : (double)lastHour.Count(r => r.FoundInCache) / lastHour.Count,
+            runs.Count == 0 ? null : (double)runs.Count(r => r.FoundInCache) / runs.Count,
             hours);
     }
 
@@ -74,8 +69,7 @@ public sealed class SnapshotCacheAdministration(
         var removed = !store.IsInUse(chainKey) && await store.RemoveAsync(chainKey, cancellationToken);
         if (removed)
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            await db.Layers.Where(l => l.Key == key).ExecuteDeleteAsync(cancellationToken);
+            await ledger.ForgetAsync([chainKey.ToString()], cancellationToken);
         }
 
         await audit.RecordAsync(new AuditEvent(AuditActions.CacheEvict, actorId, "layer:" + chainKey.Short, removed ? AuditOutcome.Succeeded : AuditOutcome.Failed,

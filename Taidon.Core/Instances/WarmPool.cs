@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Logging;
+using Taidon.Core.Snapshots;
+using Taidon.Core.SqlChain;
+
+namespace Taidon.Core.Instances;
+
+/// <summary>
+/// Keeps <see cref="InstanceOptions.WarmPoolSize"/> instances started in the base state and owned by
+/// nobody. Creating an instance claims one (two replicas never hand out the same one) and the pool
+/// refills in the background (<see cref="RefillWanted"/>). Pooled instances are instances like any
+/// other: reconciliation sees them, and the lifecycle job recycles them when they expire.
+/// </summary>
+public sealed class WarmPool(
+    IInstanceStore instances,
+    ILayerLedger layers,
+    IInstanceRuntime runtime,
+    IEngineIdentitySource engine,
+    InstanceOptions options,
+    TimeProvider clock,
+    ILogger<WarmPool> logger)
+{
+    private readonly SemaphoreSlim _filling = new(1, 1);
+
+    /// <summary>Raised when an instance was claimed: the refill loop wakes.</summary>
+    public event Action? RefillWanted;
+
+    public bool Enabled => options.WarmPoolSize > 0;
+
+    /// <summary>Takes a started instance for <paramref name="ownerId"/>, or null when the pool is empty.</summary>
+    public async Task<Instance?> ClaimAsync(string ownerId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        while (true)
+        {
+            var claimed = await instances.ClaimPooledAsync(ownerId, now, expiresAt, cancellationToken);
+            RefillWanted?.Invoke();
+            if (claimed is null)
+            {
+                return null;
+            }
+
+            try
+            {
+                // Normally running already; after a restart of the app it starts here.
+                await runtime.StartAsync(claimed.Id, Limits, cancellationToken);
+                return claimed;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Pooled instance {InstanceId} did not start; it is discarded", claimed.Id);
+                await runtime.DeleteAsync(claimed.Id, CancellationToken.None);
+                await instances.RemoveAsync(claimed.Id, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Brings the pool to its size: discards unowned instances that are not pooled, starts stopped ones, creates the rest.</summary>
+    public async Task<int> RefillAsync(CancellationToken cancellationToken)
+    {
+        await _filling.WaitAsync(cancellationToken);
+        try
+        {
+            return await FillAsync(cancellationToken);
+        }
+        finally
+        {
+            _filling.Release();
+        }
+    }
+
+    private async Task<int> FillAsync(CancellationToken cancellationToken)
+    {
+        var unowned = (await instances.AllAsync(cancellationToken)).Where(i => i.OwnerId is null).ToList();
+        foreach (var instance in unowned.Where(i => i.State != InstanceState.Pooled))
+        {
+            await runtime.DeleteAsync(instance.Id, cancellationToken);
+            await instances.RemoveAsync(instance.Id, cancellationToken);
+        }
+
+        var ready = 0;
+        var popular = await PopularStateAsync(cancellationToken);
+        foreach (var instance in unowned.Where(i => i.State == InstanceState.Pooled))
+        {
+            if (!await runtime.IsRunningAsync(instance.Id, cancellationToken))
+            {
+                await runtime.StartAsync(instance.Id, Limits, cancellationToken);
+            }
+
+            if (popular is { } state && instance.StateKey != state.ToString())
+            {
+                // What most students work on has changed: the waiting instance moves there (unless claimed meanwhile).
+                await instances.MoveWhileUnclaimedAsync(instance.Id, state.ToString(), ct => runtime.RestoreAsync(instance.Id, state, Limits, ct), cancellationToken);
+            }
+
+            ready++;
+        }
+
+        var created = 0;
+        for (; ready + created < options.WarmPoolSize; created++)
+        {
+            if (await instances.CountAsync(null, cancellationToken) >= options.MaxTotal)
+            {
+                // Waiting instances would take what students' own instances need.
+                break;
+            }
+
+            var instance = Instance.New(null, InstanceState.Pooled, engine.Identity.Root, clock.GetUtcNow(), TimeSpan.FromHours(options.LifetimeHours));
+            await runtime.CreateAsync(instance.Id, Limits, cancellationToken);
+            if (popular is { } state)
+            {
+                await runtime.RestoreAsync(instance.Id, state, Limits, cancellationToken);
+                instance.StateKey = state.ToString();
+            }
+
+            await instances.AddAsync(instance, cancellationToken);
+        }
+
+        if (created > 0)
+        {
+            logger.LogInformation("Warm pool: {Created} instances started, {Size} ready", created, ready + created);
+        }
+
+        return created;
+    }
+
+    /// <summary>
+    /// The layer most runs restored (the state of the course most students work on), when
+    /// <see cref="InstanceOptions.WarmPoolAtPopularState"/> is on: a pooled instance waits in that state, so
+    /// a new student's first run of that course needs no restore at all.
+    /// </summary>
+    private async Task<ChainKey?> PopularStateAsync(CancellationToken cancellationToken)
+    {
+        if (!options.WarmPoolAtPopularState)
+        {
+            return null;
+        }
+
+        foreach (var candidate in await layers.MostRestoredAsync(5, cancellationToken))
+        {
+            if (ChainKey.TryParse(candidate, out var key) && runtime.HasLayer(key))
+            {
+                return key;
+            }
+        }
+
+        return null;
+    }
+
+    private InstanceLimits Limits => options.ToLimits();
+}

@@ -1,0 +1,20 @@
+namespace Taidon.Core.Snapshots;
+
+/// <summary>A snapshot layer as the cache keeps account of it: what it saves and how much it is used.</summary>
+public sealed class LayerUse
+{
+    public required string Key { get; set; }
+
+    public string? ParentKey { get; set; }
+
+    public long SizeBytes { get; set; }
+
+    /// <summary>The replay time the layer saves, in milliseconds.</summary>
+    public long BuildCostMilliseconds { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset LastUsedAt { get; set; }
+
+    public long Hits { get; set; }
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Taidon.Core.Instances;
+
+namespace Taidon.Infrastructure.Runs;
+
+/// <summary>Reconciles once when the app starts, after the migrations.</summary>
+public sealed class InstanceReconciliationAtStart(InstanceReconciliation reconciliation) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => reconciliation.ReconcileAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Refills the warm pool in the background: at once after a claim, else every minute.</summary>
+public sealed class WarmPoolRefill(WarmPool pool, ILogger<WarmPoolRefill> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _wanted = new(0, int.MaxValue);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!pool.Enabled)
+        {
+            return;
+        }
+
+        pool.RefillWanted += Wake;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await pool.RefillAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "The warm pool could not be refilled; it tries again in a minute");
+                }
+
+                await _wanted.WaitAsync(TimeSpan.FromMinutes(1), stoppingToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            pool.RefillWanted -= Wake;
+        }
+    }
+
+    private void Wake() => _wanted.Release();
+}
