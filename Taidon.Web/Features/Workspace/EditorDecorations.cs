@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Localization;
+using Microsoft.JSInterop;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
 using Taidon.Infrastructure.Runs;
@@ -8,7 +9,8 @@ namespace Taidon.Web.Features.Workspace;
 
 /// <summary>
 /// What the editor shows besides the text: the error of the last run, how the next run treats each
-/// statement (the gutter marks) and the schema's names for completion.
+/// statement (the gutter marks) and the schema's names for completion. They are hints: when the browser
+/// cannot take them (the circuit is gone, a decoration is refused) the work they follow still stands.
 /// </summary>
 public sealed class EditorDecorations(IWorkspaceBackend backend, WorkspaceSession session, IStringLocalizer<Strings> t, ILogger logger)
 {
@@ -66,7 +68,14 @@ public sealed class EditorDecorations(IWorkspaceBackend backend, WorkspaceSessio
             return;
         }
 
-        await decorate(editor);
+        try
+        {
+            await decorate(editor);
+        }
+        catch (Exception e) when (e is JSException or JSDisconnectedException)
+        {
+            logger.LogInformation(e, "The editor did not take {What}", what);
+        }
     }
 
     /// <summary>What the error mark says on hover: SQLSTATE and message, then PostgreSQL's detail and hint, a line each.</summary>
