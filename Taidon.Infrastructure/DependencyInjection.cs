@@ -82,9 +82,10 @@ public static class DependencyInjection
         });
 
         services.AddScoped<AnonymousAccounts>();
+        services.AddScoped<IGuestAccounts>(sp => sp.GetRequiredService<AnonymousAccounts>());
         services.AddScoped<AccountSeeder>();
-        services.AddScoped<AccountAdministration>();
-        services.AddSingleton<AccountActivity>();
+        services.AddScoped<IAccountAdministration, AccountAdministration>();
+        services.AddSingleton<IAccountActivity, AccountActivity>();
         services.AddSingleton<IAccessTokenService, AccessTokenService>();
         services.AddSingleton<IAccountDirectory, AccountDirectory>();
 
@@ -109,6 +110,7 @@ public static class DependencyInjection
         services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditLog>());
+        services.AddSingleton<IAuditTrail>(sp => sp.GetRequiredService<AuditLog>());
         services.AddSingleton<AuditRetention>();
         services.AddSingleton<QuotaService>();
 
@@ -138,6 +140,9 @@ public static class DependencyInjection
         services.AddSingleton<IQuotaStore, QuotaStore>();
         services.AddSingleton<IProjectCatalog, ProjectCatalog>();
         services.AddSingleton<IQueryTimer, NpgsqlQueryTimer>();
+        services.AddHealthChecks()
+            .AddDbContextCheck<ControlPlaneDbContext>("control-plane", tags: ["ready"])
+            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<IInstanceGate, ProcessInstanceGate>();
         services.AddSingleton<IRateCounter, ProcessRateCounter>();
@@ -164,6 +169,7 @@ public static class DependencyInjection
         services.AddOptions<GitOptions>().BindConfiguration(GitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new GitAddressGuard(new GitAllowedHosts(sp.GetRequiredService<IOptions<GitOptions>>().Value.AllowedHosts)));
         services.AddSingleton<GitService>();
+        services.AddSingleton<IProjectGit>(sp => sp.GetRequiredService<GitService>());
         services.AddSingleton<WarmPool>();
         services.AddHostedService<WarmPoolRefill>();
         return services;

@@ -19,6 +19,7 @@ using Taidon.Web.Features.Projects;
 using Taidon.Web.Features.Runs;
 using Taidon.Web.Features.SqlChain;
 using Taidon.Web.Features.Telemetry;
+using Taidon.Web.Features.Workspace;
 
 namespace Taidon.Web;
 
@@ -48,6 +49,7 @@ public static class DependencyInjection
         services.AddAuditClientAddress();
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
+        services.AddScoped<IWorkspaceBackend, WorkspaceBackend>();
         services.AddSingleton<RegistrationTicket>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         services.AddSingleton<IEmailSender<TaidonUser>, IdentityNoOpEmailSender>();

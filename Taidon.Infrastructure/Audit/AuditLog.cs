@@ -8,27 +8,6 @@ using Taidon.Infrastructure.Persistence;
 
 namespace Taidon.Infrastructure.Audit;
 
-/// <summary>A row of the audit log. Rows are only ever inserted (a trigger refuses updates); retention deletes whole old batches.</summary>
-public sealed class AuditEventRecord
-{
-    public long Id { get; set; }
-
-    public DateTimeOffset At { get; set; }
-
-    /// <summary>The account that acted; null for the system (jobs).</summary>
-    public string? ActorId { get; set; }
-
-    public required string Action { get; set; }
-
-    public string? Target { get; set; }
-
-    public AuditOutcome Outcome { get; set; }
-
-    public string? Detail { get; set; }
-
-    public string? ClientAddress { get; set; }
-}
-
 /// <summary>Settings of <c>Taidon:Audit</c>.</summary>
 public sealed class AuditOptions
 {
@@ -39,25 +18,7 @@ public sealed class AuditOptions
     public int RetentionDays { get; set; } = 365;
 }
 
-/// <summary>The client address of the request or circuit in progress, for the audit rows it causes.</summary>
-public static class AuditClient
-{
-    private static readonly AsyncLocal<string?> Current = new();
-
-    public static string? Address
-    {
-        get => Current.Value;
-        set => Current.Value = value;
-    }
-}
-
-/// <summary>What to look for in the audit log: every part optional.</summary>
-public sealed record AuditFilter(string? ActorId = null, string? Action = null, string? Target = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
-
-/// <summary>Where a page of the audit log ended: the next page starts after this row (newest first).</summary>
-public sealed record AuditCursor(DateTimeOffset At, long Id);
-
-public sealed class AuditLog(IDbContextFactory<ControlPlaneDbContext> contexts, TimeProvider clock, ILogger<AuditLog> logger) : IAuditLog
+public sealed class AuditLog(IDbContextFactory<ControlPlaneDbContext> contexts, TimeProvider clock, ILogger<AuditLog> logger) : IAuditLog, IAuditTrail
 {
     private const int MaxDetail = 2000;
 
@@ -66,7 +27,7 @@ public sealed class AuditLog(IDbContextFactory<ControlPlaneDbContext> contexts, 
         try
         {
             await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
-            db.AuditEvents.Add(new AuditEventRecord
+            db.AuditEvents.Add(new AuditEntry
             {
                 At = clock.GetUtcNow(),
                 ActorId = auditEvent.ActorId,
@@ -86,7 +47,7 @@ public sealed class AuditLog(IDbContextFactory<ControlPlaneDbContext> contexts, 
     }
 
     /// <summary>A page of the log, newest first, after <paramref name="after"/> (keyset paging: as fast on page 10,000 as on page 1).</summary>
-    public async Task<IReadOnlyList<AuditEventRecord>> SearchAsync(AuditFilter filter, AuditCursor? after, int take, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AuditEntry>> SearchAsync(AuditFilter filter, AuditCursor? after, int take, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var query = Filtered(db, filter);
@@ -100,7 +61,7 @@ public sealed class AuditLog(IDbContextFactory<ControlPlaneDbContext> contexts, 
     }
 
     /// <summary>Every row the filter finds, newest first, read in pages (for the CSV export).</summary>
-    public async IAsyncEnumerable<AuditEventRecord> StreamAsync(AuditFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<AuditEntry> StreamAsync(AuditFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         AuditCursor? after = null;
         while (true)
@@ -120,7 +81,7 @@ public sealed class AuditLog(IDbContextFactory<ControlPlaneDbContext> contexts, 
         }
     }
 
-    private static IQueryable<AuditEventRecord> Filtered(ControlPlaneDbContext db, AuditFilter filter)
+    private static IQueryable<AuditEntry> Filtered(ControlPlaneDbContext db, AuditFilter filter)
     {
         var query = db.AuditEvents.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(filter.ActorId))

@@ -50,7 +50,7 @@ public sealed class GitService(
     GitAddressGuard guard,
     IOptions<GitOptions> options,
     IOptions<ProjectOptions> projectOptions,
-    ILogger<GitService> logger)
+    ILogger<GitService> logger) : IProjectGit
 {
     private const string Origin = "origin";
 

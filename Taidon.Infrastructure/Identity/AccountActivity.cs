@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
+using Taidon.Core.Accounts;
 using Taidon.Infrastructure.Persistence;
 
 namespace Taidon.Infrastructure.Identity;
@@ -8,7 +9,7 @@ namespace Taidon.Infrastructure.Identity;
 /// Records when an account was last seen, writing at most once per account every few minutes so that
 /// busy pages and API clients do not turn into a stream of updates.
 /// </summary>
-public sealed class AccountActivity(IDbContextFactory<ControlPlaneDbContext> contexts, TimeProvider clock)
+public sealed class AccountActivity(IDbContextFactory<ControlPlaneDbContext> contexts, TimeProvider clock) : IAccountActivity
 {
     private static readonly TimeSpan WriteInterval = TimeSpan.FromMinutes(5);
 

@@ -10,14 +10,6 @@ using Taidon.Infrastructure.Persistence;
 
 namespace Taidon.Infrastructure.Identity;
 
-/// <summary>An account as the users page lists it.</summary>
-public sealed record AdminAccount(
-    string Id, string? UserName, string? Email, bool Anonymous, bool Admin, bool Locked, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt,
-    string? PlanName, int Instances, QuotaOverride? Override = null);
-
-/// <summary>A refused account change, saying why.</summary>
-public sealed class AccountChangeRefusedException(string message) : Exception(message);
-
 /// <summary>
 /// Accounts for admins: search, admin role, lock, delete with everything the account owns, plan. Every
 /// change is audited; an admin cannot lock, demote or delete their own account (an installation keeps an admin).
@@ -29,9 +21,9 @@ public sealed class AccountAdministration(
     IProjectStore projects,
     IGitCredentialStore gitCredentials,
     QuotaService quotas,
-    IAuditLog audit)
+    IAuditLog audit) : IAccountAdministration
 {
-    public const int PageSize = 100;
+    public const int PageSize = AccountPages.PageSize;
 
     /// <summary>A page of accounts whose name, email or id contains the text (guests or registered ones only, when asked), newest first.</summary>
     public async Task<IReadOnlyList<AdminAccount>> SearchAsync(string? text, bool? anonymous, int skip, CancellationToken cancellationToken)

@@ -20,9 +20,20 @@ public sealed class AnonymousAccounts(
     IOptions<AccountOptions> options,
     IProjectStore projects,
     IGitCredentialStore gitCredentials,
-    ILogger<AnonymousAccounts> logger)
+    ILogger<AnonymousAccounts> logger) : IGuestAccounts
 {
     public const string UserNamePrefix = "guest-";
+
+    async Task<string> IGuestAccounts.CreateAsync(CancellationToken cancellationToken) => (await CreateAsync(cancellationToken)).Id;
+
+    async Task<IReadOnlyList<string>> IGuestAccounts.RegisterAsync(string accountId, string email, string password, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByIdAsync(accountId);
+        var result = user is null
+            ? IdentityResult.Failed(new IdentityError { Code = "NoAccount", Description = "This account does not exist any more; reload the page." })
+            : await RegisterAsync(user, email, password);
+        return [.. result.Errors.Select(e => e.Description)];
+    }
 
     public async Task<TaidonUser> CreateAsync(CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using Taidon.Core.Audit;
 using Taidon.Core.Snapshots;
 using Taidon.Core.Projects;
 using Taidon.Core.Runs;
@@ -5,7 +6,6 @@ using Taidon.Core.Instances;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
-using Taidon.Infrastructure.Audit;
 using Taidon.Infrastructure.Git;
 using Taidon.Infrastructure.Identity;
 using Taidon.Infrastructure.Persistence.Records;
@@ -33,7 +33,7 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
 
     public DbSet<RunHistoryEntry> RunHistory => Set<RunHistoryEntry>();
 
-    public DbSet<AuditEventRecord> AuditEvents => Set<AuditEventRecord>();
+    public DbSet<AuditEntry> AuditEvents => Set<AuditEntry>();
 
     public DbSet<PlanRecord> Plans => Set<PlanRecord>();
 
@@ -126,7 +126,7 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
         });
 
         // No foreign keys: the log outlives the accounts it names.
-        builder.Entity<AuditEventRecord>(audit =>
+        builder.Entity<AuditEntry>(audit =>
         {
             audit.ToTable("audit_events");
             audit.HasKey(e => e.Id);

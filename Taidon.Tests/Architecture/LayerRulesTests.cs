@@ -58,4 +58,34 @@ public sealed class LayerRulesTests
 
         Assert.False(result.IsSuccessful);
     }
+
+    /// <summary>Where the web layer is wired to the adapters: the one place it may name them.</summary>
+    private static readonly string[] Wiring = ["Program", "Taidon.Web.DependencyInjection"];
+
+    /// <summary>The account pages' Identity user (an IdentityUser, so it cannot live in Core).</summary>
+    private const string IdentityUser = "Taidon.Infrastructure.Identity.TaidonUser";
+
+    private static string WebAssembly => typeof(Taidon.Web.DependencyInjection).Assembly.Location;
+
+    [Fact]
+    public void TheWebLayerSpeaksToCoreAndReachesInfrastructureOnlyWhereItIsWired()
+    {
+        var arrows = AssemblyReferences.UsesOf(WebAssembly, "Taidon.Infrastructure")
+            .Where(u => !Wiring.Contains(u.User) && u.Used != IdentityUser)
+            .Select(u => $"{u.User} -> {u.Used}")
+            .ToList();
+
+        Assert.True(arrows.Count == 0, "Taidon.Web may use Taidon.Infrastructure only in its wiring (Program, DependencyInjection) and for the account pages' TaidonUser; these use it elsewhere:\n" + string.Join("\n", arrows));
+    }
+
+    [Fact]
+    public void TheWebRuleSeesReferencesInMethodBodiesAndLambdas()
+    {
+        // Guards the guard: the wiring uses the adapters inside method bodies alone (a call in the
+        // top-level statements, a registration's generic argument), and the same reading finds both.
+        var uses = AssemblyReferences.UsesOf(WebAssembly, "Taidon.Infrastructure");
+
+        Assert.Contains(("Program", "Taidon.Infrastructure.DependencyInjection"), uses);
+        Assert.Contains(("Taidon.Web.DependencyInjection", IdentityUser), uses);
+    }
 }

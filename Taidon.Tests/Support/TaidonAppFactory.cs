@@ -68,12 +68,31 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (DataDirectory is not null && Directory.Exists(DataDirectory))
+        if (DataDirectory is not null)
         {
-            Directory.Delete(DataDirectory, recursive: true);
+            await DeleteAsync(DataDirectory);
         }
 
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Deletes a data directory, trying again while work the app left running in the background (a
+    /// layer being written or removed) still changes it: a file that vanishes or appears mid-delete.
+    /// </summary>
+    private static async Task DeleteAsync(string directory)
+    {
+        for (var attempt = 1; Directory.Exists(directory); attempt++)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or IOException && attempt < 10)
+            {
+                await Task.Delay(200 * attempt);
+            }
+        }
     }
 
     /// <summary>Serves the app with Kestrel on a free loopback port (and on <paramref name="alsoOnPorts"/>) and returns the free port's base address.</summary>

@@ -51,7 +51,7 @@ public sealed class AccountSessionTests : IAsyncLifetime
         {
             var users = scope.ServiceProvider.GetRequiredService<UserManager<TaidonUser>>();
             var first = await users.FindByEmailAsync(TaidonAppFactory.AdminEmail);
-            await scope.ServiceProvider.GetRequiredService<AccountAdministration>().SetAdminAsync(second.Id, false, first!.Id, CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<Taidon.Core.Accounts.IAccountAdministration>().SetAdminAsync(second.Id, false, first!.Id, CancellationToken.None);
         }
 
         Assert.Equal(HttpStatusCode.Forbidden, (await api.GetAsync("/api/v1/admin/audit")).StatusCode);

@@ -176,7 +176,7 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
-            modelBuilder.Entity("Taidon.Infrastructure.Audit.AuditEventRecord", b =>
+            modelBuilder.Entity("Taidon.Core.Audit.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()

@@ -1,8 +1,8 @@
+using Taidon.Infrastructure.Identity;
 using System.Text;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.WebUtilities;
-using Taidon.Infrastructure.Identity;
 
 namespace Taidon.Web.Components.Account;
 

@@ -1,8 +1,8 @@
+using Taidon.Infrastructure.Identity;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Primitives;
-using Taidon.Infrastructure.Identity;
 using Taidon.Web.Components.Account.Pages;
 
 namespace Taidon.Web.Components.Account;

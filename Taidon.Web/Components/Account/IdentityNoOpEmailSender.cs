@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Identity;
 using Taidon.Infrastructure.Identity;
+using Microsoft.AspNetCore.Identity;
 
 namespace Taidon.Web.Components.Account;
 

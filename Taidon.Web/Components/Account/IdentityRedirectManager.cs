@@ -1,6 +1,6 @@
+using Taidon.Infrastructure.Identity;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Identity;
-using Taidon.Infrastructure.Identity;
 
 namespace Taidon.Web.Components.Account;
 

@@ -1,9 +1,9 @@
+using Taidon.Infrastructure.Identity;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
-using Taidon.Infrastructure.Identity;
 
 namespace Taidon.Web.Components.Account;
 

@@ -1,9 +1,9 @@
+using Taidon.Infrastructure.Identity;
 using System.ComponentModel;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Taidon.Core.Accounts;
-using Taidon.Infrastructure.Identity;
 
 namespace Taidon.Web.Features.Accounts;
 
@@ -36,10 +36,10 @@ public static class AccountApi
     public sealed record CreatedTokenResponse(string Token, AccessTokenInfo Info);
 
     private static async Task<Created<AnonymousAccountResponse>> CreateAnonymousAsync(
-        AnonymousAccounts accounts, IAccessTokenService tokens, CancellationToken cancellationToken)
+        IGuestAccounts accounts, IAccessTokenService tokens, CancellationToken cancellationToken)
     {
-        var user = await accounts.CreateAsync(cancellationToken);
-        var token = await tokens.CreateAsync(user.Id, "anonymous", expiresAt: null, cancellationToken);
+        var accountId = await accounts.CreateAsync(cancellationToken);
+        var token = await tokens.CreateAsync(accountId, "anonymous", expiresAt: null, cancellationToken);
         return TypedResults.Created("/api/v1/me", new AnonymousAccountResponse(token.Token));
     }
 

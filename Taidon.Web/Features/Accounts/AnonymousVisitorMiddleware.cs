@@ -1,7 +1,7 @@
+using Taidon.Infrastructure.Identity;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Taidon.Core.Accounts;
-using Taidon.Infrastructure.Identity;
 
 namespace Taidon.Web.Features.Accounts;
 
@@ -14,9 +14,9 @@ public sealed class AnonymousVisitorMiddleware(RequestDelegate next)
 {
     public async Task InvokeAsync(
         HttpContext context,
-        AnonymousAccounts anonymousAccounts,
+        IGuestAccounts guests,
         SignInManager<TaidonUser> signIn,
-        AccountActivity activity)
+        IAccountActivity activity)
     {
         if (!VisitorPages.IsPageView(context))
         {
@@ -26,7 +26,8 @@ public sealed class AnonymousVisitorMiddleware(RequestDelegate next)
 
         if (context.User.Identity?.IsAuthenticated != true)
         {
-            var user = await anonymousAccounts.CreateAsync(context.RequestAborted);
+            var id = await guests.CreateAsync(context.RequestAborted);
+            var user = await signIn.UserManager.FindByIdAsync(id) ?? throw new InvalidOperationException($"The guest account {id} was made but cannot be read back.");
             await signIn.SignInAsync(user, isPersistent: true);
             // The page being rendered now already belongs to the new account.
             context.User = await signIn.CreateUserPrincipalAsync(user);

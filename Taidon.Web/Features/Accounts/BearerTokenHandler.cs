@@ -1,10 +1,10 @@
+using Taidon.Infrastructure.Identity;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Taidon.Core.Accounts;
-using Taidon.Infrastructure.Identity;
 
 namespace Taidon.Web.Features.Accounts;
 
@@ -16,7 +16,7 @@ public sealed class BearerTokenHandler(
     IAccessTokenService tokens,
     UserManager<TaidonUser> users,
     SignInManager<TaidonUser> signIn,
-    AccountActivity activity,
+    IAccountActivity activity,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {

@@ -1,7 +1,7 @@
+using Taidon.Core.Accounts;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
-using Taidon.Infrastructure.Identity;
 
 namespace Taidon.Web.Features.Accounts;
 

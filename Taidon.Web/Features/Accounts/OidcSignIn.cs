@@ -1,7 +1,7 @@
+using Taidon.Core.Accounts;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
-using Taidon.Infrastructure.Identity;
 
 namespace Taidon.Web.Features.Accounts;
 

@@ -1,3 +1,4 @@
+using Taidon.Core.Audit;
 using Taidon.Core.Snapshots;
 using System.ComponentModel;
 using System.Globalization;
@@ -8,8 +9,6 @@ using Taidon.Core.Accounts;
 using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Quotas;
-using Taidon.Infrastructure.Audit;
-using Taidon.Infrastructure.Identity;
 using Taidon.Web.Features.Accounts;
 
 namespace Taidon.Web.Features.Admin;
@@ -73,24 +72,24 @@ public static class AdminApi
             .WithSummary("Runs the cache's garbage collection now.");
 
         // Accounts
-        admin.MapGet("/accounts", async (string? search, bool? anonymous, int? skip, AccountAdministration accounts, CancellationToken ct) =>
+        admin.MapGet("/accounts", async (string? search, bool? anonymous, int? skip, IAccountAdministration accounts, CancellationToken ct) =>
             TypedResults.Ok(await accounts.SearchAsync(search, anonymous, skip ?? 0, ct)))
-            .WithSummary($"Accounts whose name, email or id contains the search, newest first, {AccountAdministration.PageSize} at a time.");
-        admin.MapPost("/accounts/{id}/admin", async Task<Results<NoContent, ProblemHttpResult>> (string id, FlagBody body, ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct) =>
+            .WithSummary($"Accounts whose name, email or id contains the search, newest first, {AccountPages.PageSize} at a time.");
+        admin.MapPost("/accounts/{id}/admin", async Task<Results<NoContent, ProblemHttpResult>> (string id, FlagBody body, ClaimsPrincipal user, IAccountAdministration accounts, CancellationToken ct) =>
             await Refusable(async () => await accounts.SetAdminAsync(id, body.Value, user.AccountId(), ct)))
             .WithSummary("Grants or removes the Admin role.");
-        admin.MapPost("/accounts/{id}/lock", async Task<Results<NoContent, ProblemHttpResult>> (string id, FlagBody body, ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct) =>
+        admin.MapPost("/accounts/{id}/lock", async Task<Results<NoContent, ProblemHttpResult>> (string id, FlagBody body, ClaimsPrincipal user, IAccountAdministration accounts, CancellationToken ct) =>
             await Refusable(async () => await accounts.SetLockedAsync(id, body.Value, user.AccountId(), ct)))
             .WithSummary("Locks an account (signed out everywhere) or unlocks it.");
-        admin.MapPut("/accounts/{id}/plan", async Task<Results<NoContent, ProblemHttpResult>> (string id, AssignBody body, ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct) =>
+        admin.MapPut("/accounts/{id}/plan", async Task<Results<NoContent, ProblemHttpResult>> (string id, AssignBody body, ClaimsPrincipal user, IAccountAdministration accounts, CancellationToken ct) =>
             await Refusable(async () => await accounts.AssignPlanAsync(id, body.Plan, body.Override, user.AccountId(), ct)))
             .WithSummary("Puts an account on a plan (null: by its kind) with an override of single limits.");
-        admin.MapDelete("/accounts/{id}", async Task<Results<NoContent, ProblemHttpResult>> (string id, ClaimsPrincipal user, AccountAdministration accounts, CancellationToken ct) =>
+        admin.MapDelete("/accounts/{id}", async Task<Results<NoContent, ProblemHttpResult>> (string id, ClaimsPrincipal user, IAccountAdministration accounts, CancellationToken ct) =>
             await Refusable(async () => await accounts.DeleteAsync(id, user.AccountId(), ct)))
             .WithSummary("Deletes an account with its instances and projects.");
 
         // Audit log
-        admin.MapGet("/audit", async (string? actor, string? action, string? target, DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset? beforeAt, long? beforeId, int? take, AuditLog audit, CancellationToken ct) =>
+        admin.MapGet("/audit", async (string? actor, string? action, string? target, DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset? beforeAt, long? beforeId, int? take, IAuditTrail audit, CancellationToken ct) =>
             TypedResults.Ok(await audit.SearchAsync(new AuditFilter(actor, action, target, from, to), beforeAt is { } at && beforeId is { } id ? new AuditCursor(at, id) : null, take ?? 100, ct)))
             .WithSummary("The audit log, newest first; page with the last row's 'at' and 'id' as beforeAt and beforeId.");
         admin.MapGet("/audit.csv", AuditCsv).WithSummary("The audit log rows a filter finds, as CSV.");
@@ -128,7 +127,7 @@ public static class AdminApi
         }
     }
 
-    private static async Task AuditCsv(HttpContext context, string? actor, string? action, string? target, DateTimeOffset? from, DateTimeOffset? to, AuditLog audit)
+    private static async Task AuditCsv(HttpContext context, string? actor, string? action, string? target, DateTimeOffset? from, DateTimeOffset? to, IAuditTrail audit)
     {
         context.Response.ContentType = "text/csv; charset=utf-8";
         context.Response.Headers.ContentDisposition = "attachment; filename=\"taidon-audit.csv\"";

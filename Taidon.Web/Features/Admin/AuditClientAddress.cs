@@ -1,5 +1,5 @@
+using Taidon.Core.Audit;
 using Microsoft.AspNetCore.Components.Server.Circuits;
-using Taidon.Infrastructure.Audit;
 
 namespace Taidon.Web.Features.Admin;
 

@@ -3,7 +3,6 @@ using System.Security.Claims;
 using Taidon.Core.Git;
 using Taidon.Core.Projects;
 using Taidon.Core.Quotas;
-using Taidon.Infrastructure.Git;
 using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Runs;
 
@@ -34,32 +33,32 @@ public static class GitApi
             }))
             .WithSummary("Forgets your token for a host.");
 
-        api.MapPost("/projects/import", (ImportBody body, ClaimsPrincipal user, GitService git, CancellationToken ct) =>
+        api.MapPost("/projects/import", (ImportBody body, ClaimsPrincipal user, IProjectGit git, CancellationToken ct) =>
             Handle(async () =>
             {
                 var project = await git.ImportAsync(user.AccountId(), body.Url, body.Name, ct);
                 return TypedResults.Created($"/api/v1/projects/{project.Id}", new { project.Id, project.Name });
             }))
             .WithSummary("Creates a project from a Git repository (its default branch); links in it become plain files.");
-        api.MapGet("/projects/{id:guid}/git", (Guid id, ClaimsPrincipal user, GitService git, CancellationToken ct) =>
+        api.MapGet("/projects/{id:guid}/git", (Guid id, ClaimsPrincipal user, IProjectGit git, CancellationToken ct) =>
             Handle(async () => await git.StatusAsync(user.AccountId(), id, ct) is { } status
                 ? TypedResults.Ok(status)
                 : (IResult)TypedResults.Problem("The project is not a Git repository.", statusCode: 404, title: "Not a repository")))
             .WithSummary("The project's branch, remote, changed files, and commits ahead of and behind the remote (as last fetched).");
-        api.MapPost("/projects/{id:guid}/git/connect", (Guid id, UrlBody body, ClaimsPrincipal user, GitService git, CancellationToken ct) =>
+        api.MapPost("/projects/{id:guid}/git/connect", (Guid id, UrlBody body, ClaimsPrincipal user, IProjectGit git, CancellationToken ct) =>
             Handle(async () =>
             {
                 await git.ConnectAsync(user.AccountId(), id, body.Url, ct);
                 return TypedResults.NoContent();
             }))
             .WithSummary("Makes the project a repository with this remote (to publish it with commit and push).");
-        api.MapPost("/projects/{id:guid}/git/commit", (Guid id, CommitBody body, ClaimsPrincipal user, GitService git, CancellationToken ct) =>
+        api.MapPost("/projects/{id:guid}/git/commit", (Guid id, CommitBody body, ClaimsPrincipal user, IProjectGit git, CancellationToken ct) =>
             Handle(async () => TypedResults.Ok(new { commit = await git.CommitAsync(user.AccountId(), id, body.Message, ct) })))
             .WithSummary("Commits every change of the project with a message.");
-        api.MapPost("/projects/{id:guid}/git/pull", (Guid id, PullBody body, ClaimsPrincipal user, GitService git, CancellationToken ct) =>
+        api.MapPost("/projects/{id:guid}/git/pull", (Guid id, PullBody body, ClaimsPrincipal user, IProjectGit git, CancellationToken ct) =>
             Handle(async () => TypedResults.Ok(await git.PullAsync(user.AccountId(), id, body.OnConflict ?? GitConflictChoice.Stop, ct))))
             .WithSummary("Brings in the remote's commits; your changes are committed first and never lost. On a conflict it stops and names the files, unless onConflict is keepMine or takeTheirs.");
-        api.MapPost("/projects/{id:guid}/git/push", (Guid id, ClaimsPrincipal user, GitService git, CancellationToken ct) =>
+        api.MapPost("/projects/{id:guid}/git/push", (Guid id, ClaimsPrincipal user, IProjectGit git, CancellationToken ct) =>
             Handle(async () =>
             {
                 await git.PushAsync(user.AccountId(), id, ct);

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Taidon.Core.SqlChain;
-using Taidon.Infrastructure.LocalRuntime;
 
 namespace Taidon.Web.Features.SqlChain;
 
@@ -38,7 +37,7 @@ public static class SqlChainApi
 
     public sealed record ProblemResult(string File, int Line, int Column, long ByteOffset, string Message, string? Hint);
 
-    private static Results<Ok<AnalyzeResponse>, ProblemHttpResult> Analyze(AnalyzeRequest request, EngineIdentityProvider engine)
+    private static Results<Ok<AnalyzeResponse>, ProblemHttpResult> Analyze(AnalyzeRequest request, IEngineIdentitySource engine)
     {
         if ((request.Script is null) == (request.Files is null))
         {

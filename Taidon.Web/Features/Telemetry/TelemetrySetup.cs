@@ -1,10 +1,8 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Taidon.Core.Common;
-using Taidon.Infrastructure.Persistence;
 
 namespace Taidon.Web.Features.Telemetry;
 
@@ -43,9 +41,8 @@ public static class TelemetrySetup
                 }
             });
 
-        services.AddHealthChecks()
-            .AddDbContextCheck<ControlPlaneDbContext>("control-plane", tags: ["ready"])
-            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
+        // The control plane's checks (tagged "ready") are the adapters' (AddTaidonInfrastructure).
+        services.AddHealthChecks();
     }
 
     public static void MapTaidonHealthAndMetrics(this WebApplication app)
@@ -57,17 +54,4 @@ public static class TelemetrySetup
 
     private static bool IsProbe(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments(MetricsPath);
-}
-
-/// <summary>Ready only when every migration of this build is applied to the control-plane database.</summary>
-public sealed class MigrationsHealthCheck(Microsoft.EntityFrameworkCore.IDbContextFactory<ControlPlaneDbContext> contexts) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var pending = (await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.GetPendingMigrationsAsync(db.Database, cancellationToken)).ToList();
-        return pending.Count == 0
-            ? HealthCheckResult.Healthy("All migrations are applied.")
-            : HealthCheckResult.Unhealthy($"{pending.Count} migrations are not applied: {string.Join(", ", pending)}");
-    }
 }

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Taidon.Infrastructure.Identity;
+namespace Taidon.Core.Accounts;
 
 /// <summary>Settings of <c>Taidon:Accounts</c>.</summary>
 public sealed class AccountOptions
