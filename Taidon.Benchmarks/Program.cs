@@ -22,6 +22,20 @@ if (args.Contains("--hostile"))
     return;
 }
 
+if (args.Contains("--class"))
+{
+    string? Value(string name) => Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    var workload = args.Contains("--smoke")
+        ? Taidon.Benchmarks.ClassLoad.ClassWorkload.Smoke
+        : Taidon.Benchmarks.ClassLoad.ClassWorkload.Default(
+            int.Parse(Value("--students") ?? "40", System.Globalization.CultureInfo.InvariantCulture),
+            TimeSpan.FromMinutes(double.Parse(Value("--minutes") ?? "15", System.Globalization.CultureInfo.InvariantCulture)),
+            int.Parse(Value("--browsers") ?? "20", System.Globalization.CultureInfo.InvariantCulture));
+    var settings = args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+    await Taidon.Benchmarks.ClassLoad.ClassLoadHarness.RunAsync(workload, Repository(), Value("--config") ?? "Debug", Value("--data"), settings);
+    return;
+}
+
 if (args.Contains("--profile"))
 {
     QuickProfile.Run();
@@ -29,6 +43,20 @@ if (args.Contains("--profile"))
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+
+// The repository this build came from (the class harness starts the app from it, as the README does).
+static string Repository()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Taidon.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    throw new InvalidOperationException("The class harness runs from the repository's build output (Taidon.sln not found above it).");
+}
 
 /// <summary>Entry point of the benchmarks: <c>dotnet run -c Release --project Taidon.Benchmarks -- --filter '*'</c>.</summary>
 public partial class Program;

@@ -140,6 +140,9 @@ public static class DependencyInjection
         services.AddSingleton<IQuotaStore, QuotaStore>();
         services.AddSingleton<IProjectCatalog, ProjectCatalog>();
         services.AddSingleton<IQueryTimer, NpgsqlQueryTimer>();
+        services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<AdmissionOptions>>().Value);
+        services.AddSingleton<IRunAdmission, ProcessRunAdmission>();
         services.AddHealthChecks()
             .AddDbContextCheck<ControlPlaneDbContext>("control-plane", tags: ["ready"])
             .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
@@ -178,14 +181,19 @@ public static class DependencyInjection
     /// <summary>The embedded runtime: instances and snapshot layers under the data directory, made on first use; Git tokens in the control plane.</summary>
     private static void AddEmbeddedRuntime(this IServiceCollection services)
     {
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new Lazy<InstanceStorage>(() => InstanceStorage.Prepare(
+            sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory(),
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            sp.GetRequiredService<ILogger<InstanceStorage>>())));
         services.AddSingleton(sp => new Lazy<LocalInstanceRuntime>(() =>
         {
-            var data = sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory();
+            var storage = sp.GetRequiredService<Lazy<InstanceStorage>>().Value;
             var postgres = sp.GetRequiredService<IOptions<PostgresOptions>>().Value;
             var clock = sp.GetRequiredService<TimeProvider>();
             var loggers = sp.GetRequiredService<ILoggerFactory>();
-            var layers = LayerStore.Open(Path.Combine(data, "snapshots"), clock, loggers.CreateLogger<LayerStore>());
-            var runtime = new LocalInstanceRuntime(Path.Combine(data, "instances"), PostgresBinaries.Locate(postgres.BinDirectory), OsUser.ForPostgres(postgres.OsUser),
+            var layers = LayerStore.Open(storage.Snapshots, clock, loggers.CreateLogger<LayerStore>());
+            var runtime = new LocalInstanceRuntime(storage.Instances, PostgresBinaries.Locate(postgres.BinDirectory), OsUser.ForPostgres(postgres.OsUser),
                 layers, sp.GetRequiredService<EngineIdentityProvider>().Identity, loggers.CreateLogger<LocalInstanceRuntime>(),
                 InstanceCgroups.Detect(loggers.CreateLogger<InstanceCgroups>()));
             var telemetry = sp.GetRequiredService<TaidonTelemetry>();

@@ -18,6 +18,9 @@ public sealed record ChainRun(
 /// <summary>What a run is doing.</summary>
 public enum RunPhase
 {
+    /// <summary>Waiting for a turn: the installation runs as many as it may at once (the current count is the place in the queue).</summary>
+    Queued,
+
     /// <summary>Restoring the layer named by the subject (the replay count is the total).</summary>
     Restoring,
     Replaying,
@@ -39,6 +42,7 @@ public sealed record RunProgress(int Current, int Total, RunPhase Phase, string?
     /// <summary>The phase in a few English words ("restoring layer 3fa1…", "replaying", "running").</summary>
     public string Describe() => Phase switch
     {
+        RunPhase.Queued => $"busy: queued, place {Current}",
         RunPhase.Restoring => $"restoring layer {Subject}",
         RunPhase.TakingLayer => $"taking layer {Subject}",
         RunPhase.Testing => $"testing {Subject}",

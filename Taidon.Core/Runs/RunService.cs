@@ -42,6 +42,7 @@ public sealed class RunService(
     IRunJournal journal,
     IInstanceRuntime runtime,
     IInstanceGate gates,
+    IRunAdmission admission,
     RunExecutor executor,
     IEngineIdentitySource engine,
     WarmPool pool,
@@ -242,6 +243,8 @@ public sealed class RunService(
             ? (await ListAsync(ownerId, cancellationToken)).SingleOrDefault(i => i.Id == id) ?? throw new InstanceNotFoundException(id)
             : await DefaultInstanceAsync(ownerId, cancellationToken);
 
+        // A turn of the installation's first (a bounded number run at once; the rest wait, their place shown), then the instance's.
+        await using var turn = await admission.EnterAsync(place => progress?.Report(new RunProgress(place, 0, RunPhase.Queued)), cancellationToken);
         await using var held = await gates.EnterAsync(instance.Id, cancellationToken);
         var record = await instances.FindAsync(instance.Id, cancellationToken) ?? throw new InstanceNotFoundException(instance.Id);
         var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);

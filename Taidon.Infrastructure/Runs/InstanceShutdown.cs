@@ -4,8 +4,11 @@ using Taidon.Infrastructure.LocalRuntime;
 
 namespace Taidon.Infrastructure.Runs;
 
-/// <summary>Stops the embedded runtime's instances when the app stops (they come back from disk on the next run).</summary>
-public sealed class InstanceShutdown(Lazy<LocalInstanceRuntime> runtime, ILogger<InstanceShutdown> logger) : IHostedService
+/// <summary>
+/// Stops the embedded runtime's instances when the app stops (they come back from disk on the next
+/// run), then unmounts the storage image the app mounted.
+/// </summary>
+public sealed class InstanceShutdown(Lazy<LocalInstanceRuntime> runtime, Lazy<InstanceStorage> storage, ILogger<InstanceShutdown> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -23,6 +26,11 @@ public sealed class InstanceShutdown(Lazy<LocalInstanceRuntime> runtime, ILogger
                 await runtime.Value.StopAsync(instance.Id, CancellationToken.None);
                 logger.LogInformation("Stopped instance {InstanceId}", instance.Id);
             }
+        }
+
+        if (storage.IsValueCreated)
+        {
+            storage.Value.Release(logger);
         }
     }
 }

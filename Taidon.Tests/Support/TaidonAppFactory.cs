@@ -122,6 +122,8 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
         builder.UseSetting("Taidon:Accounts:AdminPassword", AdminPassword);
         builder.UseSetting("Taidon:Jobs:RunServer", "false");
         builder.UseSetting("Taidon:Instances:WarmPoolSize", "0");
+        // Hundreds of apps in one run: each would mount an image of its own (CopyOnWriteStorageTests tests the default).
+        builder.UseSetting("Taidon:Storage:CopyOnWrite", "off");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

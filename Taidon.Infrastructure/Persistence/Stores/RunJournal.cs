@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
-using Taidon.Infrastructure.Persistence.Records;
 
 namespace Taidon.Infrastructure.Persistence.Stores;
 
@@ -11,36 +10,43 @@ public sealed class RunJournal(IDbContextFactory<ControlPlaneDbContext> contexts
     public async Task RecordAsync(RunRecord run, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        db.Instances.Update(run.Instance);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // A class runs the same course: two runs learn the same fact or account for the same layer at
+        // the same moment. Inserts that skip what is there and an increment in place keep both.
         foreach (var layer in run.LayersTaken)
         {
-            if (await db.Layers.FindAsync([layer.Key], cancellationToken) is null)
-            {
-                db.Layers.Add(layer);
-            }
+            await db.Database.ExecuteSqlAsync(
+                $"""
+                INSERT INTO snapshot_layers ("Key", "ParentKey", "SizeBytes", "BuildCostMilliseconds", "CreatedAt", "LastUsedAt", "Hits")
+                VALUES ({layer.Key}, {layer.ParentKey}, {layer.SizeBytes}, {layer.BuildCostMilliseconds}, {layer.CreatedAt}, {layer.LastUsedAt}, 0)
+                ON CONFLICT ("Key") DO NOTHING
+                """, cancellationToken);
         }
 
-        if (run.Restored is { } restored && await db.Layers.FindAsync([restored.ToString()], cancellationToken) is { } used)
+        if (run.Restored is { } restored)
         {
-            used.Hits++;
-            used.LastUsedAt = run.At;
+            var key = restored.ToString();
+            await db.Layers.Where(l => l.Key == key).ExecuteUpdateAsync(l => l.SetProperty(x => x.Hits, x => x.Hits + 1).SetProperty(x => x.LastUsedAt, run.At), cancellationToken);
         }
 
         foreach (var (before, after) in run.NoOps)
         {
-            var (b, a) = (before.ToString(), after.ToString());
-            if (await db.NoOpStatements.FindAsync([b, a], cancellationToken) is null)
-            {
-                db.NoOpStatements.Add(new NoOpStatementRecord { BeforeKey = b, AfterKey = a, SeenAt = run.At });
-            }
+            await db.Database.ExecuteSqlAsync(
+                $"""
+                INSERT INTO no_op_statements ("BeforeKey", "AfterKey", "SeenAt") VALUES ({before.ToString()}, {after.ToString()}, {run.At})
+                ON CONFLICT DO NOTHING
+                """, cancellationToken);
         }
 
+        db.Instances.Update(run.Instance);
         if (run.History is { } entry)
         {
             db.RunHistory.Add(entry);
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         if (run.History is { } kept)
         {
             var keptSince = await db.RunHistory.Where(r => r.OwnerId == kept.OwnerId)

@@ -32,6 +32,7 @@ public static class RunTexts
     public static string Progress(IStringLocalizer<Strings> t, RunProgress? progress) => progress switch
     {
         null => t["Starting…"],
+        { Phase: RunPhase.Queued } p => t["The server is busy: your run is queued (place {0}); it starts by itself.", p.Current],
         { Phase: RunPhase.Restoring } p => t["Restoring layer {0}, then replaying {1} statements", p.Subject ?? "", p.Total],
         { Phase: RunPhase.Replaying } p => t["Replaying statement {0} of {1}", p.Current, p.Total],
         { Phase: RunPhase.TakingLayer } p => t["Taking layer {0} (statement {1} of {2})", p.Subject ?? "", p.Current, p.Total],

@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Taidon.Benchmarks.ClassLoad;
+
+/// <summary>
+/// The app started as the README starts it (<c>dotnet run --project Taidon.Web</c>, built already), on a
+/// free loopback port with its own data directory; only the visitor rate limits a school behind one
+/// address would raise are changed. Reads what the app and its PostgreSQL processes use from /proc.
+/// </summary>
+public sealed class AppUnderLoad : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _dataDirectory;
+    private readonly bool _ownsData;
+
+    private AppUnderLoad(Process process, Uri address, string dataDirectory, bool ownsData)
+    {
+        _process = process;
+        Address = address;
+        _dataDirectory = dataDirectory;
+        _ownsData = ownsData;
+    }
+
+    public Uri Address { get; }
+
+    public string DataDirectory => _dataDirectory;
+
+    public static async Task<AppUnderLoad> StartAsync(string repository, string configuration, string? dataDirectory, IReadOnlyDictionary<string, string> settings)
+    {
+        var data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "taidon-class-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(data);
+        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = repository,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { "run", "--no-build", "-c", configuration, "--project", "Taidon.Web", "--", "--urls", address.ToString() })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["Taidon__DataDirectory"] = data;
+        foreach (var (key, value) in settings)
+        {
+            start.Environment["Taidon__" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet run did not start.");
+        var log = new StreamWriter(Path.Combine(data, "app.log")) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var app = new AppUnderLoad(process, address, data, dataDirectory is null);
+        await app.WaitReadyAsync(TimeSpan.FromMinutes(3));
+        return app;
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is not null)
+        {
+            lock (log)
+            {
+                log.WriteLine(line);
+            }
+        }
+    }
+
+    private async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        using var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The app exited with {_process.ExitCode} before it was ready; see {Path.Combine(_dataDirectory, "app.log")}.");
+            }
+
+            try
+            {
+                if ((await client.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new TimeoutException($"The app was not ready within {timeout.TotalSeconds:0} s; see {Path.Combine(_dataDirectory, "app.log")}.");
+    }
+
+    /// <summary>The app's own process (the child of <c>dotnet run</c>), found by its command line.</summary>
+    public int? AppProcessId() =>
+        Processes().FirstOrDefault(p => p.Parent == _process.Id && p.CommandLine.Contains("Taidon.Web", StringComparison.Ordinal))?.Id;
+
+    /// <summary>Resident memory of the app in bytes.</summary>
+    public long AppMemoryBytes() => AppProcessId() is { } id ? Status(id, "VmRSS:") : 0;
+
+    /// <summary>PostgreSQL processes on the machine (the app's instances and control plane) and their proportional memory.</summary>
+    public static (int Count, long PssBytes) PostgresUse()
+    {
+        var count = 0;
+        long pss = 0;
+        foreach (var process in Processes().Where(p => p.Name == "postgres"))
+        {
+            count++;
+            pss += Rollup(process.Id, "Pss:");
+        }
+
+        return (count, pss);
+    }
+
+    /// <summary>Bytes in use on the filesystem that holds the data directory (shared blocks counted once).</summary>
+    public long FilesystemUsedBytes()
+    {
+        var drive = new DriveInfo(_dataDirectory);
+        return drive.TotalSize - drive.TotalFreeSpace;
+    }
+
+    private sealed record ProcessInfo(int Id, int Parent, string Name, string CommandLine);
+
+    private static IEnumerable<ProcessInfo> Processes()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                continue;
+            }
+
+            ProcessInfo? info = null;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var name = stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..stat.LastIndexOf(')')];
+                var parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                info = new ProcessInfo(id, parent, name, File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '));
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+
+            if (info is not null)
+            {
+                yield return info;
+            }
+        }
+    }
+
+    private static long Status(int id, string field) => Field(Path.Combine("/proc", id.ToString(CultureInfo.InvariantCulture), "status"), field);
+
+    private static long Rollup(int id, string field) => Field(Path.Combine("/proc", id.ToString(CultureInfo.InvariantCulture), "smaps_rollup"), field);
+
+    private static long Field(string file, string field)
+    {
+        try
+        {
+            var line = File.ReadLines(file).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            // Ctrl+C as an operator would: the app stops its instances and the control plane.
+            if (AppProcessId() is { } app)
+            {
+                Process.Start("kill", ["-INT", app.ToString(CultureInfo.InvariantCulture)])?.WaitForExit();
+            }
+
+            using var stopped = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            try
+            {
+                await _process.WaitForExitAsync(stopped.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+        if (_ownsData)
+        {
+            try
+            {
+                Directory.Delete(_dataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A process still closing files: the temporary directory goes with the machine.
+            }
+        }
+    }
+}
