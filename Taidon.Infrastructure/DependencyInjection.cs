@@ -142,7 +142,12 @@ public static class DependencyInjection
         services.AddSingleton<IQueryTimer, NpgsqlQueryTimer>();
         services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<AdmissionOptions>>().Value);
-        services.AddSingleton<IRunAdmission, ProcessRunAdmission>();
+        services.AddSingleton<IRunAdmission>(sp =>
+        {
+            var admission = new ProcessRunAdmission(sp.GetRequiredService<AdmissionOptions>(), sp.GetRequiredService<TimeProvider>());
+            sp.GetRequiredService<TaidonTelemetry>().RunLoad = () => admission.Load;
+            return admission;
+        });
         services.AddHealthChecks()
             .AddDbContextCheck<ControlPlaneDbContext>("control-plane", tags: ["ready"])
             .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);

@@ -46,6 +46,7 @@ public static class AuditActions
     public const string InstanceExtend = "instance.extend";
     public const string InstanceReset = "instance.reset";
     public const string InstanceRestart = "instance.restart";
+    public const string InstanceReclaim = "instance.reclaim";
     public const string Run = "run";
     public const string PlanChange = "quota.plan-change";
     public const string CacheEvict = "cache.evict";
@@ -62,7 +63,7 @@ public static class AuditActions
     public static IReadOnlyList<string> All { get; } =
     [
         SignIn, Register, TokenCreate, TokenRevoke, AccountLock, AccountUnlock, AccountDelete, AdminGrant, AdminRevoke, PlanAssign,
-        InstanceCreate, InstanceStop, InstanceDelete, InstanceExpire, InstanceExtend, InstanceReset, InstanceRestart, Run,
+        InstanceCreate, InstanceStop, InstanceDelete, InstanceExpire, InstanceExtend, InstanceReset, InstanceRestart, InstanceReclaim, Run,
         PlanChange, CacheEvict, CacheBudget, CacheCollect, AuditRetention, ProjectDelete, GitClone, GitConnect, GitCommit, GitPull, GitPush,
     ];
 }

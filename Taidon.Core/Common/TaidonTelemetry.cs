@@ -46,12 +46,23 @@ public sealed class TaidonTelemetry : IDisposable
             "taidon.instance.start.duration", unit: "s", description: "Time until a new instance accepts connections, by source (pool or created).");
         _meter.CreateObservableGauge(
             "taidon.instances.active", () => ActiveInstances?.Invoke() ?? 0, unit: "{instance}", description: "Instances with a running PostgreSQL.");
+        RunQueueDuration = _meter.CreateHistogram<double>(
+            "taidon.run.queue.duration", unit: "s", description: "Time runs waited for a turn of the installation (admission) before they started.");
+        _meter.CreateObservableGauge(
+            "taidon.runs.queued", () => RunLoad?.Invoke().Waiting ?? 0, unit: "{run}", description: "Runs waiting for a turn of the installation.");
+        _meter.CreateObservableGauge(
+            "taidon.runs.admitted", () => RunLoad?.Invoke().Running ?? 0, unit: "{run}", description: "Runs holding a turn of the installation (working).");
         _meter.CreateObservableGauge(
             "taidon.cache.size", () => CacheBytes?.Invoke() ?? 0, unit: "By", description: "Bytes the snapshot layers take.");
     }
 
     /// <summary>Where the active-instances gauge reads its figure (set by the runtime).</summary>
     public Func<long>? ActiveInstances { get; set; }
+
+    /// <summary>Where the run queue's gauges read their figures (set by the admission policy's adapter).</summary>
+    public Func<(int Running, int Waiting)>? RunLoad { get; set; }
+
+    public Histogram<double> RunQueueDuration { get; }
 
     /// <summary>Where the cache-size gauge reads its figure (set by the snapshot store).</summary>
     public Func<long>? CacheBytes { get; set; }

@@ -75,6 +75,9 @@ public interface IInstanceRuntime
     /// <summary>What the instance uses now; null when the runtime cannot tell (yet).</summary>
     Task<InstanceUsage?> UsageAsync(Guid instanceId, CancellationToken cancellationToken);
 
+    /// <summary>The size of the disk that holds the instances, where they share one (the embedded runtime); null where each has a volume of its own.</summary>
+    long? StorageCapacityBytes => null;
+
     /// <summary>Puts the instance into the state of a layer; throws <see cref="SnapshotDamagedException"/> for a damaged one.</summary>
     Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken);
 }

@@ -12,6 +12,9 @@ public enum InstanceState
 
     /// <summary>Started in the base state and owned by nobody yet: the warm pool hands it to the next new instance.</summary>
     Pooled,
+
+    /// <summary>Its files were dropped to keep instances under their disk budget (its state is in the cache): made again on its next run.</summary>
+    Reclaimed,
 }
 
 /// <summary>
@@ -57,6 +60,16 @@ public sealed class Instance
     /// <summary>Running, owned, and without a run for <paramref name="idleMinutes"/> (a minute at the least): it is stopped, keeping its data.</summary>
     public bool IsIdle(DateTimeOffset now, int idleMinutes) =>
         State == InstanceState.Running && OwnerId is not null && !HasExpired(now) && LastActivityAt <= now.AddMinutes(-Math.Max(1, idleMinutes));
+
+    /// <summary>
+    /// Stopped, owned, and in a state its next run gets back anyway (one the cache holds, or an unknown
+    /// one, which is restored regardless): dropping its files loses nothing but a restore.
+    /// </summary>
+    public bool CanBeReclaimed(Func<ChainKey, bool> isCached) =>
+        State == InstanceState.Stopped && OwnerId is not null && (KnownState is not { } state || isCached(state));
+
+    /// <summary>Has no files (failed, or reclaimed): its next run makes it again before it runs.</summary>
+    public bool NeedsRebuild => State is InstanceState.Failed or InstanceState.Reclaimed;
 
     /// <summary>After a run or a change: it runs, in the state the run left (null: unknown, the next run restores).</summary>
     public void Ran(ChainKey? state, DateTimeOffset now)

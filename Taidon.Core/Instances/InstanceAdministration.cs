@@ -9,6 +9,7 @@ public sealed class InstanceAdministration(
     IRunJournal journal,
     IInstanceRuntime runtime,
     IInstanceGate gates,
+    InstanceLifecycle lifecycle,
     IAuditLog audit,
     TimeProvider clock) : IInstanceActivity
 {
@@ -45,6 +46,10 @@ public sealed class InstanceAdministration(
 
         return usage;
     }
+
+    /// <summary>What every instance's files take, against their disk budget (null where instances have volumes of their own).</summary>
+    public async Task<(long Bytes, long? Budget)> DiskAsync(CancellationToken cancellationToken) =>
+        (await lifecycle.DiskBytesAsync((await instances.AllAsync(cancellationToken)).Select(i => i.Id), cancellationToken), lifecycle.DiskBudgetBytes);
 
     /// <summary>Stops an instance now (its data stays; the owner's next run starts it).</summary>
     public Task StopAsync(Guid instanceId, string actorId, CancellationToken cancellationToken) =>

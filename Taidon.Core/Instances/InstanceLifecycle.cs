@@ -6,17 +6,20 @@ namespace Taidon.Core.Instances;
 
 /// <summary>
 /// The recurring instance job: idle instances are stopped (scale to zero; the next run starts them with
-/// their data), expired ones are deleted with their data. When each of those is, <see cref="Instance"/> says.
+/// their data), expired ones are deleted with their data, and past the instances' disk budget the files
+/// of stopped instances whose state the cache holds are dropped (guests' first, the longest unused
+/// first). When each of those is, <see cref="Instance"/> says.
 /// </summary>
 public sealed class InstanceLifecycle(
     IInstanceStore instances,
     IInstanceRuntime runtime,
     QuotaService quotas,
+    InstanceOptions options,
     IAuditLog audit,
     TimeProvider clock,
     ILogger<InstanceLifecycle> logger)
 {
-    public sealed record Sweep(int Stopped, int Deleted);
+    public sealed record Sweep(int Stopped, int Deleted, int Reclaimed = 0);
 
     public async Task<Sweep> SweepAsync(CancellationToken cancellationToken)
     {
@@ -61,6 +64,87 @@ public sealed class InstanceLifecycle(
                 $"idle since {instance.LastActivityAt:u}"), cancellationToken);
         }
 
-        return new Sweep(idle.Count, expired.Count);
+        var reclaimed = await ReclaimAsync(cancellationToken);
+        return new Sweep(idle.Count, expired.Count, reclaimed);
     }
+
+    /// <summary>What the instances' files may take: the setting, else half the disk that holds them; null where instances have volumes of their own.</summary>
+    public long? DiskBudgetBytes =>
+        options.DiskBudgetMegabytes > 0 ? options.DiskBudgetMegabytes * (1L << 20) : runtime.StorageCapacityBytes / 2;
+
+    /// <summary>What the instances' files take now (the runtime's measure, at most a minute old).</summary>
+    public async Task<long> DiskBytesAsync(IEnumerable<Guid> ids, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        foreach (var id in ids)
+        {
+            total += (await runtime.UsageAsync(id, cancellationToken))?.DiskBytes ?? 0;
+        }
+
+        return total;
+    }
+
+    /// <summary>Drops the files of reclaimable instances until the instances are under their disk budget; returns how many.</summary>
+    private async Task<int> ReclaimAsync(CancellationToken cancellationToken)
+    {
+        if (DiskBudgetBytes is not { } budget)
+        {
+            return 0;
+        }
+
+        var all = await instances.AllAsync(cancellationToken);
+        var use = new Dictionary<Guid, long>();
+        foreach (var instance in all)
+        {
+            use[instance.Id] = (await runtime.UsageAsync(instance.Id, cancellationToken))?.DiskBytes ?? 0;
+        }
+
+        var total = use.Values.Sum();
+        if (total <= budget)
+        {
+            return 0;
+        }
+
+        var candidates = new List<(Instance Instance, bool Guest)>();
+        foreach (var instance in all.Where(i => i.CanBeReclaimed(runtime.HasLayer)))
+        {
+            candidates.Add((instance, (await quotas.ForAccountAsync(instance.OwnerId!, cancellationToken)).PlanName == QuotaPlans.Anonymous));
+        }
+
+        var reclaimed = new List<Instance>();
+        foreach (var (instance, _) in ReclaimOrder(candidates))
+        {
+            if (total <= budget)
+            {
+                break;
+            }
+
+            await runtime.DeleteAsync(instance.Id, cancellationToken);
+            instance.State = InstanceState.Reclaimed;
+            total -= use[instance.Id];
+            reclaimed.Add(instance);
+        }
+
+        await instances.UpdateAsync(reclaimed, cancellationToken);
+        foreach (var instance in reclaimed)
+        {
+            await audit.RecordAsync(new AuditEvent(AuditActions.InstanceReclaim, null, Instance.AuditTarget(instance.Id), AuditOutcome.Succeeded,
+                $"files dropped ({use[instance.Id]} bytes) to keep instances under {budget} bytes; state {instance.StateKey?[..12] ?? "unknown"} comes back from the cache"), cancellationToken);
+        }
+
+        if (total > budget)
+        {
+            logger.LogWarning("Instances take {Bytes} bytes, over their budget of {Budget}: the rest are running or hold states the cache does not", total, budget);
+        }
+        else
+        {
+            logger.LogInformation("Dropped the files of {Count} stopped instances to keep instances under {Budget} bytes", reclaimed.Count, budget);
+        }
+
+        return reclaimed.Count;
+    }
+
+    /// <summary>Which reclaimable instance goes first: guests' before registered students', then the longest unused.</summary>
+    public static IEnumerable<(Instance Instance, bool Guest)> ReclaimOrder(IEnumerable<(Instance Instance, bool Guest)> candidates) =>
+        candidates.OrderByDescending(c => c.Guest).ThenBy(c => c.Instance.LastActivityAt);
 }

@@ -40,6 +40,13 @@ public sealed class InstanceOptions
     /// </summary>
     public bool WarmPoolAtPopularState { get; set; } = true;
 
+    /// <summary>
+    /// The most the instances' files may take (MB); past it the minutely job drops the files of stopped
+    /// instances whose state the cache holds, guests' first. 0: half the disk that holds them.
+    /// </summary>
+    [Range(0, 1_000_000, ErrorMessage = "Taidon:Instances:DiskBudgetMegabytes must be between 0 and 1000000.")]
+    public int DiskBudgetMegabytes { get; set; }
+
     /// <summary>The limits an instance runs with under these settings.</summary>
     public InstanceLimits ToLimits() => new(
         MaxConnections: MaxConnections,

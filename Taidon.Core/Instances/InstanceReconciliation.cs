@@ -45,7 +45,7 @@ public sealed class InstanceReconciliation(
         {
             if (!onDisk.Contains(record.Id))
             {
-                if (record.State != InstanceState.Failed)
+                if (!record.NeedsRebuild)
                 {
                     record.State = InstanceState.Failed;
                     record.StateKey = null;

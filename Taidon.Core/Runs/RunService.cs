@@ -199,7 +199,7 @@ public sealed class RunService(
     /// <summary>A failed instance's data is gone: it comes back as a new instance in the base state, under the same id.</summary>
     private async Task RebuildIfFailedAsync(Instance record, InstanceLimits limits, CancellationToken cancellationToken)
     {
-        if (record.State != InstanceState.Failed)
+        if (!record.NeedsRebuild)
         {
             return;
         }
@@ -244,7 +244,9 @@ public sealed class RunService(
             : await DefaultInstanceAsync(ownerId, cancellationToken);
 
         // A turn of the installation's first (a bounded number run at once; the rest wait, their place shown), then the instance's.
+        var queued = clock.GetTimestamp();
         await using var turn = await admission.EnterAsync(place => progress?.Report(new RunProgress(place, 0, RunPhase.Queued)), cancellationToken);
+        telemetry.RunQueueDuration.Record(clock.GetElapsedTime(queued).TotalSeconds);
         await using var held = await gates.EnterAsync(instance.Id, cancellationToken);
         var record = await instances.FindAsync(instance.Id, cancellationToken) ?? throw new InstanceNotFoundException(instance.Id);
         var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);

@@ -181,6 +181,8 @@ public sealed class LocalInstanceRuntime(
     }
 
     /// <summary>How many instances have a live postmaster (for the active-instances gauge).</summary>
+    public long? StorageCapacityBytes => Directory.Exists(root) ? new DriveInfo(root).TotalSize : null;
+
     public int CountRunning() => InstanceIds().Count(id => Cluster(id).IsRunning);
 
     public async Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)

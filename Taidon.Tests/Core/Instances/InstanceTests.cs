@@ -73,4 +73,28 @@ public sealed class InstanceTests
         Assert.Null(instance.KnownState);
         Assert.Equal(InstanceState.Running, instance.State);
     }
+
+    [Fact]
+    public void GuestsGiveUpTheirFilesFirstThenTheLongestUnusedAndOnlyStoppedOnesInAStateTheirNextRunGetsBack()
+    {
+        var now = DateTimeOffset.UtcNow;
+        Instance Stopped(string owner, int idleHours)
+        {
+            var instance = Instance.New(owner, InstanceState.Stopped, Base, now.AddDays(-1), TimeSpan.FromDays(7));
+            instance.LastActivityAt = now.AddHours(-idleHours);
+            return instance;
+        }
+
+        var (ana, bob, guestNew, guestOld) = (Stopped("ana", 5), Stopped("bob", 1), Stopped("guest-1", 1), Stopped("guest-2", 3));
+
+        var order = InstanceLifecycle.ReclaimOrder([(ana, false), (guestNew, true), (bob, false), (guestOld, true)]).Select(c => c.Instance.OwnerId);
+
+        Assert.Equal(["guest-2", "guest-1", "ana", "bob"], order);
+        Assert.False(ana.CanBeReclaimed(_ => false));
+        Assert.True(ana.CanBeReclaimed(_ => true));
+        ana.StateKey = null;
+        Assert.True(ana.CanBeReclaimed(_ => false));
+        bob.State = InstanceState.Running;
+        Assert.False(bob.CanBeReclaimed(_ => true));
+    }
 }
