@@ -330,7 +330,7 @@ public static class ClassLoadHarness
                         _figures.BrowserRuns.Add((clock.Elapsed - started).TotalMilliseconds);
                     }
                 }
-                catch (PlaywrightException e)
+                catch (Exception e) when (e is PlaywrightException or TimeoutException)
                 {
                     _figures.Error("browser " + e.GetType().Name);
                 }

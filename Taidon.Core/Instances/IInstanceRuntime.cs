@@ -78,6 +78,9 @@ public interface IInstanceRuntime
     /// <summary>The size of the disk that holds the instances, where they share one (the embedded runtime); null where each has a volume of its own.</summary>
     long? StorageCapacityBytes => null;
 
+    /// <summary>What is used of that disk now, by anything (a cheap upper bound of what the instances take); null where <see cref="StorageCapacityBytes"/> is.</summary>
+    long? StorageUsedBytes => null;
+
     /// <summary>Puts the instance into the state of a layer; throws <see cref="SnapshotDamagedException"/> for a damaged one.</summary>
     Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken);
 }

@@ -87,8 +87,9 @@ public sealed class InstanceLifecycle(
     /// <summary>Drops the files of reclaimable instances until the instances are under their disk budget; returns how many.</summary>
     private async Task<int> ReclaimAsync(CancellationToken cancellationToken)
     {
-        if (DiskBudgetBytes is not { } budget)
+        if (DiskBudgetBytes is not { } budget || runtime.StorageUsedBytes <= budget)
         {
+            // Under the budget even if everything on the disk were the instances': nothing to measure.
             return 0;
         }
 

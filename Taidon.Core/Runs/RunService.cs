@@ -65,7 +65,14 @@ public sealed class RunService(
     /// <summary>The account's instances, oldest first.</summary>
     public Task<IReadOnlyList<Instance>> ListAsync(string ownerId, CancellationToken cancellationToken) => instances.OfOwnerAsync(ownerId, cancellationToken);
 
+    /// <summary>Creates an instance for the account, in a turn of the installation like a run (a class's first minute is a storm of them).</summary>
     public async Task<Instance> CreateAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        await using var turn = await admission.EnterAsync(null, cancellationToken);
+        return await CreateInTurnAsync(ownerId, cancellationToken);
+    }
+
+    private async Task<Instance> CreateInTurnAsync(string ownerId, CancellationToken cancellationToken)
     {
         var count = await instances.CountAsync(ownerId, cancellationToken);
         var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);
@@ -119,11 +126,11 @@ public sealed class RunService(
     public const string InstallationFullMessage =
         "This installation is at capacity: it runs as many databases as it may. Try again later; if it keeps happening, tell an admin (the limit is Taidon:Instances:MaxTotal).";
 
-    /// <summary>The account's first instance, created on demand.</summary>
-    public async Task<Instance> DefaultInstanceAsync(string ownerId, CancellationToken cancellationToken)
+    /// <summary>The account's first instance, created on demand (the caller holds a turn).</summary>
+    private async Task<Instance> DefaultInstanceAsync(string ownerId, CancellationToken cancellationToken)
     {
         var existing = (await ListAsync(ownerId, cancellationToken)).FirstOrDefault();
-        return existing ?? await CreateAsync(ownerId, cancellationToken);
+        return existing ?? await CreateInTurnAsync(ownerId, cancellationToken);
     }
 
     public async Task DeleteAsync(string ownerId, Guid instanceId, CancellationToken cancellationToken)
@@ -239,14 +246,14 @@ public sealed class RunService(
     private async Task<(Instance Instance, AnalyzedChain Chain, RunResult Result)> RunAsync(
         string ownerId, Guid? instanceId, IReadOnlyList<SqlSource> sources, AnalyzedChain? analyzed, HeadSelection head, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
     {
-        var instance = instanceId is { } id
-            ? (await ListAsync(ownerId, cancellationToken)).SingleOrDefault(i => i.Id == id) ?? throw new InstanceNotFoundException(id)
-            : await DefaultInstanceAsync(ownerId, cancellationToken);
-
-        // A turn of the installation's first (a bounded number run at once; the rest wait, their place shown), then the instance's.
+        // A turn of the installation's first (a bounded number run at once, a new student's first instance
+        // made inside it; the rest wait, their place shown), then the instance's.
         var queued = clock.GetTimestamp();
         await using var turn = await admission.EnterAsync(place => progress?.Report(new RunProgress(place, 0, RunPhase.Queued)), cancellationToken);
         telemetry.RunQueueDuration.Record(clock.GetElapsedTime(queued).TotalSeconds);
+        var instance = instanceId is { } id
+            ? (await ListAsync(ownerId, cancellationToken)).SingleOrDefault(i => i.Id == id) ?? throw new InstanceNotFoundException(id)
+            : await DefaultInstanceAsync(ownerId, cancellationToken);
         await using var held = await gates.EnterAsync(instance.Id, cancellationToken);
         var record = await instances.FindAsync(instance.Id, cancellationToken) ?? throw new InstanceNotFoundException(instance.Id);
         var (quota, limits) = await QuotaOfAsync(ownerId, cancellationToken);

@@ -153,6 +153,32 @@ public sealed class InstanceCgroups
 
     private static IEnumerable<int> Children(int parent)
     {
+        // The kernel lists a thread's children itself (a postmaster has one thread); reading every process
+        // of the machine instead cost a class of 300 a twentieth of the app's time, one scan per start.
+        var listed = $"/proc/{parent}/task/{parent}/children";
+        if (File.Exists(listed))
+        {
+            string children;
+            try
+            {
+                children = File.ReadAllText(listed);
+            }
+            catch (IOException)
+            {
+                yield break;
+            }
+
+            foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (int.TryParse(child, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+                {
+                    yield return pid;
+                }
+            }
+
+            yield break;
+        }
+
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(directory), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))

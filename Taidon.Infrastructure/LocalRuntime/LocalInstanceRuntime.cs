@@ -183,6 +183,20 @@ public sealed class LocalInstanceRuntime(
     /// <summary>How many instances have a live postmaster (for the active-instances gauge).</summary>
     public long? StorageCapacityBytes => Directory.Exists(root) ? new DriveInfo(root).TotalSize : null;
 
+    public long? StorageUsedBytes
+    {
+        get
+        {
+            if (!Directory.Exists(root))
+            {
+                return null;
+            }
+
+            var drive = new DriveInfo(root);
+            return drive.TotalSize - drive.TotalFreeSpace;
+        }
+    }
+
     public int CountRunning() => InstanceIds().Count(id => Cluster(id).IsRunning);
 
     public async Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
