@@ -214,6 +214,18 @@ public sealed class AppUnderLoad : IAsyncDisposable
         }
 
         _process.Dispose();
+
+        // Instances the app did not stop would run on (and skew the next measurement): say so and end them.
+        var left = Processes().Where(p => p.Name == "postgres" && p.CommandLine.Contains(_dataDirectory, StringComparison.Ordinal)).ToList();
+        if (left.Count > 0)
+        {
+            Console.WriteLine($"{left.Count} PostgreSQL servers outlived the app's stop; ending them");
+            foreach (var postmaster in left)
+            {
+                Process.Start("kill", ["-9", postmaster.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit();
+            }
+        }
+
         if (_ownsData)
         {
             try

@@ -19,14 +19,27 @@ public sealed class InstanceShutdown(Lazy<LocalInstanceRuntime> runtime, Lazy<In
             return;
         }
 
-        foreach (var instance in await runtime.Value.ListAsync(CancellationToken.None))
-        {
-            if (await runtime.Value.IsRunningAsync(instance.Id, CancellationToken.None))
+        // Several at once: a class's 300 instances one by one outlast a service manager's stop timeout.
+        var stopped = 0;
+        await Parallel.ForEachAsync(
+            await runtime.Value.ListAsync(CancellationToken.None),
+            new ParallelOptions { MaxDegreeOfParallelism = 4 * Environment.ProcessorCount },
+            async (instance, _) =>
             {
-                await runtime.Value.StopAsync(instance.Id, CancellationToken.None);
-                logger.LogInformation("Stopped instance {InstanceId}", instance.Id);
-            }
-        }
+                try
+                {
+                    if (await runtime.Value.IsRunningAsync(instance.Id, CancellationToken.None))
+                    {
+                        await runtime.Value.StopAsync(instance.Id, CancellationToken.None);
+                        Interlocked.Increment(ref stopped);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Instance {InstanceId} did not stop cleanly", instance.Id);
+                }
+            });
+        logger.LogInformation("Stopped {Count} instances", stopped);
 
         if (storage.IsValueCreated)
         {
