@@ -196,10 +196,11 @@ public sealed class AppUnderLoad : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            // Ctrl+C as an operator would: the app stops its instances and the control plane.
+            // A stop as a service manager asks for it (SIGTERM: SIGINT is ignored by a job a non-interactive
+            // shell put in the background): the app stops its instances and the control plane.
             if (AppProcessId() is { } app)
             {
-                Process.Start("kill", ["-INT", app.ToString(CultureInfo.InvariantCulture)])?.WaitForExit();
+                Process.Start("kill", ["-TERM", app.ToString(CultureInfo.InvariantCulture)])?.WaitForExit();
             }
 
             using var stopped = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -228,6 +229,13 @@ public sealed class AppUnderLoad : IAsyncDisposable
 
         if (_ownsData)
         {
+            // The app's log outlives the temporary data directory, for the errors the figures count.
+            var log = Path.Combine(_dataDirectory, "app.log");
+            if (File.Exists(log))
+            {
+                File.Copy(log, Path.Combine(Path.GetTempPath(), "taidon-class-last-app.log"), overwrite: true);
+            }
+
             try
             {
                 Directory.Delete(_dataDirectory, recursive: true);
