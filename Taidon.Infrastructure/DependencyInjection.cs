@@ -58,8 +58,9 @@ public static class DependencyInjection
         services.AddHostedService<ControlPlaneStartup>();
         // Second: the key ring is checked before Data Protection's own start-up, which makes a new key when it cannot read the current one.
         services.AddHostedService<KeyRingCheck>();
+        services.AddSingleton<ControlPlaneCommandCounter>();
         services.AddDbContextFactory<ControlPlaneDbContext>((sp, options) =>
-            options.UseNpgsql(sp.GetRequiredService<ControlPlaneConnection>().ConnectionString));
+            options.UseNpgsql(sp.GetRequiredService<ControlPlaneConnection>().ConnectionString).AddInterceptors(sp.GetRequiredService<ControlPlaneCommandCounter>()));
 
         services.AddIdentityCore<TaidonUser>(options =>
             {

@@ -46,6 +46,8 @@ public sealed class TaidonTelemetry : IDisposable
             "taidon.instance.start.duration", unit: "s", description: "Time until a new instance accepts connections, by source (pool or created).");
         _meter.CreateObservableGauge(
             "taidon.instances.active", () => ActiveInstances?.Invoke() ?? 0, unit: "{instance}", description: "Instances with a running PostgreSQL.");
+        ControlPlaneCommands = _meter.CreateCounter<long>(
+            "taidon.controlplane.commands", unit: "{command}", description: "Commands sent to the control-plane database (what runs and pages cost the shared database).");
         RunQueueDuration = _meter.CreateHistogram<double>(
             "taidon.run.queue.duration", unit: "s", description: "Time runs waited for a turn of the installation (admission) before they started.");
         _meter.CreateObservableGauge(
@@ -63,6 +65,8 @@ public sealed class TaidonTelemetry : IDisposable
     public Func<(int Running, int Waiting)>? RunLoad { get; set; }
 
     public Histogram<double> RunQueueDuration { get; }
+
+    public Counter<long> ControlPlaneCommands { get; }
 
     /// <summary>Where the cache-size gauge reads its figure (set by the snapshot store).</summary>
     public Func<long>? CacheBytes { get; set; }

@@ -19,10 +19,13 @@ public interface IQuotaStore
 
     Task<bool> AnyAccountOnAsync(string planName, CancellationToken cancellationToken);
 
-    Task<AccountPlan?> AccountPlanAsync(string accountId, CancellationToken cancellationToken);
-
     Task SaveAccountPlanAsync(string accountId, AccountPlan plan, CancellationToken cancellationToken);
 
-    /// <summary>Whether the account is a guest's (an account that does not exist counts as one: the least is given).</summary>
-    Task<bool> IsGuestAsync(string accountId, CancellationToken cancellationToken);
+    /// <summary>
+    /// In one round trip (a class asks on every run): whether the account is a guest's (one that does not
+    /// exist counts as a guest: the least is given), the plan an admin
+    /// put it on, and the stored plan it runs under (its own, else its kind's; null while that plan keeps
+    /// the settings' defaults).
+    /// </summary>
+    Task<(bool Guest, AccountPlan? Assigned, StoredPlan? Plan)> ForAccountAsync(string accountId, CancellationToken cancellationToken);
 }

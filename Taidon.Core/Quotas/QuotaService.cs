@@ -138,9 +138,9 @@ public sealed class QuotaService(
     /// <summary>The limits an account runs under now: its own plan or its kind's, with its override.</summary>
     public async Task<AccountQuota> ForAccountAsync(string accountId, CancellationToken cancellationToken)
     {
-        var assigned = await store.AccountPlanAsync(accountId, cancellationToken);
-        var name = assigned?.PlanName ?? (await store.IsGuestAsync(accountId, cancellationToken) ? QuotaPlans.Anonymous : QuotaPlans.Registered);
-        var limits = (await store.FindPlanAsync(name, cancellationToken))?.Limits ?? Defaults(name);
+        var (guest, assigned, plan) = await store.ForAccountAsync(accountId, cancellationToken);
+        var name = assigned?.PlanName ?? (guest ? QuotaPlans.Anonymous : QuotaPlans.Registered);
+        var limits = plan?.Limits ?? Defaults(name);
         var limitsOverride = assigned?.Override;
         return new AccountQuota(name, limitsOverride?.ApplyTo(limits) ?? limits, limitsOverride);
     }

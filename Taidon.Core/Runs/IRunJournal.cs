@@ -10,7 +10,7 @@ namespace Taidon.Core.Runs;
 /// <param name="Restored">The layer the run restored (its hits and last use move), or null.</param>
 /// <param name="NoOps">Statements seen to change nothing: (state before, the key they would have led to).</param>
 /// <param name="History">The run as the student's history shows it; null for a reset that ran no statement of theirs.</param>
-/// <param name="HistoryKept">How many runs the owner's history keeps: older ones go.</param>
+/// <param name="HistoryKept">When set, the owner's history is trimmed to this many runs now (older ones go); null: not this time.</param>
 /// <param name="At">When the run ended.</param>
 public sealed record RunRecord(
     Instance Instance,
@@ -18,7 +18,7 @@ public sealed record RunRecord(
     ChainKey? Restored,
     IReadOnlyList<(ChainKey Before, ChainKey After)> NoOps,
     RunHistoryEntry? History,
-    int HistoryKept,
+    int? HistoryKept,
     DateTimeOffset At);
 
 /// <summary>Where runs are written down and read back (the port; the control-plane database implements it).</summary>

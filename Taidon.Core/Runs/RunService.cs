@@ -57,6 +57,9 @@ public sealed class RunService(
 {
     private int _creating;
 
+    /// <summary>Runs of each account since its history was last trimmed (in this process).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _sinceTrim = new();
+
     /// <summary>The instance settings by default (the warm pool's instances, owned by nobody yet).</summary>
     public InstanceLimits Limits => options.ToLimits();
 
@@ -279,7 +282,7 @@ public sealed class RunService(
         // What the run did is recorded even when it was stopped. A reset to a statement runs no head: it is not a run of the student's.
         var now = clock.GetUtcNow();
         record.Ran(result.FinalState, now);
-        await journal.RecordAsync(Recorded(record, result, run.HeadEnd > run.HeadStart ? HistoryEntry(ownerId, chain, result, head, sources, now) : null, now), CancellationToken.None);
+        await journal.RecordAsync(Recorded(record, result, run.HeadEnd > run.HeadStart ? HistoryEntry(ownerId, chain, result, head, sources, now) : null, TrimNow(ownerId), now), CancellationToken.None);
         if (run.HeadEnd > run.HeadStart)
         {
             var outcome = result.Stopped ? "stopped" : result.Succeeded ? "succeeded" : "failed";
@@ -421,8 +424,17 @@ public sealed class RunService(
         return chain;
     }
 
+    /// <summary>
+    /// Whether this run trims the account's history: its first in this process, then every tenth (a
+    /// query a run saved; the history holds at most <see cref="MaxHistory"/> plus nine between trims,
+    /// and shows <see cref="MaxHistory"/>).
+    /// </summary>
+    private int? TrimNow(string ownerId) => _sinceTrim.AddOrUpdate(ownerId, 0, (_, n) => (n + 1) % TrimEvery) == 0 ? MaxHistory : null;
+
+    private const int TrimEvery = 10;
+
     /// <summary>What the run leaves in the control plane: a layer's build cost is the replay it saves.</summary>
-    private static RunRecord Recorded(Instance instance, RunResult result, RunHistoryEntry? history, DateTimeOffset now) => new(
+    private static RunRecord Recorded(Instance instance, RunResult result, RunHistoryEntry? history, int? trimTo, DateTimeOffset now) => new(
         instance,
         [.. result.LayersTaken.Select(layer => new LayerUse
         {
@@ -436,6 +448,6 @@ public sealed class RunService(
         result.Plan.Start == RunStart.RestoreLayer ? result.Plan.FromKey : null,
         [.. result.NoOps.Distinct()],
         history,
-        MaxHistory,
+        trimTo,
         now);
 }

@@ -50,13 +50,6 @@ public sealed class QuotaStore(IDbContextFactory<ControlPlaneDbContext> contexts
         return await db.AccountPlans.AnyAsync(a => a.PlanName == planName, cancellationToken);
     }
 
-    public async Task<AccountPlan?> AccountPlanAsync(string accountId, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var record = await db.AccountPlans.AsNoTracking().SingleOrDefaultAsync(a => a.AccountId == accountId, cancellationToken);
-        return record is null ? null : new AccountPlan(record.PlanName, record.Override is { } json ? JsonSerializer.Deserialize<QuotaOverride>(json, Json) : null);
-    }
-
     public async Task SaveAccountPlanAsync(string accountId, AccountPlan plan, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -72,10 +65,25 @@ public sealed class QuotaStore(IDbContextFactory<ControlPlaneDbContext> contexts
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    public async Task<bool> IsGuestAsync(string accountId, CancellationToken cancellationToken)
+    public async Task<(bool Guest, AccountPlan? Assigned, StoredPlan? Plan)> ForAccountAsync(string accountId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Users.AsNoTracking().Where(u => u.Id == accountId).Select(u => (bool?)u.IsAnonymous).SingleOrDefaultAsync(cancellationToken) ?? true;
+        var found = await (
+            from user in db.Users.AsNoTracking().Where(u => u.Id == accountId)
+            join assigned in db.AccountPlans.AsNoTracking() on user.Id equals assigned.AccountId into assignments
+            from assigned in assignments.DefaultIfEmpty()
+            join plan in db.Plans.AsNoTracking()
+                on (assigned != null && assigned.PlanName != null ? assigned.PlanName : user.IsAnonymous ? QuotaPlans.Anonymous : QuotaPlans.Registered) equals plan.Name into plans
+            from plan in plans.DefaultIfEmpty()
+            select new { user.IsAnonymous, Assigned = assigned, Plan = plan }).SingleOrDefaultAsync(cancellationToken);
+        if (found is null)
+        {
+            // No such account: a guest's limits, the least (and no plan an admin could have assigned).
+            return (true, null, await FindPlanAsync(QuotaPlans.Anonymous, cancellationToken));
+        }
+
+        var assignedPlan = found.Assigned is null ? null : new AccountPlan(found.Assigned.PlanName, found.Assigned.Override is { } json ? JsonSerializer.Deserialize<QuotaOverride>(json, Json) : null);
+        return (found.IsAnonymous, assignedPlan, found.Plan is null ? null : Read(found.Plan));
     }
 
     private static StoredPlan Read(PlanRecord record) => new(record.Name, JsonSerializer.Deserialize<Quota>(record.Limits, Json)!, record.UpdatedAt, record.UpdatedBy);

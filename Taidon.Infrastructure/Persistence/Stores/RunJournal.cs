@@ -47,11 +47,11 @@ public sealed class RunJournal(IDbContextFactory<ControlPlaneDbContext> contexts
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        if (run.History is { } kept)
+        if (run.History is { } kept && run.HistoryKept is { } keep)
         {
             var keptSince = await db.RunHistory.Where(r => r.OwnerId == kept.OwnerId)
                 .OrderByDescending(r => r.StartedAt)
-                .Skip(run.HistoryKept)
+                .Skip(keep)
                 .Select(r => (DateTimeOffset?)r.StartedAt)
                 .FirstOrDefaultAsync(cancellationToken);
             if (keptSince is { } oldest)

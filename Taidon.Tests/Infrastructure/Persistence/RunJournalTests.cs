@@ -51,4 +51,31 @@ public sealed class RunJournalTests : IAsyncLifetime
         Assert.Equal(8, (await journal.HistoryAsync(owner, 50, CancellationToken.None)).Count);
         Assert.All(await instances.OfOwnerAsync(owner, CancellationToken.None), i => Assert.Equal(layer, i.KnownState));
     }
+
+    [Fact]
+    public async Task ARunThatTrimsTheHistoryKeepsTheNewestAndOneThatDoesNotKeepsAll()
+    {
+        using var client = await _app.GuestApiClientAsync();
+        var owner = (await client.GetFromJsonAsync<JsonElement>("/api/v1/me")).GetProperty("id").GetString()!;
+        var instances = _app.Services.GetRequiredService<IInstanceStore>();
+        var journal = _app.Services.GetRequiredService<IRunJournal>();
+        var root = EngineIdentity.PostgreSql(15).Root;
+        var start = DateTimeOffset.UtcNow;
+        var instance = Instance.New(owner, InstanceState.Running, root, start, TimeSpan.FromHours(1));
+        await instances.AddAsync(instance, CancellationToken.None);
+
+        Task Record(int i, int? keep) => journal.RecordAsync(new RunRecord(instance, [], null, [],
+            new RunHistoryEntry { Id = Guid.NewGuid(), OwnerId = owner, ScriptPath = "a.sql", Text = $"SELECT {i};", Outcome = "succeeded", StartedAt = start.AddSeconds(i) },
+            keep, start.AddSeconds(i)), CancellationToken.None);
+        for (var i = 0; i < 4; i++)
+        {
+            await Record(i, null);
+        }
+
+        Assert.Equal(4, (await journal.HistoryAsync(owner, 50, CancellationToken.None)).Count);
+
+        await Record(4, 3);
+
+        Assert.Equal(["SELECT 4;", "SELECT 3;", "SELECT 2;"], (await journal.HistoryAsync(owner, 50, CancellationToken.None)).Select(r => r.Text));
+    }
 }

@@ -1,0 +1,58 @@
+using System.Diagnostics.Metrics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Taidon.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Taidon.Tests.Web;
+
+/// <summary>What a run costs the shared control-plane database, counted (taidon.controlplane.commands), so that it only goes down.</summary>
+public sealed class ControlPlaneCommandsTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private TaidonAppFactory _app = null!;
+
+    public async Task InitializeAsync() => _app = await TaidonAppFactory.CreateWithInstancesAsync("commands", new Dictionary<string, string?>
+    {
+        ["Taidon:RateLimits:AnonymousApiPerMinute"] = "10000",
+    });
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task ARerunOfAClassExerciseSendsTheControlPlaneAtMostSixteenCommands()
+    {
+        using var client = await _app.GuestApiClientAsync();
+        object Body(int edit) => new
+        {
+            files = new[]
+            {
+                new { path = "init/01.sql", content = "CREATE TABLE t AS SELECT generate_series(1, 1000) AS n;" },
+                new { path = "test/01.sql", content = $"CREATE VIEW v AS SELECT n FROM t WHERE n > {edit};\nSELECT count(*) FROM v;" },
+            },
+            run = "test/01.sql",
+        };
+        (await client.PostAsJsonAsync("/api/v1/runs", Body(1))).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync("/api/v1/runs", Body(2))).EnsureSuccessStatusCode();
+        var meters = _app.Services.GetRequiredService<IMeterFactory>();
+        long commands = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "taidon.controlplane.commands" && ReferenceEquals(instrument.Meter.Scope, meters))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref commands, value));
+        listener.Start();
+
+        var run = await (await client.PostAsJsonAsync("/api/v1/runs", Body(3))).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.True(run.GetProperty("succeeded").GetBoolean());
+        output.WriteLine($"commands for one rerun: {Interlocked.Read(ref commands)}");
+        Assert.InRange(Interlocked.Read(ref commands), 1, 16);
+    }
+}
