@@ -195,6 +195,7 @@ public static class ClassLoadHarness
     internal sealed class Figures
     {
         private readonly ConcurrentDictionary<string, int> _errors = new();
+        private readonly Lock _peaks = new();
         private long _peakApp;
         private int _peakPostgres;
         private long _peakPss;
@@ -228,7 +229,7 @@ public static class ClassLoadHarness
 
         public void Sample(long app, int postgres, long pss)
         {
-            lock (_errors)
+            lock (_peaks)
             {
                 _peakApp = Math.Max(_peakApp, app);
                 _peakPostgres = Math.Max(_peakPostgres, postgres);

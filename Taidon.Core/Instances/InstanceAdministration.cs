@@ -49,7 +49,7 @@ public sealed class InstanceAdministration(
 
     /// <summary>What every instance's files take, against their disk budget (null where instances have volumes of their own).</summary>
     public async Task<(long Bytes, long? Budget)> DiskAsync(CancellationToken cancellationToken) =>
-        (await lifecycle.DiskBytesAsync((await instances.AllAsync(cancellationToken)).Select(i => i.Id), cancellationToken), lifecycle.DiskBudgetBytes);
+        ((await UsageAsync((await instances.AllAsync(cancellationToken)).Select(i => i.Id), cancellationToken)).Values.Sum(u => u.DiskBytes), lifecycle.DiskBudgetBytes);
 
     /// <summary>Stops an instance now (its data stays; the owner's next run starts it).</summary>
     public Task StopAsync(Guid instanceId, string actorId, CancellationToken cancellationToken) =>

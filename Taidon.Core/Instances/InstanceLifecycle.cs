@@ -72,18 +72,6 @@ public sealed class InstanceLifecycle(
     public long? DiskBudgetBytes =>
         options.DiskBudgetMegabytes > 0 ? options.DiskBudgetMegabytes * (1L << 20) : runtime.StorageCapacityBytes / 2;
 
-    /// <summary>What the instances' files take now (the runtime's measure, at most a minute old).</summary>
-    public async Task<long> DiskBytesAsync(IEnumerable<Guid> ids, CancellationToken cancellationToken)
-    {
-        long total = 0;
-        foreach (var id in ids)
-        {
-            total += (await runtime.UsageAsync(id, cancellationToken))?.DiskBytes ?? 0;
-        }
-
-        return total;
-    }
-
     /// <summary>Drops the files of reclaimable instances until the instances are under their disk budget; returns how many.</summary>
     private async Task<int> ReclaimAsync(CancellationToken cancellationToken)
     {

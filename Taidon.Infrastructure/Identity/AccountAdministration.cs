@@ -23,8 +23,6 @@ public sealed class AccountAdministration(
     QuotaService quotas,
     IAuditLog audit) : IAccountAdministration
 {
-    public const int PageSize = AccountPages.PageSize;
-
     /// <summary>A page of accounts whose name, email or id contains the text (guests or registered ones only, when asked), newest first.</summary>
     public async Task<IReadOnlyList<AdminAccount>> SearchAsync(string? text, bool? anonymous, int skip, CancellationToken cancellationToken)
     {
@@ -58,7 +56,7 @@ public sealed class AccountAdministration(
         var now = DateTimeOffset.UtcNow;
         return await query
             .OrderByDescending(u => u.CreatedAt).ThenBy(u => u.Id)
-            .Skip(Math.Max(0, skip)).Take(PageSize)
+            .Skip(Math.Max(0, skip)).Take(AccountPages.PageSize)
             .Select(u => new AdminAccount(
                 u.Id, u.UserName, u.Email, u.IsAnonymous,
                 db.UserRoles.Any(r => r.UserId == u.Id && r.RoleId == adminRole),

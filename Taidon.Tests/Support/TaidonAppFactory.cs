@@ -52,6 +52,10 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
         return client;
     }
 
+    /// <summary>The id of the account a client acts as (<c>GET /api/v1/me</c>).</summary>
+    public static async Task<string> AccountIdAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonElement>("/api/v1/me")).GetProperty("id").GetString()!;
+
     /// <summary>A client with a personal access token of the first admin's.</summary>
     public async Task<HttpClient> AdminApiClientAsync()
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
@@ -30,76 +29,31 @@ public sealed class ChainAnalysisCountTests : IAsyncLifetime
     [Fact]
     public async Task EachRunPreviewAndBenchmarkAnalyzesItsChainExactlyOnce()
     {
-        using var analyses = new AnalysisCounter(_app.Services.GetRequiredService<IMeterFactory>());
+        using var analyses = new AppMeasurements(_app.Services.GetRequiredService<IMeterFactory>(), "taidon.chain.analyses");
         using var client = await _app.GuestApiClientAsync();
-        var owner = (await client.GetFromJsonAsync<JsonElement>("/api/v1/me")).GetProperty("id").GetString()!;
+        var owner = await TaidonAppFactory.AccountIdAsync(client);
         var runs = _app.Services.GetRequiredService<RunService>();
 
         var response = await client.PostAsJsonAsync("/api/v1/runs", new { files = Course.Select(f => new { path = f.Path, content = f.Text }), run = "test/01_count.sql" });
         response.EnsureSuccessStatusCode();
-        Assert.Equal(["run"], analyses.Take());
+        Assert.Equal(["run"], analyses.TakeTag("purpose"));
 
         // A selection is found on the chain the run analyzes (the page does not split it first).
         var (_, _, selected) = await runs.RunAsync(owner, null, Course, HeadSelection.Selection("test/01_count.sql", new(2, 1), new(2, 1)), null, CancellationToken.None);
         Assert.Equal(1, selected.Plan.HeadEnd - selected.Plan.HeadStart);
-        Assert.Equal(["run"], analyses.Take());
+        Assert.Equal(["run"], analyses.TakeTag("purpose"));
 
         Assert.NotNull(await runs.PreviewAsync(owner, Course, new HeadSelection(FromFile: "test/01_count.sql"), CancellationToken.None));
-        Assert.Equal(["preview"], analyses.Take());
+        Assert.Equal(["preview"], analyses.TakeTag("purpose"));
 
         // A benchmark runs the script, then each query in the state before it, then goes back: one analysis for all of it.
         var report = await _app.Services.GetRequiredService<BenchmarkService>().RunAsync(owner, Course, "bench/01_scan.sql", null, CancellationToken.None);
         Assert.Equal(2, report.Statements.Count);
-        Assert.Equal(["run"], analyses.Take());
+        Assert.Equal(["run"], analyses.TakeTag("purpose"));
 
         // The cursor on a comment selects nothing: refused before anything runs, after its one analysis.
         await Assert.ThrowsAsync<NoStatementSelectedException>(() =>
             runs.RunAsync(owner, null, [.. Course, new SqlSource("test/02_empty.sql", "-- to do")], HeadSelection.Before("test/02_empty.sql", new(1, 1)), null, CancellationToken.None));
-        Assert.Equal(["run"], analyses.Take());
-    }
-
-    /// <summary>Counts taidon.chain.analyses of this app alone (other tests' apps run in the same process).</summary>
-    private sealed class AnalysisCounter : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly List<string> _seen = [];
-
-        public AnalysisCounter(IMeterFactory app)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Name == "taidon.chain.analyses" && ReferenceEquals(instrument.Meter.Scope, app))
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-            {
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "purpose")
-                    {
-                        lock (_seen)
-                        {
-                            _seen.Add((string)tag.Value!);
-                        }
-                    }
-                }
-            });
-            _listener.Start();
-        }
-
-        /// <summary>The analyses counted since the last call.</summary>
-        public string[] Take()
-        {
-            lock (_seen)
-            {
-                var taken = _seen.ToArray();
-                _seen.Clear();
-                return taken;
-            }
-        }
-
-        public void Dispose() => _listener.Dispose();
+        Assert.Equal(["run"], analyses.TakeTag("purpose"));
     }
 }

@@ -34,25 +34,12 @@ public sealed class ControlPlaneCommandsTests(ITestOutputHelper output) : IAsync
         };
         (await client.PostAsJsonAsync("/api/v1/runs", Body(1))).EnsureSuccessStatusCode();
         (await client.PostAsJsonAsync("/api/v1/runs", Body(2))).EnsureSuccessStatusCode();
-        var meters = _app.Services.GetRequiredService<IMeterFactory>();
-        long commands = 0;
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == "taidon.controlplane.commands" && ReferenceEquals(instrument.Meter.Scope, meters))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref commands, value));
-        listener.Start();
+        using var commands = new AppMeasurements(_app.Services.GetRequiredService<IMeterFactory>(), "taidon.controlplane.commands");
 
         var run = await (await client.PostAsJsonAsync("/api/v1/runs", Body(3))).Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.True(run.GetProperty("succeeded").GetBoolean());
-        output.WriteLine($"commands for one rerun: {Interlocked.Read(ref commands)}");
-        Assert.InRange(Interlocked.Read(ref commands), 1, 16);
+        output.WriteLine($"commands for one rerun: {commands.Total}");
+        Assert.InRange(commands.Total, 1, 16);
     }
 }

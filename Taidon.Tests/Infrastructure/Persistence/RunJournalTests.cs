@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
@@ -22,7 +20,7 @@ public sealed class RunJournalTests : IAsyncLifetime
     public async Task RunsThatLearnTheSameFactsAndUseTheSameLayerAtOnceAreAllRecorded()
     {
         using var client = await _app.GuestApiClientAsync();
-        var owner = (await client.GetFromJsonAsync<JsonElement>("/api/v1/me")).GetProperty("id").GetString()!;
+        var owner = await TaidonAppFactory.AccountIdAsync(client);
         var instances = _app.Services.GetRequiredService<IInstanceStore>();
         var journal = _app.Services.GetRequiredService<IRunJournal>();
         var chain = ChainAnalysis.Analyze([new SqlSource("a.sql", "SET x = 1;\nCREATE TABLE t (id int);\nSELECT 1;")], EngineIdentity.PostgreSql(15));
@@ -56,7 +54,7 @@ public sealed class RunJournalTests : IAsyncLifetime
     public async Task ARunThatTrimsTheHistoryKeepsTheNewestAndOneThatDoesNotKeepsAll()
     {
         using var client = await _app.GuestApiClientAsync();
-        var owner = (await client.GetFromJsonAsync<JsonElement>("/api/v1/me")).GetProperty("id").GetString()!;
+        var owner = await TaidonAppFactory.AccountIdAsync(client);
         var instances = _app.Services.GetRequiredService<IInstanceStore>();
         var journal = _app.Services.GetRequiredService<IRunJournal>();
         var root = EngineIdentity.PostgreSql(15).Root;
