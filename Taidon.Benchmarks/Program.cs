@@ -9,6 +9,14 @@ if (args.Contains("--runs"))
     return;
 }
 
+if (args.Contains("--reruns"))
+{
+    var at = Array.IndexOf(args, "--iterations");
+    var dir = Array.IndexOf(args, "--dir");
+    await ScriptRerunBenchmarks.RunAsync(at >= 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 3, dir >= 0 ? args[dir + 1] : null, args.Contains("--smoke"));
+    return;
+}
+
 if (args.Contains("--audit"))
 {
     var rows = Array.IndexOf(args, "--rows");

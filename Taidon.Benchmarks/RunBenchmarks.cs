@@ -23,7 +23,6 @@ namespace Taidon.Benchmarks;
 public static class RunBenchmarks
 {
     private static readonly InstanceLimits Limits = new(StatementTimeout: TimeSpan.FromSeconds(60));
-    private static readonly LayerPolicy NoLayers = new(TimeSpan.MaxValue, TimeSpan.MaxValue, TimeSpan.FromMilliseconds(150));
 
     /// <param name="iterations">Runs per figure (the full replays: a third of it).</param>
     /// <param name="directory">Where the instances and layers go (its filesystem picks the layer driver); the temp directory by default.</param>
@@ -48,7 +47,7 @@ public static class RunBenchmarks
             // A layer at the end of the tail whatever the machine's speed (the default policy may put its one
             // layer mid-seed on a loaded machine): the pooled instances below restore it.
             var first = await RunAsync(executor, a, explore, engine.Root, LayerPolicy.Default with { MinimumLayerCost = TimeSpan.Zero });
-            Console.WriteLine($"first run ever: {first.Duration.TotalMilliseconds:F0} ms ({first.Plan.Describe()}, {first.LayersTaken.Count} layer(s) of {first.LayersTaken.Sum(l => l.SizeBytes) / 1048576.0:F0} MB)");
+            Console.WriteLine($"first run ever: {first.Duration.TotalMilliseconds:F0} ms ({first.Plan.Describe()}, {first.LayersTaken.Count} layer(s) of {first.LayersTaken.Sum(l => l.Layer.SizeBytes) / 1048576.0:F0} MB)");
 
             // 1. Hot run.
             var connection = await runtime.StartAsync(a, Limits, CancellationToken.None);
@@ -90,7 +89,7 @@ public static class RunBenchmarks
             {
                 var started = Stopwatch.GetTimestamp();
                 var fresh = await CreateAsync(runtime, created);
-                var run = await RunAsync(uncached, fresh, Exercise(engine, 1000 + i), engine.Root, NoLayers);
+                var run = await RunAsync(uncached, fresh, Exercise(engine, 1000 + i), engine.Root, LayerPolicy.None);
                 replays.Add(Stopwatch.GetElapsedTime(started));
                 Check(run, RunStart.ContinueOnInstance);
                 await runtime.DeleteAsync(fresh, CancellationToken.None);
@@ -185,12 +184,22 @@ public static class RunBenchmarks
     private static Task<RunResult> RunAsync(RunExecutor executor, Guid instance, (AnalyzedChain Chain, int HeadStart) run, ChainKey? state, LayerPolicy policy) =>
         executor.RunAsync(new ChainRun(instance, Limits, run.Chain, run.HeadStart, run.Chain.Statements.Count, state, new ResultLimits(), policy), null, CancellationToken.None);
 
-    private static async Task DirectAsync(InstanceConnection connection, IEnumerable<SqlStatement> statements)
+    internal static async Task DirectAsync(InstanceConnection connection, IEnumerable<SqlStatement> statements)
     {
         await using var npgsql = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(connection, "baseline"));
         await npgsql.OpenAsync();
         foreach (var statement in statements)
         {
+            if (statement.Kind == StatementKind.CopyFromStdin)
+            {
+                await using (var import = await npgsql.BeginTextImportAsync(statement.Text))
+                {
+                    await import.WriteAsync(statement.CopyData);
+                }
+
+                continue;
+            }
+
             await using var command = new NpgsqlCommand(statement.Text, npgsql) { AllResultTypesAreUnknown = true };
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
@@ -219,7 +228,7 @@ public static class RunBenchmarks
         return Stopwatch.GetElapsedTime(started);
     }
 
-    private static TimeSpan Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2);
+    internal static TimeSpan Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2);
 
     private static void Report(string what, TimeSpan measured, string baselineName, TimeSpan baseline) =>
         Console.WriteLine($"| {what} | {measured.TotalMilliseconds:F1} ms | {baselineName} | {baseline.TotalMilliseconds:F1} ms | {measured / baseline:F2} |");
@@ -247,13 +256,13 @@ public static class RunBenchmarks
 
         public Task<InstanceUsage?> UsageAsync(Guid instanceId, CancellationToken cancellationToken) => runtime.UsageAsync(instanceId, cancellationToken);
 
-        public Task<Core.Snapshots.SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken) =>
+        public Task<LayerCapture> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("The baseline takes no layers.");
 
         public Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken) => runtime.RestoreAsync(instanceId, key, limits, cancellationToken);
     }
 
-    private sealed class OutcomesInMemory : IStatementOutcomeStore
+    internal sealed class OutcomesInMemory : IStatementOutcomeStore
     {
         private readonly Dictionary<ChainKey, RecordedOutcome> _outcomes = [];
 

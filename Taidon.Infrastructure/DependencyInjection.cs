@@ -153,6 +153,7 @@ public static class DependencyInjection
             .AddDbContextCheck<ControlPlaneDbContext>("control-plane", tags: ["ready"])
             .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
         services.AddSingleton<RunExecutor>();
+        services.AddSingleton<ScriptEdits>();
         services.AddSingleton<IInstanceGate, ProcessInstanceGate>();
         services.AddSingleton<IRateCounter, ProcessRateCounter>();
         services.AddSingleton<RunService>();

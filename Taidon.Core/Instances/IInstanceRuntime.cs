@@ -69,8 +69,12 @@ public interface IInstanceRuntime
     /// <summary>Whether a layer for this state is stored (the base state's layer counts like any other).</summary>
     bool HasLayer(ChainKey key) => Layers.Contains(key);
 
-    /// <summary>Stores the instance's current state as the layer <paramref name="key"/>.</summary>
-    Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores the instance's current state as the layer <paramref name="key"/>. The instance runs afterwards;
+    /// <see cref="LayerCapture.SessionsKept"/> says whether its open sessions lived through it (a snapshot of
+    /// the running instance) or were ended by a restart.
+    /// </summary>
+    Task<LayerCapture> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken);
 
     /// <summary>What the instance uses now; null when the runtime cannot tell (yet).</summary>
     Task<InstanceUsage?> UsageAsync(Guid instanceId, CancellationToken cancellationToken);
@@ -83,6 +87,15 @@ public interface IInstanceRuntime
 
     /// <summary>Puts the instance into the state of a layer; throws <see cref="SnapshotDamagedException"/> for a damaged one.</summary>
     Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A layer captured from an instance: <see cref="Published"/> finishes when the layer is stored (a runtime
+/// may finish storing it while the instance goes on), and whether the instance's sessions lived through it.
+/// </summary>
+public sealed record LayerCapture(Task<SnapshotLayer> Published, bool SessionsKept)
+{
+    public static LayerCapture Done(SnapshotLayer layer, bool sessionsKept) => new(Task.FromResult(layer), sessionsKept);
 }
 
 /// <summary>

@@ -4,7 +4,11 @@ using Taidon.Core.SqlChain;
 
 namespace Taidon.Core.Runs;
 
-/// <summary>A run to execute: a keyed chain, the head to run now, and the instance it runs on.</summary>
+/// <summary>
+/// A run to execute: a keyed chain, the head to run now, and the instance it runs on.
+/// <paramref name="EditPoint"/> is the first statement the student changed since the script's last run
+/// (<see cref="ScriptEdits"/>): the state before it is worth a layer, since the next edit is likely there again.
+/// </summary>
 public sealed record ChainRun(
     Guid InstanceId,
     InstanceLimits Limits,
@@ -13,7 +17,30 @@ public sealed record ChainRun(
     int HeadEnd,
     ChainKey? InstanceState,
     ResultLimits ResultLimits,
-    LayerPolicy? Policy = null);
+    LayerPolicy? Policy = null,
+    int? EditPoint = null)
+{
+    /// <summary>The first statement of the script being run (the file of the head's last statement): what the student edits.</summary>
+    public int ScriptStart
+    {
+        get
+        {
+            if (HeadEnd == 0)
+            {
+                return 0;
+            }
+
+            var file = Chain.Statements[HeadEnd - 1].Span.File;
+            var start = HeadEnd - 1;
+            while (start > 0 && Chain.Statements[start - 1].Span.File == file)
+            {
+                start--;
+            }
+
+            return start;
+        }
+    }
+}
 
 /// <summary>What a run is doing.</summary>
 public enum RunPhase
@@ -52,6 +79,12 @@ public sealed record RunProgress(int Current, int Total, RunPhase Phase, string?
 }
 
 /// <summary>
+/// A layer a run took: whether it lies inside the script being run (then it is the student's, not the
+/// course's), what capturing it cost, and the statement time of this run up to it (what a restore of it saves at least).
+/// </summary>
+public sealed record TakenLayer(SnapshotLayer Layer, bool InScript, TimeSpan BuildTime, TimeSpan ReplaySaved);
+
+/// <summary>
 /// What a run did: its plan, an outcome per statement of the chain, the state the instance is in
 /// afterwards (null when unknown), the statements seen to change nothing, and the layers taken.
 /// </summary>
@@ -60,17 +93,11 @@ public sealed record RunResult(
     IReadOnlyList<StatementOutcome> Outcomes,
     ChainKey? FinalState,
     IReadOnlyList<(ChainKey Before, ChainKey After)> NoOps,
-    IReadOnlyList<SnapshotLayer> LayersTaken,
+    IReadOnlyList<TakenLayer> LayersTaken,
     TimeSpan Duration)
 {
     /// <summary>The student stopped the run before it finished.</summary>
     public bool Stopped { get; init; }
-
-    /// <summary>Time spent publishing <see cref="LayersTaken"/>, one entry per layer.</summary>
-    public IReadOnlyList<TimeSpan> LayerBuildTimes { get; init; } = [];
-
-    /// <summary>Time spent replaying the tail's statements (what the layers taken save).</summary>
-    public TimeSpan ReplayDuration => Outcomes.Where(o => o.Index >= Plan.From && o.Index < Plan.HeadStart).Aggregate(TimeSpan.Zero, (sum, o) => sum + o.Duration);
 
     /// <summary>Time spent executing the head's statements.</summary>
     public TimeSpan HeadDuration => Outcomes.Where(o => o.Index >= Plan.HeadStart).Aggregate(TimeSpan.Zero, (sum, o) => sum + o.Duration);
@@ -138,8 +165,7 @@ public sealed class RunExecutor(
 
         var toRecord = new Dictionary<ChainKey, RecordedOutcome>();
         var noOps = new List<(ChainKey, ChainKey)>();
-        var layers = new List<SnapshotLayer>();
-        var buildTimes = new List<TimeSpan>();
+        var layers = new List<(LayerCapture Capture, bool InScript, TimeSpan BuildTime, TimeSpan ReplaySaved)>();
         var appliedSettings = new List<SqlStatement>();
         var current = plan.FromKey;
         var lastLayer = plan.Start == RunStart.RestoreLayer ? plan.FromKey : (ChainKey?)null;
@@ -179,7 +205,11 @@ public sealed class RunExecutor(
             var codeFrom = SessionEffects.FirstCode(statements, run.HeadEnd);
             var layerPoints = new HashSet<int>(plan.Layers);
             var policy = run.Policy ?? LayerPolicy.Default;
+            var scriptStart = run.ScriptStart;
             var sinceLayer = TimeSpan.Zero;
+            var worked = TimeSpan.Zero;
+            var captured = TimeSpan.Zero;
+            var lastCapture = TimeSpan.Zero;
             var total = run.HeadEnd - plan.From;
             for (var i = plan.From; i < run.HeadEnd && !failed; i++)
             {
@@ -244,14 +274,19 @@ public sealed class RunExecutor(
                     appliedSettings.Add(statement);
                 }
 
-                // Layers go where the plan put them, and also where the replay turned out to cost more than estimated.
-                if (i >= plan.HeadStart)
+                // Layers go where the plan put them, where the replay turned out to cost more than estimated, and
+                // inside the script being run where an edit below them would otherwise replay too much.
+                var inScript = i >= scriptStart;
+                if (i >= plan.HeadStart && (!inScript || i + 1 >= run.HeadEnd))
                 {
                     continue;
                 }
 
                 sinceLayer += outcome.Duration;
-                var worthALayer = layerPoints.Contains(i + 1) || policy.WorthALayer(sinceLayer, atEndOfTail: i + 1 == plan.HeadStart);
+                worked += outcome.Duration;
+                var worthALayer = layerPoints.Contains(i + 1)
+                    || (policy.WorthALayer(sinceLayer, atEndOfTail: i + 1 == plan.HeadStart, inScript, atEditPoint: i + 1 == run.EditPoint)
+                        && (!inScript || policy.AffordsCapture(captured, lastCapture, worked)));
                 if (runtime.HasLayer(current))
                 {
                     sinceLayer = TimeSpan.Zero;
@@ -268,18 +303,22 @@ public sealed class RunExecutor(
                     }
 
                     progress?.Report(new RunProgress(i - plan.From + 1, total, RunPhase.TakingLayer, current.Short));
-                    await session.DisposeAsync();
                     var capturing = clock.GetTimestamp();
-                    layers.Add(await runtime.CaptureAsync(run.InstanceId, current, lastLayer, run.Limits, CancellationToken.None));
-                    buildTimes.Add(clock.GetElapsedTime(capturing));
+                    var capture = await runtime.CaptureAsync(run.InstanceId, current, lastLayer, run.Limits, CancellationToken.None);
+                    lastCapture = clock.GetElapsedTime(capturing);
+                    captured += inScript ? lastCapture : TimeSpan.Zero;
+                    layers.Add((capture, inScript, lastCapture, worked));
                     lastLayer = current;
-
-                    // Capturing restarted the instance: a new session gets the settings made so far.
-                    session = await sessions.OpenAsync(await runtime.StartAsync(run.InstanceId, run.Limits, CancellationToken.None), CancellationToken.None);
-                    await session.ResumeAsync(CancellationToken.None);
-                    foreach (var setting in appliedSettings)
+                    if (!capture.SessionsKept)
                     {
-                        await session.ExecuteAsync(setting, budget, run.Limits.EffectiveStatementTimeout, CancellationToken.None);
+                        // Capturing restarted the instance: a new session gets the settings made so far.
+                        await session.DisposeAsync();
+                        session = await sessions.OpenAsync(await runtime.StartAsync(run.InstanceId, run.Limits, CancellationToken.None), CancellationToken.None);
+                        await session.ResumeAsync(CancellationToken.None);
+                        foreach (var setting in appliedSettings)
+                        {
+                            await session.ExecuteAsync(setting, budget, run.Limits.EffectiveStatementTimeout, CancellationToken.None);
+                        }
                     }
                 }
             }
@@ -299,7 +338,14 @@ public sealed class RunExecutor(
                 await outcomeStore.RecordAsync(toRecord, CancellationToken.None);
             }
 
-            return new RunResult(plan, result, finalState, noOps, layers, clock.GetElapsedTime(started)) { Stopped = stopped, LayerBuildTimes = buildTimes };
+            // Layers still being stored (while the statements after them ran) are finished before the run reports them.
+            var taken = new List<TakenLayer>();
+            foreach (var (capture, inScript, buildTime, replaySaved) in layers)
+            {
+                taken.Add(new TakenLayer(await capture.Published, inScript, buildTime, replaySaved));
+            }
+
+            return new RunResult(plan, result, finalState, noOps, taken, clock.GetElapsedTime(started)) { Stopped = stopped };
         }
         finally
         {

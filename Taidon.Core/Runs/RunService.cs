@@ -44,6 +44,7 @@ public sealed class RunService(
     IInstanceGate gates,
     IRunAdmission admission,
     RunExecutor executor,
+    ScriptEdits edits,
     IEngineIdentitySource engine,
     WarmPool pool,
     ISchemaReader schemas,
@@ -269,6 +270,11 @@ public sealed class RunService(
         }
 
         var run = Prepare(record, quota, limits, chain, head);
+        if (run.HeadEnd > run.HeadStart)
+        {
+            run = run with { EditPoint = edits.Learn(ownerId, chain.Statements[run.HeadEnd - 1].Span.File, chain.Keys) };
+        }
+
         if (run.HeadEnd > run.HeadStart && !quotas.TryStartRun(ownerId, quota.RunsPerMinute))
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.Run, ownerId, Target(record.Id), AuditOutcome.Refused, $"runs per minute: {quota.RunsPerMinute}"), cancellationToken);
@@ -392,9 +398,9 @@ public sealed class RunService(
 
         telemetry.RunDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("plan", plan));
         telemetry.HeadDuration.Record(result.HeadDuration.TotalSeconds, new KeyValuePair<string, object?>("plan", plan));
-        foreach (var build in result.LayerBuildTimes)
+        foreach (var layer in result.LayersTaken)
         {
-            telemetry.LayerBuildDuration.Record(build.TotalSeconds);
+            telemetry.LayerBuildDuration.Record(layer.BuildTime.TotalSeconds, new KeyValuePair<string, object?>("place", layer.InScript ? "script" : "course"));
         }
 
         telemetry.ReplayedStatements.Add(result.Plan.ReplayCount);
@@ -436,12 +442,13 @@ public sealed class RunService(
     /// <summary>What the run leaves in the control plane: a layer's build cost is the replay it saves.</summary>
     private static RunRecord Recorded(Instance instance, RunResult result, RunHistoryEntry? history, int? trimTo, DateTimeOffset now) => new(
         instance,
-        [.. result.LayersTaken.Select(layer => new LayerUse
+        [.. result.LayersTaken.Select(taken => new LayerUse
         {
-            Key = layer.Key.ToString(),
-            ParentKey = layer.Parent?.ToString(),
-            SizeBytes = layer.SizeBytes,
-            BuildCostMilliseconds = (long)result.ReplayDuration.TotalMilliseconds,
+            Key = taken.Layer.Key.ToString(),
+            ParentKey = taken.Layer.Parent?.ToString(),
+            SizeBytes = taken.Layer.SizeBytes,
+            BuildCostMilliseconds = (long)taken.ReplaySaved.TotalMilliseconds,
+            OwnerId = taken.InScript ? instance.OwnerId : null,
             CreatedAt = now,
             LastUsedAt = now,
         })],

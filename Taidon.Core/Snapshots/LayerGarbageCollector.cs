@@ -10,8 +10,9 @@ namespace Taidon.Core.Snapshots;
 
 /// <summary>
 /// Keeps the snapshot cache under its budget: evicts the layers worth least per byte (what they save
-/// when hit, how often they are hit, how recently) first; never the base state, never a layer being
-/// restored. Runs as a Hangfire job.
+/// when hit, how often they are hit, how recently) first, an account's own layers (taken inside its
+/// scripts) before the course's, and an account's own beyond its share whatever the total; never the base
+/// state, never a layer being restored. Runs as a Hangfire job.
 /// </summary>
 public sealed class LayerGarbageCollector(
     ILayerLedger ledger,
@@ -42,28 +43,57 @@ public sealed class LayerGarbageCollector(
         var budget = await BudgetAsync(cancellationToken);
         var evicted = 0;
         long freed = 0;
-        foreach (var layer in layers.OrderBy(l => Value(l, records.GetValueOrDefault(l.Key.ToString()), now)))
+
+        async Task<bool> EvictAsync(SnapshotLayer layer)
+        {
+            if (layer.Key == engine.Identity.Root || store.IsInUse(layer.Key) || !await store.RemoveAsync(layer.Key, cancellationToken))
+            {
+                return false;
+            }
+
+            total -= layer.SizeBytes;
+            freed += layer.SizeBytes;
+            evicted++;
+            telemetry.Evictions.Add(1);
+            forgotten.Add(layer.Key.ToString());
+            logger.LogInformation("Evicted snapshot layer {Key} ({Bytes} bytes)", layer.Key.Short, layer.SizeBytes);
+            return true;
+        }
+
+        string? OwnerOf(SnapshotLayer layer) => records.GetValueOrDefault(layer.Key.ToString())?.OwnerId;
+
+        // First, each account within its share: its own layers beyond it go, least valuable first.
+        var share = (long)(budget * options.AccountSharePercent / 100);
+        var evictedNow = new HashSet<ChainKey>();
+        foreach (var owned in layers.Where(l => OwnerOf(l) is not null).GroupBy(l => OwnerOf(l)!))
+        {
+            var held = owned.Sum(l => l.SizeBytes);
+            foreach (var layer in owned.OrderBy(l => Value(l, records.GetValueOrDefault(l.Key.ToString()), now)))
+            {
+                if (held <= share)
+                {
+                    break;
+                }
+
+                if (await EvictAsync(layer))
+                {
+                    held -= layer.SizeBytes;
+                    evictedNow.Add(layer.Key);
+                }
+            }
+        }
+
+        // Then the cache within its budget: students' own layers before the course's, each the least valuable first.
+        foreach (var layer in layers.Where(l => !evictedNow.Contains(l.Key))
+                     .OrderBy(l => OwnerOf(l) is null)
+                     .ThenBy(l => Value(l, records.GetValueOrDefault(l.Key.ToString()), now)))
         {
             if (total <= budget)
             {
                 break;
             }
 
-            if (layer.Key == engine.Identity.Root || store.IsInUse(layer.Key))
-            {
-                continue;
-            }
-
-            if (await store.RemoveAsync(layer.Key, cancellationToken))
-            {
-                total -= layer.SizeBytes;
-                freed += layer.SizeBytes;
-                evicted++;
-                telemetry.Evictions.Add(1);
-                forgotten.Add(layer.Key.ToString());
-
-                logger.LogInformation("Evicted snapshot layer {Key} ({Bytes} bytes)", layer.Key.Short, layer.SizeBytes);
-            }
+            await EvictAsync(layer);
         }
 
         await ledger.ForgetAsync(forgotten, cancellationToken);

@@ -17,4 +17,11 @@ public sealed class LayerUse
     public DateTimeOffset LastUsedAt { get; set; }
 
     public long Hits { get; set; }
+
+    /// <summary>
+    /// The account whose run took the layer inside its own script (a state only its edits reach), or null
+    /// for a layer of the course (init, seed) or one another account's run has restored too. An account's
+    /// layers count against its share of the cache and go before shared ones.
+    /// </summary>
+    public string? OwnerId { get; set; }
 }

@@ -25,7 +25,9 @@ public enum RunStart
 /// <param name="HasOutcome">
 /// Whether the outcome of the statement leading to a key is recorded. When given, the start may reach
 /// into the head over statements that change the database and whose outcome is known (they are shown
-/// cached); it stops at the first statement that must run to show something (a query, a SET, BEGIN).
+/// cached), BEGIN, COMMIT and SET included (a SET before the start is applied again); it stops at the first
+/// statement that must run to show something (a query, which changes nothing) or to hold afterwards (a
+/// temporary table).
 /// </param>
 public sealed record RunRequest(
     IReadOnlyList<SqlStatement> Statements,
@@ -191,7 +193,6 @@ public static class RunPlanner
         }
 
         while (reach < request.HeadEnd
-               && request.Statements[reach].Kind is StatementKind.Other or StatementKind.CopyFromStdin
                && !MentionsTemporary(request.Statements[reach])
                && request.Keys[reach + 1] != request.Keys[reach]
                && hasOutcome(request.Keys[reach + 1]))

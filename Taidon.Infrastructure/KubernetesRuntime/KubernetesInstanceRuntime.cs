@@ -220,7 +220,7 @@ public sealed class KubernetesInstanceRuntime(
         return measured.At == 0 ? null : new InstanceUsage(measured.Bytes, running);
     }
 
-    public async Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
+    public async Task<LayerCapture> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
     {
         var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
         await StopAsync(instanceId, cancellationToken);
@@ -235,7 +235,7 @@ public sealed class KubernetesInstanceRuntime(
         }
 
         // Cut is enough: the layer counts (HasLayer) once the driver has it ready, which on cloud disks takes minutes.
-        return VolumeSnapshotLayers.ToLayer(cluster.Snapshots.Find(InstanceNames.Layer(key))!)!;
+        return LayerCapture.Done(VolumeSnapshotLayers.ToLayer(cluster.Snapshots.Find(InstanceNames.Layer(key))!)!, sessionsKept: false);
     }
 
     public async Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken)

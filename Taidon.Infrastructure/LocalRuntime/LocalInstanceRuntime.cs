@@ -199,14 +199,31 @@ public sealed class LocalInstanceRuntime(
 
     public int CountRunning() => InstanceIds().Count(id => Cluster(id).IsRunning);
 
-    public async Task<SnapshotLayer> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
+    public async Task<LayerCapture> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
     {
+        var cluster = ExistingCluster(instanceId);
+        if (cluster.IsRunning && await layers.Driver.SnapshotsLiveAsync(cluster.DataDirectory, cancellationToken))
+        {
+            // An atomic snapshot of the running cluster: the student's session goes on untouched. The checkpoint
+            // first leaves next to nothing for the copy's recovery when a restore starts it.
+            await using (var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken))
+            {
+                await using var checkpoint = new NpgsqlCommand("CHECKPOINT", platform);
+                await checkpoint.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            // Only the snapshot is on the run's time; the layer is sealed, listed and made visible while the run goes on.
+            var published = await layers.BeginPublishAsync(key, parent, cluster.DataDirectory, cancellationToken);
+            PrepareStandby(instanceId, key, published);
+            return new LayerCapture(published, SessionsKept: true);
+        }
+
         // A stopped cluster is a consistent one: the copy needs no recovery when it starts.
         await StopAsync(instanceId, cancellationToken);
         SnapshotLayer layer;
         try
         {
-            layer = await layers.PublishAsync(key, parent, ExistingCluster(instanceId).DataDirectory, cancellationToken);
+            layer = await layers.PublishAsync(key, parent, cluster.DataDirectory, cancellationToken);
         }
         finally
         {
@@ -214,7 +231,7 @@ public sealed class LocalInstanceRuntime(
         }
 
         PrepareStandby(instanceId, key);
-        return layer;
+        return LayerCapture.Done(layer, sessionsKept: false);
     }
 
     public async Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken)
@@ -247,12 +264,12 @@ public sealed class LocalInstanceRuntime(
     /// the manifest in the background, so the next rewind to it is a rename: neither the copy nor the
     /// checksums are on the student's time. (With btrfs the copy is a snapshot sharing its blocks.)
     /// </summary>
-    private void PrepareStandby(Guid instanceId, ChainKey key)
+    private void PrepareStandby(Guid instanceId, ChainKey key, Task? published = null)
     {
         var standby = _standbys.AddOrUpdate(
             instanceId,
-            _ => Standby.Start(key, StandbyDirectory(instanceId), layers, logger),
-            (_, existing) => existing.Key == key && !existing.Ready.IsFaulted ? existing : existing.Replace(key, StandbyDirectory(instanceId), layers, logger));
+            _ => Standby.Start(key, StandbyDirectory(instanceId), layers, logger, published ?? Task.CompletedTask),
+            (_, existing) => existing.Key == key && !existing.Ready.IsFaulted ? existing : existing.Replace(key, StandbyDirectory(instanceId), layers, logger, published));
         _ = standby.Ready;
     }
 
@@ -319,10 +336,9 @@ public sealed class LocalInstanceRuntime(
 
         public Task Ready { get; private set; } = Task.CompletedTask;
 
-        public static Standby Start(ChainKey key, string path, LayerStore layers, ILogger logger) => Start(key, path, layers, logger, Task.CompletedTask);
-
-        /// <summary>A standby for another key: the old copy is stopped and removed first.</summary>
-        public Standby Replace(ChainKey key, string path, LayerStore layers, ILogger logger) => Start(key, path, layers, logger, DiscardAsync(layers));
+        /// <summary>A standby for another key: the old copy is stopped and removed first (and the layer finished, when it is being published).</summary>
+        public Standby Replace(ChainKey key, string path, LayerStore layers, ILogger logger, Task? published) =>
+            Start(key, path, layers, logger, published is null ? DiscardAsync(layers) : Task.WhenAll(DiscardAsync(layers), published));
 
         public async Task DiscardAsync(LayerStore layers)
         {
@@ -339,7 +355,8 @@ public sealed class LocalInstanceRuntime(
             await layers.Driver.DeleteAsync(Path, CancellationToken.None);
         }
 
-        private static Standby Start(ChainKey key, string path, LayerStore layers, ILogger logger, Task before)
+        /// <summary>A copy of the layer made once <paramref name="before"/> is done (the old copy removed, the layer published).</summary>
+        public static Standby Start(ChainKey key, string path, LayerStore layers, ILogger logger, Task before)
         {
             var standby = new Standby(key, path);
             standby.Ready = Task.Run(async () =>

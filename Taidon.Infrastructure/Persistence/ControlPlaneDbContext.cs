@@ -85,6 +85,7 @@ public sealed class ControlPlaneDbContext(DbContextOptions<ControlPlaneDbContext
             layer.Property(l => l.Key).HasMaxLength(64);
             layer.Property(l => l.ParentKey).HasMaxLength(64);
             layer.HasIndex(l => l.LastUsedAt);
+            layer.HasIndex(l => l.OwnerId);
         });
 
         builder.Entity<NoOpStatementRecord>(noOp =>

@@ -137,7 +137,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         var first = Name(Assert.Single(_api.List(Volumes)));
         var mark = _api.Requests.Count;
 
-        var layer = await _runtime.CaptureAsync(id, key, Engine.Root, Limits, CancellationToken.None);
+        var layer = await (await _runtime.CaptureAsync(id, key, Engine.Root, Limits, CancellationToken.None)).Published;
 
         // The pod was deleted (PostgreSQL shuts down, the kubelet unmounts) before the snapshot, and made again after.
         var during = _api.Requests.Skip(mark).Select(r => $"{r.Method} {r.Path.Split('?')[0]}").Where(r => !r.StartsWith("GET", StringComparison.Ordinal)).ToList();

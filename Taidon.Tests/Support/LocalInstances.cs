@@ -54,6 +54,12 @@ public sealed class LocalInstances : IAsyncDisposable
             await Runtime.DeleteAsync(id, CancellationToken.None);
         }
 
+        // Sealed btrfs layers are read-only subvolumes: the store removes them, a recursive delete could not.
+        foreach (var layer in Runtime.Layers.List())
+        {
+            await Runtime.Layers.RemoveAsync(layer.Key, CancellationToken.None);
+        }
+
         Directory.Delete(Root, recursive: true);
     }
 }

@@ -11,6 +11,18 @@ public interface ILayerDriver
     /// <summary>Prepares an empty directory that <see cref="CopyAsync"/> can later copy cheaply (a btrfs subvolume).</summary>
     Task CreateEmptyAsync(string path, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <see cref="CopyAsync"/> of <paramref name="path"/> is an atomic snapshot, so that a running
+    /// PostgreSQL's data directory can be copied as it is (it recovers from the copy as from a crash).
+    /// </summary>
+    Task<bool> SnapshotsLiveAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes a published layer's data read-only where the filesystem also checksums its blocks, and says
+    /// whether it did (then the manifest need not hash the files).
+    /// </summary>
+    Task<bool> SealAsync(string path, CancellationToken cancellationToken);
+
     /// <summary>Removes a tree made by this driver.</summary>
     Task DeleteAsync(string path, CancellationToken cancellationToken);
 }
@@ -34,6 +46,12 @@ public sealed class CopyLayerDriver : ILayerDriver
         Directory.CreateDirectory(path);
         return Task.CompletedTask;
     }
+
+    /// <summary>A file-by-file copy is never atomic.</summary>
+    public Task<bool> SnapshotsLiveAsync(string path, CancellationToken cancellationToken) => Task.FromResult(false);
+
+    /// <summary>Plain files can be changed in place: the manifest's hashes are what finds a damaged layer.</summary>
+    public Task<bool> SealAsync(string path, CancellationToken cancellationToken) => Task.FromResult(false);
 
     public Task DeleteAsync(string path, CancellationToken cancellationToken)
     {
@@ -65,6 +83,21 @@ public sealed class BtrfsLayerDriver : ILayerDriver
 
     public Task CreateEmptyAsync(string path, CancellationToken cancellationToken) =>
         BtrfsAsync(["subvolume", "create", path], cancellationToken);
+
+    /// <summary>A subvolume's snapshot is atomic; a plain directory falls back to a copy, which is not.</summary>
+    public Task<bool> SnapshotsLiveAsync(string path, CancellationToken cancellationToken) => IsSubvolumeAsync(path, cancellationToken);
+
+    /// <summary>A layer that is a subvolume becomes read-only (even root's writes fail on it); btrfs checksums every block it reads.</summary>
+    public async Task<bool> SealAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!await IsSubvolumeAsync(path, cancellationToken))
+        {
+            return false;
+        }
+
+        await BtrfsAsync(["property", "set", "-ts", path, "ro", "true"], cancellationToken);
+        return true;
+    }
 
     public async Task DeleteAsync(string path, CancellationToken cancellationToken)
     {

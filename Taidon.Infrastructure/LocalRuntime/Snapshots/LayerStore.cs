@@ -8,7 +8,9 @@ namespace Taidon.Infrastructure.LocalRuntime.Snapshots;
 
 /// <summary>
 /// Snapshot layers on this machine's disk: <c>&lt;root&gt;/layers/&lt;key&gt;/</c> holds <c>data/</c> (a copy of a
-/// stopped cluster's data directory) and <c>manifest.json</c> (every file's size and XxHash128).
+/// cluster's data directory, stopped or snapshotted whole while running) and <c>manifest.json</c> (every
+/// file's size, and its XxHash128 unless the driver seals the layer: a read-only btrfs snapshot, whose
+/// blocks the filesystem checksums, is not read whole at every publish and restore).
 /// </summary>
 /// <remarks>
 /// A layer is built under <c>&lt;root&gt;/tmp</c> and renamed into place with its manifest already
@@ -77,20 +79,48 @@ public sealed class LayerStore : ISnapshotLayers
             .OrderBy(l => l.CreatedAt)];
 
     /// <summary>Stores the state in <paramref name="source"/> (a stopped cluster's data directory) under <paramref name="key"/>.</summary>
-    public async Task<SnapshotLayer> PublishAsync(ChainKey key, ChainKey? parent, string source, CancellationToken cancellationToken)
+    public async Task<SnapshotLayer> PublishAsync(ChainKey key, ChainKey? parent, string source, CancellationToken cancellationToken) =>
+        await await BeginPublishAsync(key, parent, source, cancellationToken);
+
+    /// <summary>
+    /// Copies <paramref name="source"/> now, and returns the rest of publishing it under <paramref name="key"/>
+    /// (sealing, the manifest, the rename that makes it visible) as a task that goes on by itself: a running
+    /// cluster's data directory, which the driver snapshots atomically (<see cref="ILayerDriver.SnapshotsLiveAsync"/>),
+    /// may change as soon as this returns.
+    /// </summary>
+    public async Task<Task<SnapshotLayer>> BeginPublishAsync(ChainKey key, ChainKey? parent, string source, CancellationToken cancellationToken)
     {
         if (TryReadManifest(key) is { } existing)
         {
-            return existing.ToLayer();
+            return Task.FromResult(existing.ToLayer());
         }
 
         var building = Path.Combine(_temporary, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(building);
+        var data = Path.Combine(building, "data");
         try
         {
-            var data = Path.Combine(building, "data");
             await Driver.CopyAsync(source, data, cancellationToken);
-            var manifest = await Manifest.ScanAsync(key, parent, data, Driver.Name, _clock.GetUtcNow(), cancellationToken);
+        }
+        catch
+        {
+            await DeleteQuietlyAsync(building);
+            throw;
+        }
+
+        return FinishPublishingAsync(key, parent, building, cancellationToken);
+    }
+
+    private async Task<SnapshotLayer> FinishPublishingAsync(ChainKey key, ChainKey? parent, string building, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // A running cluster's copy names its postmaster: the instance restoring it would take that live process for its own.
+            var data = Path.Combine(building, "data");
+            File.Delete(Path.Combine(data, "postmaster.pid"));
+            File.Delete(Path.Combine(data, "postmaster.opts"));
+            var sealedLayer = await Driver.SealAsync(data, cancellationToken);
+            var manifest = await Manifest.ScanAsync(key, parent, data, Driver.Name, _clock.GetUtcNow(), hash: !sealedLayer, cancellationToken);
             await using (var stream = new FileStream(Path.Combine(building, ManifestFileName), FileMode.CreateNew, FileAccess.Write))
             {
                 await JsonSerializer.SerializeAsync(stream, manifest, Json, cancellationToken);
@@ -241,13 +271,13 @@ public sealed class LayerStore : ISnapshotLayers
         public SnapshotLayer ToLayer() =>
             new(ChainKey.Parse(Key), Parent is null ? null : ChainKey.Parse(Parent), SizeBytes, Files.Count, CreatedAt, Driver);
 
-        public static async Task<Manifest> ScanAsync(ChainKey key, ChainKey? parent, string data, string driver, DateTimeOffset createdAt, CancellationToken cancellationToken)
+        public static async Task<Manifest> ScanAsync(ChainKey key, ChainKey? parent, string data, string driver, DateTimeOffset createdAt, bool hash, CancellationToken cancellationToken)
         {
             var files = new List<ManifestFile>();
-            foreach (var file in Directory.EnumerateFiles(data, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
+            foreach (var file in new DirectoryInfo(data).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
             {
-                var (size, hash) = await HashAsync(file, cancellationToken);
-                files.Add(new ManifestFile(Path.GetRelativePath(data, file), size, hash));
+                var (size, sum) = hash ? await HashAsync(file.FullName, cancellationToken) : (file.Length, null);
+                files.Add(new ManifestFile(Path.GetRelativePath(data, file.FullName), size, sum));
             }
 
             files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
@@ -282,6 +312,12 @@ public sealed class LayerStore : ISnapshotLayers
                     return $"{expected.Path} has {info.Length} bytes, not {expected.Size}";
                 }
 
+                if (expected.XxHash128 is null)
+                {
+                    // A sealed layer: read-only, its blocks checksummed by the filesystem.
+                    continue;
+                }
+
                 var (_, hash) = await HashAsync(path, cancellationToken);
                 if (hash != expected.XxHash128)
                 {
@@ -292,7 +328,7 @@ public sealed class LayerStore : ISnapshotLayers
             return null;
         }
 
-        private static async Task<(long Size, string Hash)> HashAsync(string path, CancellationToken cancellationToken)
+        private static async Task<(long Size, string? Hash)> HashAsync(string path, CancellationToken cancellationToken)
         {
             var hash = new XxHash128();
             await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
@@ -301,5 +337,6 @@ public sealed class LayerStore : ISnapshotLayers
         }
     }
 
-    internal sealed record ManifestFile(string Path, long Size, string XxHash128);
+    /// <summary>A file of a layer; <see cref="XxHash128"/> is null in a sealed layer.</summary>
+    internal sealed record ManifestFile(string Path, long Size, string? XxHash128);
 }

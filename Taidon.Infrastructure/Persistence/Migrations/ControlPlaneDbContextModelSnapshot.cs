@@ -428,6 +428,9 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.Property<DateTimeOffset>("LastUsedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("OwnerId")
+                        .HasColumnType("text");
+
                     b.Property<string>("ParentKey")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -438,6 +441,8 @@ namespace Taidon.Infrastructure.Persistence.Migrations
                     b.HasKey("Key");
 
                     b.HasIndex("LastUsedAt");
+
+                    b.HasIndex("OwnerId");
 
                     b.ToTable("snapshot_layers", (string)null);
                 });

@@ -18,8 +18,8 @@ public sealed class RunJournal(IDbContextFactory<ControlPlaneDbContext> contexts
         {
             await db.Database.ExecuteSqlAsync(
                 $"""
-                INSERT INTO snapshot_layers ("Key", "ParentKey", "SizeBytes", "BuildCostMilliseconds", "CreatedAt", "LastUsedAt", "Hits")
-                VALUES ({layer.Key}, {layer.ParentKey}, {layer.SizeBytes}, {layer.BuildCostMilliseconds}, {layer.CreatedAt}, {layer.LastUsedAt}, 0)
+                INSERT INTO snapshot_layers ("Key", "ParentKey", "SizeBytes", "BuildCostMilliseconds", "CreatedAt", "LastUsedAt", "Hits", "OwnerId")
+                VALUES ({layer.Key}, {layer.ParentKey}, {layer.SizeBytes}, {layer.BuildCostMilliseconds}, {layer.CreatedAt}, {layer.LastUsedAt}, 0, {layer.OwnerId})
                 ON CONFLICT ("Key") DO NOTHING
                 """, cancellationToken);
         }
@@ -27,7 +27,12 @@ public sealed class RunJournal(IDbContextFactory<ControlPlaneDbContext> contexts
         if (run.Restored is { } restored)
         {
             var key = restored.ToString();
-            await db.Layers.Where(l => l.Key == key).ExecuteUpdateAsync(l => l.SetProperty(x => x.Hits, x => x.Hits + 1).SetProperty(x => x.LastUsedAt, run.At), cancellationToken);
+            // A student's layer that another account restores (a course's test script, unedited) is the course's from then on.
+            var account = run.Instance.OwnerId;
+            await db.Layers.Where(l => l.Key == key).ExecuteUpdateAsync(
+                l => l.SetProperty(x => x.Hits, x => x.Hits + 1).SetProperty(x => x.LastUsedAt, run.At)
+                    .SetProperty(x => x.OwnerId, x => x.OwnerId == account ? x.OwnerId : null),
+                cancellationToken);
         }
 
         foreach (var (before, after) in run.NoOps)

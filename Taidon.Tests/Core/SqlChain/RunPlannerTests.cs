@@ -228,6 +228,22 @@ public sealed class RunPlannerTests
     }
 
     [Fact]
+    public void TheStartReachesOverACommittedBlockOfTheHeadToALayerAfterIt()
+    {
+        // A student's script loads in a transaction, then edits below it: the layer after COMMIT is where a rerun starts.
+        var chain = Chain("BEGIN;\nCREATE TABLE big (id int);\nINSERT INTO big SELECT generate_series(1, 100000);\nCOMMIT;\nSELECT count(*) FROM big;");
+        _layers.Add(chain.Keys[2]);
+        _layers.Add(chain.Keys[4]);
+
+        var plan = Plan(chain, headStart: 0, instance: null, hasOutcome: _ => true);
+
+        // Not inside the block (keys[2] is mid-transaction), but after it.
+        Assert.Equal(RunStart.RestoreLayer, plan.Start);
+        Assert.Equal(4, plan.From);
+        Assert.Equal(4, plan.HeadCached);
+    }
+
+    [Fact]
     public void AHeadThatMakesATemporaryObjectRunsAgainBecauseTheSessionLosesIt()
     {
         var chain = Chain(Init, Seed, "CREATE TEMP TABLE picked AS SELECT * FROM customers;\nSELECT count(*) FROM picked;");

@@ -136,7 +136,7 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         var first = await CreateAsync();
         await ExecuteAsync(first, "CREATE TABLE shared (id int); INSERT INTO shared SELECT generate_series(1, 500);");
         var key = EngineIdentity.PostgreSql(15).Root.Next("create table shared(id int)");
-        var layer = await _runtime.CaptureAsync(_instances[0], key, null, Limits, CancellationToken.None);
+        var layer = await (await _runtime.CaptureAsync(_instances[0], key, null, Limits, CancellationToken.None)).Published;
         var second = await CreateAsync();
 
         await _runtime.RestoreAsync(_instances[1], key, Limits, CancellationToken.None);

@@ -164,7 +164,7 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
 
         Assert.True(result.Succeeded, Describe(result));
         Assert.True(result.Outcomes[1].TouchedSession);
-        Assert.DoesNotContain(result.LayersTaken, l => l.Key == chain.Keys[2] || l.Key == chain.Keys[3]);
+        Assert.DoesNotContain(result.LayersTaken, l => l.Layer.Key == chain.Keys[2] || l.Layer.Key == chain.Keys[3]);
         Assert.Null(result.FinalState);
     }
 
@@ -185,7 +185,7 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
 
         Assert.True(result.Succeeded, Describe(result));
         Assert.Empty(result.NoOps);
-        Assert.DoesNotContain(result.LayersTaken, l => l.Key == chain.Keys[2] || l.Key == chain.Keys[3] || l.Key == chain.Keys[4]);
+        Assert.DoesNotContain(result.LayersTaken, l => l.Layer.Key == chain.Keys[2] || l.Layer.Key == chain.Keys[3] || l.Layer.Key == chain.Keys[4]);
         Assert.Null(result.FinalState);
     }
 
@@ -198,7 +198,7 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
 
         Assert.True(result.Succeeded, Describe(result));
         Assert.True(result.Outcomes[2].TouchedSession);
-        Assert.DoesNotContain(result.LayersTaken, l => l.Key == chain.Keys[3] || l.Key == chain.Keys[4]);
+        Assert.DoesNotContain(result.LayersTaken, l => l.Layer.Key == chain.Keys[3] || l.Layer.Key == chain.Keys[4]);
         Assert.Null(result.FinalState);
     }
 

@@ -68,4 +68,56 @@ public sealed class LayerGarbageCollectorTests : IAsyncLifetime
         await using var db = await _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
         Assert.False(await db.Layers.AnyAsync(l => l.Key == taken[0]));
     }
+
+    [Fact]
+    public async Task AStudentsOwnLayersGoBeforeTheCoursesAndBeyondTheirShareWhateverTheTotal()
+    {
+        using var client = _app.CreateClient();
+        var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var course = await TailLayerAsync(client, "course");
+        var students = await TailLayerAsync(client, "student");
+        var collector = _app.Services.GetRequiredService<LayerGarbageCollector>();
+        var layers = _app.Services.GetRequiredService<Lazy<LocalInstanceRuntime>>().Value.Layers;
+        await using (var db = await _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync())
+        {
+            // The student's layer is worth more by use, yet it goes first: it is theirs, the other is the course's.
+            await db.Layers.Where(l => l.Key == students).ExecuteUpdateAsync(l => l.SetProperty(x => x.OwnerId, "student-1").SetProperty(x => x.Hits, 1000));
+        }
+
+        var total = layers.List().Sum(l => l.SizeBytes);
+        await collector.SetBudgetAsync(total - 1, CancellationToken.None);
+        var overBudget = await collector.CollectAsync(CancellationToken.None);
+
+        Assert.Equal(1, overBudget.Evicted);
+        Assert.False(layers.Contains(ChainKey.Parse(students)));
+        Assert.True(layers.Contains(ChainKey.Parse(course)));
+
+        // Under a budget with room for all, an account's own layer beyond its share (2 % of the budget) goes all the same.
+        await using (var db = await _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync())
+        {
+            await db.Layers.Where(l => l.Key == course).ExecuteUpdateAsync(l => l.SetProperty(x => x.OwnerId, "student-2"));
+        }
+
+        var size = layers.List().Single(l => l.Key.ToString() == course).SizeBytes;
+        await collector.SetBudgetAsync(Math.Max(total * 2, size * 25), CancellationToken.None);
+        var overShare = await collector.CollectAsync(CancellationToken.None);
+
+        Assert.Equal(1, overShare.Evicted);
+        Assert.False(layers.Contains(ChainKey.Parse(course)));
+        Assert.True(layers.Contains(_app.Services.GetRequiredService<EngineIdentityProvider>().Identity.Root));
+    }
+
+    /// <summary>Runs a project whose seed (a million rows) is worth a layer at the end of the tail, and returns that layer's key.</summary>
+    private static async Task<string> TailLayerAsync(HttpClient client, string table)
+    {
+        var files = new[]
+        {
+            new { path = "init/01.sql", content = $"CREATE TABLE {table} (id int);" },
+            new { path = "seed/01.sql", content = $"INSERT INTO {table} SELECT generate_series(1, 1000000);" },
+            new { path = "test/01.sql", content = $"SELECT count(*) FROM {table};" },
+        };
+        var run = await (await client.PostAsJsonAsync("/api/v1/runs", new { files, run = "test/01.sql" })).Content.ReadFromJsonAsync<JsonElement>();
+        return Assert.Single(run.GetProperty("plan").GetProperty("layersTaken").EnumerateArray()).GetString()!;
+    }
 }

@@ -41,7 +41,7 @@ public sealed class RunExecutorTests : IAsyncLifetime
 
         Assert.True(result.Succeeded, Describe(result));
         Assert.Equal("restored the base state, replayed 2 statements", result.Plan.Describe());
-        Assert.Equal([chain.Keys[2]], result.LayersTaken.Select(l => l.Key));
+        Assert.Equal([chain.Keys[2]], result.LayersTaken.Select(l => l.Layer.Key));
         Assert.Equal(["CREATE TABLE", "INSERT 0 2", "SELECT 2"], result.Outcomes.Select(o => o.CommandTag));
         var rows = Assert.Single(result.Outcomes[2].Results);
         Assert.Equal(["id:integer", "name:text", "born:date"], rows.Columns.Select(c => $"{c.Name}:{c.TypeName}"));
@@ -143,7 +143,7 @@ public sealed class RunExecutorTests : IAsyncLifetime
     [Fact]
     public async Task RestoredStatementsShowWhatTheyDidAndAHeadAlreadyAppliedIsNotRunAgain()
     {
-        var executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System, outcomeStore: new RememberedOutcomes());
+        var executor = new RunExecutor(_runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System, outcomeStore: new OutcomesInMemory());
         var chain = Chain(Init, "INSERT INTO pets VALUES (3, 'Tom');\nSELECT count(*) FROM pets;");
         var first = await executor.RunAsync(new ChainRun(_instance, Limits, chain, 2, 4, null, new ResultLimits(), EveryTail), null, CancellationToken.None);
         Assert.True(first.Succeeded, Describe(first));
@@ -285,27 +285,6 @@ public sealed class RunExecutorTests : IAsyncLifetime
         public event Action<RunProgress>? Reported;
 
         public void Report(RunProgress value) => Reported?.Invoke(value);
-    }
-
-    /// <summary>The outcome store's contract in memory; the control-plane table behind it is tested through the API.</summary>
-    private sealed class RememberedOutcomes : IStatementOutcomeStore
-    {
-        private readonly Dictionary<ChainKey, RecordedOutcome> _outcomes = [];
-
-        public Task<IReadOnlyDictionary<ChainKey, RecordedOutcome>> FindAsync(IReadOnlyCollection<ChainKey> keys, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyDictionary<ChainKey, RecordedOutcome>>(keys.Where(_outcomes.ContainsKey).Distinct().ToDictionary(k => k, k => _outcomes[k]));
-
-        public Task RecordAsync(IReadOnlyCollection<KeyValuePair<ChainKey, RecordedOutcome>> outcomes, CancellationToken cancellationToken)
-        {
-            foreach (var (key, outcome) in outcomes)
-            {
-                _outcomes.TryAdd(key, outcome);
-            }
-
-            return Task.CompletedTask;
-        }
-
-        public Task<int> ForgetAsync(DateTimeOffset before, CancellationToken cancellationToken) => Task.FromResult(0);
     }
 
     private AnalyzedChain Chain(params string[] scripts) =>

@@ -275,7 +275,7 @@ public static class RunsApi
             result.Plan.FromKey.ToString(),
             result.Plan.ReplayCount,
             result.Plan.Describe(),
-            [.. result.LayersTaken.Select(l => l.Key.ToString())]),
+            [.. result.LayersTaken.Select(l => l.Layer.Key.ToString())]),
         result.FinalState?.ToString(),
         result.Succeeded,
         result.Stopped,

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Taidon.Core.Instances;
+using Taidon.Core.Runs;
+using Taidon.Core.SqlChain;
+using Taidon.Infrastructure.LocalRuntime;
+using Taidon.Infrastructure.LocalRuntime.Snapshots;
+using Taidon.Infrastructure.Sql;
+
+namespace Taidon.Benchmarks;
+
+/// <summary>
+/// One script, no init or seed (<c>-- --reruns</c>): a student's script that builds and loads tables, then
+/// exercise statements. For each shape, in one process: a plain run (the same statements through Npgsql on
+/// a fresh instance), the first run through Taidon on a fresh instance (ratio to the plain run), then, for
+/// each exercise statement, an edit of it and a rerun as the workspace does it (ratio to the first run).
+/// </summary>
+public static class ScriptRerunBenchmarks
+{
+    private static readonly InstanceLimits Limits = new(StatementTimeout: TimeSpan.FromSeconds(120), StorageMegabytes: 2048);
+
+    /// <summary>A script: what builds and loads (never edited here), then the exercise statements (each edited in turn: a number in place of its <c>{0}</c>).</summary>
+    public sealed record Shape(string Name, string Load, IReadOnlyList<string> Exercise);
+
+    public static IReadOnlyList<Shape> Shapes { get; } =
+    [
+        new("tables, index, ANALYZE (the issue's script)",
+            """
+            CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, city text NOT NULL);
+            INSERT INTO customers SELECT g, 'customer ' || g, 'city ' || (g % 100) FROM generate_series(1, 50000) g;
+            CREATE TABLE products (id int PRIMARY KEY, title text NOT NULL, price numeric(10, 2) NOT NULL);
+            INSERT INTO products SELECT g, 'product ' || g, (g % 500) + 0.99 FROM generate_series(1, 10000) g;
+            CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, product_id int NOT NULL REFERENCES products, quantity int NOT NULL, ordered_at date NOT NULL);
+            INSERT INTO orders SELECT g, 1 + g % 50000, 1 + g % 10000, 1 + g % 7, date '2024-01-01' + g % 365 FROM generate_series(1, 190000) g;
+            CREATE INDEX orders_customer ON orders (customer_id);
+            ANALYZE;
+            """,
+            [
+                "CREATE VIEW city_orders AS SELECT c.city, count(*) AS orders FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.id < 200 + {0} GROUP BY c.city;",
+                "SELECT * FROM city_orders ORDER BY orders DESC LIMIT 5 + {0};",
+                "UPDATE products SET price = price * 1.1 WHERE id < 100 + {0};",
+                "SELECT o.id, p.title, o.quantity * p.price AS total FROM orders o JOIN products p ON p.id = o.product_id WHERE o.customer_id = 42 + {0} ORDER BY o.id;",
+            ]),
+        new("a load in one transaction, then DML",
+            """
+            BEGIN;
+            CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric(12, 2) NOT NULL);
+            INSERT INTO accounts SELECT g, 'owner ' || g, g % 1000 FROM generate_series(1, 100000) g;
+            CREATE TABLE transfers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, source int NOT NULL, target int NOT NULL, amount numeric(12, 2) NOT NULL);
+            INSERT INTO transfers (source, target, amount) SELECT 1 + g % 100000, 1 + (g * 7) % 100000, g % 50 FROM generate_series(1, 150000) g;
+            COMMIT;
+            CREATE INDEX transfers_source ON transfers (source);
+            """,
+            [
+                "UPDATE accounts SET balance = balance - 10 - {0} WHERE id = 17;",
+                "UPDATE accounts SET balance = balance + 10 + {0} WHERE id = 18;",
+                "SELECT id, balance, {0} AS edit FROM accounts WHERE id IN (17, 18) ORDER BY id;",
+                "SELECT count(*), sum(amount) FROM transfers WHERE source = 17 + {0};",
+            ]),
+        new("rows made in a PL/pgSQL loop",
+            """
+            CREATE TABLE readings (sensor int NOT NULL, taken_at timestamp NOT NULL, value double precision NOT NULL);
+            DO $$
+            BEGIN
+              FOR s IN 1..40 LOOP
+                INSERT INTO readings SELECT s, timestamp '2024-01-01' + g * interval '1 minute', sin(g / 100.0) * s FROM generate_series(1, 5000) g;
+              END LOOP;
+            END
+            $$;
+            CREATE INDEX readings_sensor ON readings (sensor, taken_at);
+            """,
+            [
+                "CREATE TABLE hourly AS SELECT sensor, date_trunc('hour', taken_at) AS hour, avg(value) AS mean FROM readings WHERE sensor <= 3 + {0} GROUP BY 1, 2;",
+                "SELECT sensor, max(mean), {0} AS edit FROM hourly GROUP BY sensor ORDER BY sensor;",
+                "DELETE FROM hourly WHERE mean < 0 - {0};",
+                "SELECT count(*) + {0} FROM hourly;",
+            ]),
+        new("data pasted as COPY FROM STDIN",
+            CopyLoad(40_000),
+            [
+                "CREATE INDEX people_city ON people (city) WHERE id > {0};",
+                "SELECT city, count(*) + {0} FROM people WHERE city IN ('Oslo', 'Lima') GROUP BY city ORDER BY city;",
+                "UPDATE people SET city = 'Lima' WHERE id % 1000 = {0};",
+                "SELECT count(*) + {0} FROM people WHERE city = 'Lima';",
+            ]),
+    ];
+
+    /// <param name="iterations">Edits of each exercise statement.</param>
+    /// <param name="directory">Where the instances and layers go (its filesystem picks the layer driver).</param>
+    /// <param name="smoke">One shape, one edit of each statement: CI's check that the harness works.</param>
+    public static async Task RunAsync(int iterations, string? directory, bool smoke)
+    {
+        var root = Path.Combine(directory ?? Path.GetTempPath(), $"tdsr-{Guid.NewGuid():N}"[..13]);
+        Directory.CreateDirectory(root);
+        File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        var binaries = PostgresBinaries.Locate(null);
+        var engine = EngineIdentity.PostgreSql(binaries.MajorVersion);
+        var layers = LayerStore.Open(Path.Combine(root, "layers"), TimeProvider.System, NullLogger.Instance);
+        var runtime = new LocalInstanceRuntime(Path.Combine(root, "i"), binaries, OsUser.ForPostgres(null), layers, engine, NullLogger<LocalInstanceRuntime>.Instance);
+        var created = new List<Guid>();
+        try
+        {
+            Console.WriteLine($"layer driver: {layers.Driver.Name}; {iterations} edit(s) of each exercise statement; medians");
+            Console.WriteLine("| shape | plain run | first run (ratio to plain) | rerun after an edit, worst statement (ratio to first run) | layer bytes per student |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+            foreach (var shape in smoke ? Shapes.Take(1) : Shapes)
+            {
+                await MeasureAsync(shape, runtime, engine, created, smoke ? 1 : iterations);
+            }
+        }
+        finally
+        {
+            foreach (var id in created)
+            {
+                await runtime.DeleteAsync(id, CancellationToken.None);
+            }
+
+            NpgsqlConnection.ClearAllPools();
+            foreach (var layer in layers.List())
+            {
+                await layers.RemoveAsync(layer.Key, CancellationToken.None);
+            }
+
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task MeasureAsync(Shape shape, LocalInstanceRuntime runtime, EngineIdentity engine, List<Guid> created, int iterations)
+    {
+        var executor = new RunExecutor(runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System, outcomeStore: new RunBenchmarks.OutcomesInMemory());
+        var edits = new ScriptEdits();
+
+        // The plain run: the same statements through Npgsql, on a fresh instance.
+        var plainInstance = await CreateAsync(runtime, created);
+        var original = Analyze(engine, shape, edit: null);
+        var connection = await runtime.StartAsync(plainInstance, Limits, CancellationToken.None);
+        var started = Stopwatch.GetTimestamp();
+        await RunBenchmarks.DirectAsync(connection, original.Statements);
+        var plain = Stopwatch.GetElapsedTime(started);
+        await runtime.DeleteAsync(plainInstance, CancellationToken.None);
+
+        // The first run through Taidon, on a fresh instance with only the base state cached.
+        var student = await CreateAsync(runtime, created);
+        var first = await RunAsync(executor, edits, student, original, engine.Root);
+        var layerBytes = first.LayersTaken.Sum(l => l.Layer.SizeBytes);
+        Console.Error.WriteLine($"  first run: {first.Duration.TotalMilliseconds:F0} ms, {first.Plan.Describe()}, layers taken: {first.LayersTaken.Count} in {string.Join(", ", first.LayersTaken.Select(l => $"{l.BuildTime.TotalMilliseconds:F0} ms"))}");
+        var state = first.FinalState;
+
+        var worst = TimeSpan.Zero;
+        var worstAt = "";
+        for (var statement = 0; statement < shape.Exercise.Count; statement++)
+        {
+            var times = new List<TimeSpan>();
+            for (var i = 1; i <= iterations; i++)
+            {
+                // The student reads the result and edits the script: the runtime's standby copy is made meanwhile.
+                await Task.Delay(TimeSpan.FromSeconds(1.5));
+                var rerun = await RunAsync(executor, edits, student, Analyze(engine, shape, (statement, i)), state);
+                Check(rerun);
+                times.Add(rerun.Duration);
+                layerBytes += rerun.LayersTaken.Sum(l => l.Layer.SizeBytes);
+                state = rerun.FinalState;
+                Console.Error.WriteLine($"  edit of exercise statement {statement + 1}: {rerun.Duration.TotalMilliseconds:F0} ms, {rerun.Plan.Describe()}, layers taken: {rerun.LayersTaken.Count}");
+            }
+
+            var median = RunBenchmarks.Median(times);
+            if (median > worst)
+            {
+                (worst, worstAt) = (median, $"statement {statement + 1}");
+            }
+        }
+
+        Console.WriteLine($"| {shape.Name} | {plain.TotalMilliseconds:F0} ms | {first.Duration.TotalMilliseconds:F0} ms ({first.Duration / plain:F2}) | {worst.TotalMilliseconds:F0} ms, {worstAt} ({worst / first.Duration:F3}) | {layerBytes / 1048576.0:F0} MB |");
+    }
+
+    private static Task<RunResult> RunAsync(RunExecutor executor, ScriptEdits edits, Guid instance, AnalyzedChain chain, ChainKey? state) =>
+        executor.RunAsync(new ChainRun(instance, Limits, chain, 0, chain.Statements.Count, state, new ResultLimits(), EditPoint: edits.Learn("student", "script.sql", chain.Keys)), null, CancellationToken.None);
+
+    /// <summary>The script with exercise statement <c>edit.Statement</c> changed (its <c>{0}</c> becomes the edit's number; 0 in the original).</summary>
+    private static AnalyzedChain Analyze(EngineIdentity engine, Shape shape, (int Statement, int Edit)? edit)
+    {
+        var text = new StringBuilder(shape.Load);
+        for (var i = 0; i < shape.Exercise.Count; i++)
+        {
+            var value = edit is { } e && e.Statement == i ? e.Edit : 0;
+            text.Append(string.Format(CultureInfo.InvariantCulture, shape.Exercise[i], value)).Append('\n');
+        }
+
+        return ChainAnalysis.Analyze([new SqlSource("script.sql", text.ToString())], engine);
+    }
+
+    private static string CopyLoad(int rows)
+    {
+        string[] cities = ["Oslo", "Lima", "Pune", "Kyiv", "Accra", "Quito", "Turku", "Dakar"];
+        var text = new StringBuilder("CREATE TABLE people (id int PRIMARY KEY, name text NOT NULL, city text NOT NULL, born date NOT NULL);\nCOPY people FROM STDIN;\n");
+        for (var i = 1; i <= rows; i++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{i}\tperson {i}\t{cities[i % cities.Length]}\t{1950 + i % 60}-{1 + i % 12:00}-{1 + i % 28:00}\n");
+        }
+
+        return text.Append("\\.\nANALYZE people;\n").ToString();
+    }
+
+    private static async Task<Guid> CreateAsync(LocalInstanceRuntime runtime, List<Guid> created)
+    {
+        var id = Guid.NewGuid();
+        created.Add(id);
+        await runtime.CreateAsync(id, Limits, CancellationToken.None);
+        return id;
+    }
+
+    private static void Check(RunResult run)
+    {
+        if (!run.Succeeded)
+        {
+            var error = run.Outcomes.FirstOrDefault(o => o.Error is not null)?.Error;
+            throw new InvalidOperationException($"The rerun failed: {run.Plan.Describe()} ({error?.SqlState} {error?.Message}).");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using Taidon.Core.Runs;
+using Taidon.Core.SqlChain;
+
+namespace Taidon.Tests.Core.Runs;
+
+/// <summary>Where a student edits: the first statement that changed since the script's last run, per account and script.</summary>
+public sealed class ScriptEditsTests
+{
+    private static readonly EngineIdentity Engine = EngineIdentity.PostgreSql(15);
+
+    [Fact]
+    public void TheEditPointIsTheFirstChangedStatementOfThatAccountsScript()
+    {
+        var edits = new ScriptEdits();
+        var before = Keys("CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nSELECT * FROM t;\nSELECT 1;");
+        var after = Keys("CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nSELECT id FROM t;\nSELECT 1;");
+
+        Assert.Null(edits.Learn("ann", "test/01.sql", before));
+        Assert.Equal(2, edits.Learn("ann", "test/01.sql", after));
+
+        // Another account, or another script of the same account, learns on its own.
+        Assert.Null(edits.Learn("bob", "test/01.sql", after));
+        Assert.Null(edits.Learn("ann", "test/02.sql", before));
+    }
+
+    [Fact]
+    public void NoEditPointWhenNothingChangedTheFirstStatementChangedOrStatementsWereOnlyAdded()
+    {
+        var edits = new ScriptEdits();
+        var two = Keys("CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);");
+        edits.Learn("ann", "s.sql", two);
+
+        Assert.Null(edits.Learn("ann", "s.sql", two));
+        Assert.Null(edits.Learn("ann", "s.sql", Keys("CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nSELECT 1;")));
+        Assert.Null(edits.Learn("ann", "s.sql", Keys("CREATE TABLE u (id int);\nINSERT INTO u VALUES (1);\nSELECT 1;")));
+    }
+
+    [Fact]
+    public void TheLayerRuleInsideAScriptWeighsWhatACaptureCosts()
+    {
+        var policy = LayerPolicy.Default;
+
+        Assert.True(policy.WorthALayer(policy.ScriptRewindBudget, atEndOfTail: false, inScript: true));
+        Assert.False(policy.WorthALayer(policy.ScriptRewindBudget, atEndOfTail: false));
+        Assert.True(policy.WorthALayer(policy.EditPointCost, atEndOfTail: false, inScript: true, atEditPoint: true));
+        Assert.False(policy.WorthALayer(policy.EditPointCost - TimeSpan.FromMilliseconds(1), atEndOfTail: false, inScript: true, atEditPoint: true));
+
+        // The first capture is always affordable; the next only while captures stay within the share of the statements' time.
+        Assert.True(policy.AffordsCapture(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMilliseconds(200)));
+        Assert.False(policy.AffordsCapture(TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(600)));
+        Assert.True(policy.AffordsCapture(TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(1000)));
+        Assert.False(LayerPolicy.None.WorthALayer(TimeSpan.FromHours(1), atEndOfTail: true, inScript: true, atEditPoint: true));
+    }
+
+    private static IReadOnlyList<ChainKey> Keys(string script) => ChainAnalysis.Analyze([new SqlSource("s.sql", script)], Engine).Keys;
+}
