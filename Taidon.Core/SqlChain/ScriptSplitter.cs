@@ -237,6 +237,18 @@ internal sealed class ScriptSplitter(SourceText file, SessionStrings session, Sp
             _applyStringsFrom = newline < 0 ? _text.Length : newline + 1;
         }
 
+        StartOver();
+
+        SplitCheckpoint? checkpoint = terminated
+            ? new SplitCheckpoint(statementEnd, _lexer.StandardConformingStrings, _applyStringsFrom, _copySkipFrom, _copySkipFrom < 0 ? 0 : _copySkipTo, session.State)
+            : null;
+        output.Checkpoints.Add(checkpoint ?? SplitCheckpoint.None);
+        return checkpoint;
+    }
+
+    /// <summary>Forgets the statement read so far (it was added, or psql's \r dropped it).</summary>
+    private void StartOver()
+    {
         _normalized.Clear();
         _start = -1;
         _firstWord = Keyword.None;
@@ -244,12 +256,6 @@ internal sealed class ScriptSplitter(SourceText file, SessionStrings session, Sp
         _words = 0;
         _afterFrom = false;
         _fromStdin = false;
-
-        SplitCheckpoint? checkpoint = terminated
-            ? new SplitCheckpoint(statementEnd, _lexer.StandardConformingStrings, _applyStringsFrom, _copySkipFrom, _copySkipFrom < 0 ? 0 : _copySkipTo, session.State)
-            : null;
-        output.Checkpoints.Add(checkpoint ?? SplitCheckpoint.None);
-        return checkpoint;
     }
 
     private StatementKind Classify() => (_firstWord, _secondWord) switch
@@ -355,6 +361,23 @@ internal sealed class ScriptSplitter(SourceText file, SessionStrings session, Sp
         };
         Problem(token.Start, $"The psql command {name} is not SQL, and Taidon does not run psql commands.", hint);
         _lexer.Position = lineEnd;
+
+        // What psql does with the statement typed so far: \g and its kind send it, \r drops it, the rest keep it.
+        switch (name.ToLowerInvariant())
+        {
+            case "\\g" or "\\gx" or "\\gset" or "\\gexec" or "\\gdesc" or "\\crosstabview" or "\\watch" when _start >= 0:
+                Finish(terminated: false);
+                break;
+            case "\\r" or "\\reset":
+                StartOver();
+                break;
+            default:
+                return;
+        }
+
+        _parenDepth = 0;
+        _beginDepth = 0;
+        _identifierCount = 0;
     }
 
     private string UnterminatedHint(Token token) => _lexer.UnterminatedWhat switch

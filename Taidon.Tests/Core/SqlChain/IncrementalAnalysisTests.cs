@@ -16,7 +16,7 @@ public sealed class IncrementalAnalysisTests
         "'", "\"", "$$", "$fn$", "/*", "*/", "--", ";", "\n", "(", ")", "\\", "E'", "a", " ", "1", "$", "-", "*", "\\.\n",
         "begin ", "end;", "case ", "create function f() returns int begin atomic ", "\nSET standard_conforming_strings = off;\n",
         "\nRESET standard_conforming_strings;\n", "BEGIN;\n", "ROLLBACK;\n", "\nCOPY t FROM STDIN;\n1\t2\n", "SELECT 'a\\'b';\n",
-        "\\echo hi\n", "é", "\r\n",
+        "\\echo hi\n", "\\g\n", "\\r\n", "é", "\r\n",
     ];
 
     private static readonly string CorpusDirectory = Path.Combine(AppContext.BaseDirectory, "Core", "SqlChain", "Corpus");
