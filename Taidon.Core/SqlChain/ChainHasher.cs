@@ -5,8 +5,8 @@ namespace Taidon.Core.SqlChain;
 
 /// <summary>
 /// Computes h_i = SHA-256(h_(i-1) || normalized statement [|| 0 || COPY data]): the input is laid out in
-/// one reused buffer and hashed with one call, since a chain has many short statements and each call
-/// into the crypto library costs about as much as hashing one of them.
+/// one reused buffer and given to one reused hash context in one piece, since a chain has many short
+/// statements and each call into the crypto library costs about as much as hashing one of them.
 /// </summary>
 internal sealed class ChainHasher
 {
