@@ -40,31 +40,17 @@ if (args.Contains("--class"))
             TimeSpan.FromMinutes(double.Parse(Value("--minutes") ?? "15", System.Globalization.CultureInfo.InvariantCulture)),
             int.Parse(Value("--browsers") ?? "20", System.Globalization.CultureInfo.InvariantCulture));
     var settings = args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
-    await Taidon.Benchmarks.ClassLoad.ClassLoadHarness.RunAsync(workload, Repository(), Value("--config") ?? "Debug", Value("--data"), settings);
+    await Taidon.Benchmarks.ClassLoad.ClassLoadHarness.RunAsync(workload, Repository.Root, Value("--config") ?? "Debug", Value("--data"), settings);
     return;
 }
 
 if (args.Contains("--profile"))
 {
-    QuickProfile.Run();
+    QuickProfile.Run(smoke: args.Contains("--smoke"));
     return;
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-
-// The repository this build came from (the class harness starts the app from it, as the README does).
-static string Repository()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "Taidon.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-
-    throw new InvalidOperationException("The class harness runs from the repository's build output (Taidon.sln not found above it).");
-}
 
 /// <summary>Entry point of the benchmarks: <c>dotnet run -c Release --project Taidon.Benchmarks -- --filter '*'</c>.</summary>
 public partial class Program;

@@ -39,6 +39,27 @@ public class SqlChainBenchmarks
         return ChainKeys.Compute(Engine, statements)[^1];
     }
 
+    /// <summary>
+    /// The splitter's oracle corpus (every kind of quote, comment, COPY data and string mode psql knows),
+    /// each file a source of one session, repeated to about <paramref name="bytes"/> bytes.
+    /// </summary>
+    public static IReadOnlyList<SqlSource> CorpusOf(int bytes)
+    {
+        var corpus = Directory.EnumerateFiles(Path.Combine(Repository.Root, "Taidon.Tests", "Core", "SqlChain", "Corpus"), "*.sql")
+            .Order(StringComparer.Ordinal)
+            .Select(path => new SqlSource(Path.GetFileName(path), File.ReadAllText(path)))
+            .ToList();
+        var sources = new List<SqlSource>();
+        for (var total = 0; total < bytes;)
+        {
+            var file = corpus[sources.Count % corpus.Count];
+            sources.Add(file with { Path = $"{sources.Count / corpus.Count}/{file.Path}" });
+            total += file.Text.Length;
+        }
+
+        return sources;
+    }
+
     /// <summary>A realistic script of about <paramref name="bytes"/> bytes: schema, functions, comments, many inserts.</summary>
     public static string ScriptOf(int bytes)
     {

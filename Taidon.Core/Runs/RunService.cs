@@ -61,6 +61,10 @@ public sealed class RunService(
     /// <summary>Runs of each account since its history was last trimmed (in this process).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _sinceTrim = new();
 
+    // Each account's last previewed chain, as split and keyed before no-ops are seen through: the editor
+    // previews on every pause in typing, and the next preview splits again only around the edit.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AnalyzedChain> _lastPreview = new();
+
     /// <summary>The instance settings by default (the warm pool's instances, owned by nobody yet).</summary>
     public InstanceLimits Limits => options.ToLimits();
 
@@ -307,7 +311,7 @@ public sealed class RunService(
     public async Task<(AnalyzedChain Chain, RunPlan Plan)?> PreviewAsync(string ownerId, IReadOnlyList<SqlSource> sources, HeadSelection head, CancellationToken cancellationToken)
     {
         var record = (await ListAsync(ownerId, cancellationToken)).FirstOrDefault();
-        var chain = await AnalyzeAsync(sources, "preview", cancellationToken);
+        var chain = await AnalyzeAsync(sources, "preview", cancellationToken, previewOf: ownerId);
         if (!chain.IsValid)
         {
             return null;
@@ -409,13 +413,21 @@ public sealed class RunService(
 
     /// <summary>
     /// Splits the chain once and keys it, seeing through the statements already known to change nothing
-    /// (keyed again, not split again, until no new one turns up). Counted: one per run and per preview.
+    /// (keyed again, not split again, until no new one turns up); a preview splits again from the account's
+    /// last one (<see cref="ChainAnalysis.Reanalyze"/>). Counted: one per run and per preview.
     /// </summary>
-    private async Task<AnalyzedChain> AnalyzeAsync(IReadOnlyList<SqlSource> sources, string purpose, CancellationToken cancellationToken)
+    private async Task<AnalyzedChain> AnalyzeAsync(IReadOnlyList<SqlSource> sources, string purpose, CancellationToken cancellationToken, string? previewOf = null)
     {
         telemetry.ChainAnalyses.Add(1, new KeyValuePair<string, object?>("purpose", purpose));
         var known = new HashSet<(ChainKey, ChainKey)>();
-        var chain = ChainAnalysis.Analyze(sources, engine.Identity);
+        var chain = previewOf is not null && _lastPreview.TryGetValue(previewOf, out var previous)
+            ? ChainAnalysis.Reanalyze(previous, sources, engine.Identity)
+            : ChainAnalysis.Analyze(sources, engine.Identity);
+        if (previewOf is not null)
+        {
+            _lastPreview[previewOf] = chain;
+        }
+
         for (var round = 0; round < 8 && chain.IsValid; round++)
         {
             var found = await journal.NoOpsFromAsync([.. chain.Keys.Distinct()], cancellationToken);

@@ -6,6 +6,9 @@ public sealed record AnalyzedChain(IReadOnlyList<SqlStatement> Statements, IRead
     public ChainKey Root => Keys[0];
 
     public bool IsValid => Problems.Count == 0;
+
+    /// <summary>What <see cref="ChainAnalysis.Reanalyze"/> needs to split the scripts again after an edit.</summary>
+    internal SplitTrace? Trace { get; init; }
 }
 
 public static class ChainAnalysis
@@ -14,7 +17,31 @@ public static class ChainAnalysis
     public static AnalyzedChain Analyze(IReadOnlyList<SqlSource> sources, EngineIdentity engine, IsNoOp? isNoOp = null)
     {
         var script = SqlSplitter.Split(sources);
-        return new AnalyzedChain(script.Statements, ChainKeys.Compute(engine, script.Statements, isNoOp), script.Problems);
+        return new AnalyzedChain(script.Statements, ChainKeys.Compute(engine, script.Statements, isNoOp), script.Problems) { Trace = script.Trace };
+    }
+
+    /// <summary>
+    /// The analysis of <paramref name="sources"/> after an edit of one file, equal to <see cref="Analyze"/>,
+    /// made from <paramref name="previous"/> (analyzed with the same engine and <paramref name="isNoOp"/>):
+    /// only the statements around the edit are split again, and only the keys from the first changed
+    /// statement on are computed again. Anything else than one file's text changed is analyzed afresh.
+    /// </summary>
+    public static AnalyzedChain Reanalyze(AnalyzedChain previous, IReadOnlyList<SqlSource> sources, EngineIdentity engine, IsNoOp? isNoOp = null)
+    {
+        var before = new SqlScript(previous.Statements, previous.Problems) { Trace = previous.Trace };
+        if (previous.Keys[0] != engine.Root || IncrementalSplit.Split(before, sources) is not var (script, firstChanged))
+        {
+            return Analyze(sources, engine, isNoOp);
+        }
+
+        var keys = new ChainKey[script.Statements.Count + 1];
+        for (var i = 0; i <= firstChanged; i++)
+        {
+            keys[i] = previous.Keys[i];
+        }
+
+        ChainKeys.Continue(keys, firstChanged, script.Statements, isNoOp);
+        return new AnalyzedChain(script.Statements, keys, script.Problems) { Trace = script.Trace };
     }
 
     /// <summary>The same statements keyed again (with more statements known to change nothing), without splitting the scripts again.</summary>

@@ -53,13 +53,9 @@ public readonly struct ChainKey : IEquatable<ChainKey>
     }
 
     /// <summary>The key of the state after <paramref name="statement"/> runs in the state named by this key.</summary>
-    public ChainKey Next(SqlStatement statement) => Next(statement.Normalized, statement.CopyData);
+    public ChainKey Next(SqlStatement statement) => new ChainHasher().Next(this, statement.NormalizedUtf8, statement.CopyData);
 
-    public ChainKey Next(string normalized, string? copyData = null)
-    {
-        using var hasher = new ChainHasher();
-        return hasher.Next(this, normalized, copyData);
-    }
+    public ChainKey Next(string normalized, string? copyData = null) => new ChainHasher().Next(this, normalized, copyData);
 
     public void CopyTo(Span<byte> destination)
     {

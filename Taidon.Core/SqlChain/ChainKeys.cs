@@ -17,13 +17,19 @@ public static class ChainKeys
     {
         var keys = new ChainKey[statements.Count + 1];
         keys[0] = engine.Root;
-        using var hasher = new ChainHasher();
-        for (var i = 0; i < statements.Count; i++)
-        {
-            var next = hasher.Next(keys[i], statements[i].Normalized, statements[i].CopyData);
-            keys[i + 1] = isNoOp is not null && statements[i].Kind == StatementKind.Other && isNoOp(keys[i], next) ? keys[i] : next;
-        }
-
+        Continue(keys, 0, statements, isNoOp);
         return keys;
+    }
+
+    /// <summary>Fills <c>keys[from + 1..]</c> from <c>keys[from]</c> (the keys up to it are known).</summary>
+    internal static void Continue(ChainKey[] keys, int from, IReadOnlyList<SqlStatement> statements, IsNoOp? isNoOp)
+    {
+        var hasher = new ChainHasher();
+        for (var i = from; i < statements.Count; i++)
+        {
+            var statement = statements[i];
+            var next = hasher.Next(keys[i], statement.NormalizedUtf8, statement.CopyData);
+            keys[i + 1] = isNoOp is not null && statement.Kind == StatementKind.Other && isNoOp(keys[i], next) ? keys[i] : next;
+        }
     }
 }

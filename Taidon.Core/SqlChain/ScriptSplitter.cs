@@ -1,14 +1,15 @@
-using System.Text;
-
 namespace Taidon.Core.SqlChain;
 
-/// <summary>One pass over one file: psql's rules for where a statement ends, and the normalized form built on the way.</summary>
-internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, List<SqlStatement> statements, List<ScriptProblem> problems)
+/// <summary>
+/// One pass over one file: psql's rules for where a statement ends, and the normalized form built on the way.
+/// After each statement it notes where it could resume (<see cref="SplitCheckpoint"/>), for <see cref="IncrementalSplit"/>.
+/// </summary>
+internal sealed class ScriptSplitter(SourceText file, SessionStrings session, SplitOutput output)
 {
-    private readonly string _text = source.Text;
+    private readonly string _text = file.Text;
     private readonly NormalizedBuilder _normalized = new();
-    private readonly LineMap _lines = new(source.Text);
-    private SqlLexer _lexer = new(source.Text) { StandardConformingStrings = session.Effective };
+    private readonly List<SqlStatement> _statements = output.Statements;
+    private SqlLexer _lexer = new(file.Text) { StandardConformingStrings = session.Effective };
 
     // psql's state (psqlscan.l): parentheses, BEGIN ... END of SQL-standard bodies, and the first words.
     private int _parenDepth;
@@ -33,8 +34,19 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
     private int _copySkipTo;
     private bool _newline;
 
-    public void Run()
+    /// <summary>Splits the file from its start, or from <paramref name="from"/>; stops early (and says so) after a statement <paramref name="stopAfter"/> accepts.</summary>
+    public bool Run(SplitCheckpoint? from = null, Func<SplitCheckpoint, bool>? stopAfter = null)
     {
+        if (from is { } resume)
+        {
+            _lexer.Position = resume.End;
+            _lexer.StandardConformingStrings = resume.Strings;
+            _applyStringsFrom = resume.ApplyStringsFrom;
+            _copySkipFrom = resume.CopySkipFrom;
+            _copySkipTo = resume.CopySkipTo;
+            session.State = resume.Session;
+        }
+
         while (true)
         {
             if (_applyStringsFrom >= 0 && _lexer.Position >= _applyStringsFrom)
@@ -74,7 +86,7 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
                     continue;
                 case TokenKind.Unterminated:
                     Problem(token.Start, $"This {_lexer.UnterminatedWhat} is never closed.", UnterminatedHint(token));
-                    return;
+                    return false;
                 case TokenKind.Backslash:
                     MetaCommand(token);
                     continue;
@@ -83,7 +95,10 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
                     if (_start >= 0)
                     {
                         _end = token.End;
-                        Finish(terminated: true);
+                        if (Finish(terminated: true) is { } checkpoint && stopAfter?.Invoke(checkpoint) == true)
+                        {
+                            return true;
+                        }
                     }
 
                     continue;
@@ -97,6 +112,8 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
         {
             Finish(terminated: false);
         }
+
+        return false;
     }
 
     private void Significant(Token token)
@@ -198,9 +215,10 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
         }
     }
 
-    private void Finish(bool terminated)
+    /// <summary>Adds the statement read; returns where the split could resume after it (none after a statement the end of the file cut short).</summary>
+    private SplitCheckpoint? Finish(bool terminated)
     {
-        var normalized = _normalized.ToString();
+        var normalized = output.Normalized.Add(_normalized.AsSpan(), out var exact);
         var kind = Classify();
         var statementEnd = _end;
         string? copyData = null;
@@ -209,17 +227,28 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
             copyData = ReadCopyData(statementEnd);
         }
 
-        var span = Span(_start, statementEnd);
-        statements.Add(new SqlStatement(statements.Count, _text, normalized, span, kind, copyData));
+        _statements.Add(new SqlStatement(_statements.Count, file, _start, statementEnd, normalized, exact ? null : _normalized.ToString(), kind, copyData));
 
         var before = session.Effective;
-        session.Apply(kind, normalized);
+        session.Apply(kind, normalized.Span);
         if (session.Effective != before)
         {
             var newline = _text.IndexOf('\n', statementEnd);
             _applyStringsFrom = newline < 0 ? _text.Length : newline + 1;
         }
 
+        StartOver();
+
+        SplitCheckpoint? checkpoint = terminated
+            ? new SplitCheckpoint(statementEnd, _lexer.StandardConformingStrings, _applyStringsFrom, _copySkipFrom, _copySkipFrom < 0 ? 0 : _copySkipTo, session.State)
+            : null;
+        output.Checkpoints.Add(checkpoint ?? SplitCheckpoint.None);
+        return checkpoint;
+    }
+
+    /// <summary>Forgets the statement read so far (it was added, or psql's \r dropped it).</summary>
+    private void StartOver()
+    {
         _normalized.Clear();
         _start = -1;
         _firstWord = Keyword.None;
@@ -332,6 +361,23 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
         };
         Problem(token.Start, $"The psql command {name} is not SQL, and Taidon does not run psql commands.", hint);
         _lexer.Position = lineEnd;
+
+        // What psql does with the statement typed so far: \g and its kind send it, \r drops it, the rest keep it.
+        switch (name.ToLowerInvariant())
+        {
+            case "\\g" or "\\gx" or "\\gset" or "\\gexec" or "\\gdesc" or "\\crosstabview" or "\\watch" when _start >= 0:
+                Finish(terminated: false);
+                break;
+            case "\\r" or "\\reset":
+                StartOver();
+                break;
+            default:
+                return;
+        }
+
+        _parenDepth = 0;
+        _beginDepth = 0;
+        _identifierCount = 0;
     }
 
     private string UnterminatedHint(Token token) => _lexer.UnterminatedWhat switch
@@ -344,13 +390,7 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
         _ => "Close it with the same $tag$ it was opened with.",
     };
 
-    private void Problem(int index, string message, string? hint)
-    {
-        problems.Add(new ScriptProblem(source.Path, _lines.Position(index), _lines.ByteOffset(index), message, hint));
-    }
-
-    private SourceSpan Span(int start, int end) =>
-        new(source.Path, _lines.Position(start), _lines.Position(end), start, end, _lines.ByteOffset(start), _lines.ByteOffset(end));
+    private void Problem(int index, string message, string? hint) => output.Problems.Add(file.Problem(index, message, hint));
 
     private static bool Is(ReadOnlySpan<char> word, string keyword) => word.Equals(keyword, StringComparison.OrdinalIgnoreCase);
 
@@ -363,60 +403,4 @@ internal sealed class ScriptSplitter(SqlSource source, SessionStrings session, L
         9 => Is(word, "procedure"),
         _ => false,
     };
-
-    /// <summary>Line starts of a file, and UTF-8 byte offsets computed forward from the last one asked for.</summary>
-    private sealed class LineMap(string text)
-    {
-        private List<int>? _lineStarts;
-        private int _lineCursor;
-        private int _byteCursorIndex;
-        private long _byteCursor;
-
-        /// <summary>Statements come in order, so a cursor moving forward finds most lines without a search.</summary>
-        public SourcePosition Position(int index)
-        {
-            var starts = _lineStarts ??= LineStarts(text);
-            var line = _lineCursor;
-            if (index < starts[line])
-            {
-                line = starts.BinarySearch(index);
-                line = line < 0 ? ~line - 1 : line;
-            }
-            else
-            {
-                while (line + 1 < starts.Count && starts[line + 1] <= index)
-                {
-                    line++;
-                }
-            }
-
-            _lineCursor = line;
-            return new SourcePosition(line + 1, index - starts[line] + 1);
-        }
-
-        public long ByteOffset(int index)
-        {
-            if (index < _byteCursorIndex)
-            {
-                _byteCursorIndex = 0;
-                _byteCursor = 0;
-            }
-
-            _byteCursor += Encoding.UTF8.GetByteCount(text.AsSpan(_byteCursorIndex, index - _byteCursorIndex));
-            _byteCursorIndex = index;
-            return _byteCursor;
-        }
-
-        private static List<int> LineStarts(string text)
-        {
-            var starts = new List<int>(text.Length / 32 + 1) { 0 };
-            var i = 0;
-            while ((i = text.IndexOf('\n', i)) >= 0)
-            {
-                starts.Add(++i);
-            }
-
-            return starts;
-        }
-    }
 }

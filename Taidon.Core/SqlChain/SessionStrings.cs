@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Taidon.Core.SqlChain;
 
 /// <summary>
@@ -14,7 +16,38 @@ internal sealed class SessionStrings
 
     public bool Effective => _local ?? _transaction ?? _session;
 
-    public void Apply(StatementKind kind, string normalized)
+    /// <summary>The whole state in one byte, to save where a split may resume and to compare with another split's.</summary>
+    public byte State
+    {
+        get => (byte)((_session ? 1 : 0) | Pack(_transaction) << 1 | Pack(_local) << 3 | (_inTransaction ? 32 : 0));
+        set
+        {
+            _session = (value & 1) != 0;
+            _transaction = Unpack(value >> 1);
+            _local = Unpack(value >> 3);
+            _inTransaction = (value & 32) != 0;
+        }
+    }
+
+    private static int Pack(bool? value) => value is { } v ? (v ? 3 : 2) : 0;
+
+    private static bool? Unpack(int bits) => (bits & 2) == 0 ? null : (bits & 1) != 0;
+
+    /// <param name="kind">What the statement is.</param>
+    /// <param name="normalized">Its normalized form as UTF-8: made a string only when it names the setting.</param>
+    public void Apply(StatementKind kind, ReadOnlySpan<byte> normalized)
+    {
+        if (kind is StatementKind.Session or StatementKind.Other
+            && !normalized.SequenceEqual("reset all"u8) && !normalized.SequenceEqual("discard all"u8)
+            && normalized.IndexOf("standard_conforming_strings"u8) < 0)
+        {
+            return;
+        }
+
+        Apply(kind, Encoding.UTF8.GetString(normalized));
+    }
+
+    private void Apply(StatementKind kind, string normalized)
     {
         switch (kind)
         {

@@ -7,4 +7,7 @@ public sealed record SqlSource(string Path, string Text);
 public sealed record SqlScript(IReadOnlyList<SqlStatement> Statements, IReadOnlyList<ScriptProblem> Problems)
 {
     public bool IsValid => Problems.Count == 0;
+
+    /// <summary>What <see cref="IncrementalSplit"/> needs to split the scripts again after an edit.</summary>
+    internal SplitTrace? Trace { get; init; }
 }

@@ -18,14 +18,16 @@ public static class SqlSplitter
     /// <summary>Splits several files as one session (a setting made in one file holds in the next).</summary>
     public static SqlScript Split(IReadOnlyList<SqlSource> sources)
     {
-        var statements = new List<SqlStatement>();
-        var problems = new List<ScriptProblem>();
+        var output = new SplitOutput(sources.Sum(s => s.Text.Length));
         var session = new SessionStrings();
-        foreach (var source in sources)
+        var files = new SplitFile[sources.Count];
+        for (var i = 0; i < sources.Count; i++)
         {
-            new ScriptSplitter(source, session, statements, problems).Run();
+            var file = new SourceText(sources[i]);
+            files[i] = new SplitFile(file, output.Statements.Count, output.Problems.Count, session.State);
+            new ScriptSplitter(file, session, output).Run();
         }
 
-        return new SqlScript(statements, problems);
+        return new SqlScript(output.Statements, output.Problems) { Trace = new SplitTrace(files, output.Checkpoints, session.State) };
     }
 }

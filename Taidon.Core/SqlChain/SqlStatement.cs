@@ -23,23 +23,57 @@ public enum StatementKind
 /// One statement of a script, as psql would send it: <see cref="Text"/> runs from its first character
 /// that is not whitespace or a comment through its terminating semicolon (when it has one).
 /// </summary>
-public sealed class SqlStatement(int index, string source, string normalized, SourceSpan span, StatementKind kind, string? copyData = null)
+/// <remarks>
+/// A split can hold 100,000 of these, so each keeps only indexes into its file and its normalized form
+/// as UTF-8 (<see cref="NormalizedStore"/>): text, span and normalized string are made when asked for.
+/// </remarks>
+public sealed class SqlStatement
 {
+    private readonly SourceText _file;
+    private readonly int _start;
+    private readonly int _end;
+    private readonly NormalizedText _normalizedUtf8;
+    private string? _normalized;
     private string? _text;
 
-    public int Index { get; } = index;
+    internal SqlStatement(int index, SourceText file, int start, int end, NormalizedText normalizedUtf8, string? normalized, StatementKind kind, string? copyData)
+    {
+        Index = index;
+        _file = file;
+        _start = start;
+        _end = end;
+        _normalizedUtf8 = normalizedUtf8;
+        _normalized = normalized;
+        Kind = kind;
+        CopyData = copyData;
+    }
 
-    /// <summary>The statement as written (taken from the script when first asked for).</summary>
-    public string Text => _text ??= source.Substring(Span.StartIndex, Span.EndIndex - Span.StartIndex);
+    public int Index { get; }
 
-    public string Normalized { get; } = normalized;
+    /// <summary>The statement as written.</summary>
+    public string Text => _text ??= _file.Text.Substring(_start, _end - _start);
 
-    public SourceSpan Span { get; } = span;
+    public string Normalized => _normalized ??= System.Text.Encoding.UTF8.GetString(_normalizedUtf8.Span);
 
-    public StatementKind Kind { get; } = kind;
+    public SourceSpan Span => _file.Span(_start, _end);
+
+    public StatementKind Kind { get; }
 
     /// <summary>The data lines of a COPY ... FROM STDIN, without the closing <c>\.</c> line.</summary>
-    public string? CopyData { get; } = copyData;
+    public string? CopyData { get; }
+
+    /// <summary>What the chain key hashes: the normalized form as UTF-8.</summary>
+    internal ReadOnlySpan<byte> NormalizedUtf8 => _normalizedUtf8.Span;
+
+    internal SourceText File => _file;
+
+    internal int StartIndex => _start;
+
+    internal int EndIndex => _end;
+
+    /// <summary>The same statement at another place of the chain: <paramref name="index"/>, in <paramref name="file"/>, moved by <paramref name="shift"/> characters.</summary>
+    internal SqlStatement Moved(int index, SourceText file, int shift) =>
+        new(index, file, _start + shift, _end + shift, _normalizedUtf8, _normalized, Kind, CopyData);
 
     /// <summary>
     /// Maps a PostgreSQL error position (1-based, in characters of <see cref="Text"/>) to the line and
@@ -48,8 +82,7 @@ public sealed class SqlStatement(int index, string source, string normalized, So
     public SourcePosition Locate(int serverPosition)
     {
         var text = Text;
-        var line = Span.Start.Line;
-        var column = Span.Start.Column;
+        var (line, column) = Span.Start;
         var characters = 1;
         for (var i = 0; i < text.Length && characters < serverPosition; i++)
         {

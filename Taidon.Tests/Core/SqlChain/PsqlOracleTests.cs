@@ -44,6 +44,42 @@ public sealed class PsqlOracleTests(PsqlOracle psql) : IClassFixture<PsqlOracle>
     }
 
     /// <summary>
+    /// Scripts that end with a psql meta-command, with or without a semicolon before it: Taidon refuses the
+    /// command with a problem, and splits the SQL before it as psql sends it (\g and its kind send the
+    /// statement typed so far, \r drops it, the others leave it for the end of the script).
+    /// </summary>
+    [Theory]
+    [InlineData("SELECT 1\n\\echo hi", "\\echo")]
+    [InlineData("SELECT 1\n\\echo hi\n", "\\echo")]
+    [InlineData("SELECT 1 \\echo hi", "\\echo")]
+    [InlineData("SELECT 1;\n\\echo hi", "\\echo")]
+    [InlineData("SELECT 1\n-- the total\n\\gset\n", "\\gset")]
+    [InlineData("SELECT 1 AS total \\gset", "\\gset")]
+    [InlineData("SELECT 1 \\g\nSELECT 2", "\\g")]
+    [InlineData("SELECT 1\n\\gx\nSELECT 2;\n", "\\gx")]
+    [InlineData("SELECT 1\n\\r\nSELECT 2", "\\r")]
+    [InlineData("SELECT 1;\nSELECT 2\n/* last */ \\echo done\n", "\\echo")]
+    public async Task TaidonSplitsTheSqlBeforeAMetaCommandWherePsqlDoes(string script, string command)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"taidon-meta-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(path, script);
+        try
+        {
+            var ours = SqlSplitter.Split(script, "meta.sql");
+            var theirs = (await psql.StatementsSentByPsqlAsync(path)).Where(s => StripComments(s).Trim().Trim(';').Trim().Length > 0).ToList();
+
+            Assert.Equal(theirs.Count, ours.Statements.Count);
+            Assert.All(theirs.Zip(ours.Statements), pair => Assert.True(Same(pair.First, pair.Second.Text), $"psql sent: {pair.First}\nTaidon:    {pair.Second.Text}"));
+            var problem = Assert.Single(ours.Problems);
+            Assert.Contains($"The psql command {command} ", problem.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>
     /// The same statement, but for what psql is known to change: it keeps a leading comment and the
     /// trailing comment of a last statement without a semicolon, and drops empty lines.
     /// </summary>

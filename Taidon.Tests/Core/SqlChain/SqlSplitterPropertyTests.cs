@@ -85,7 +85,7 @@ public sealed class SqlSplitterPropertyTests
     /// <paramref name="shape"/>, the separators from <paramref name="layout"/> (so two layouts of one shape
     /// differ only in whitespace and comments).
     /// </summary>
-    private static (string Text, List<string> Statements) Generate(Random shape, Random? layout = null)
+    internal static (string Text, List<string> Statements) Generate(Random shape, Random? layout = null)
     {
         layout ??= shape;
         var text = new StringBuilder();

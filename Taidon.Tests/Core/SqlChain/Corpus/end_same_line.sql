@@ -1,0 +1,1 @@
+SELECT $$dollar; body$$ AS body /* comment */ -- and a line comment
