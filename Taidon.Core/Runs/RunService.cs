@@ -62,7 +62,9 @@ public sealed class RunService(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _sinceTrim = new();
 
     // Each account's last previewed chain, as split and keyed before no-ops are seen through: the editor
-    // previews on every pause in typing, and the next preview splits again only around the edit.
+    // previews on every pause in typing, and the next preview splits again only around the edit. At most
+    // MaxPreviewsKept accounts' (a class's worth): past it the memory starts again, and a preview splits afresh.
+    private const int MaxPreviewsKept = 2_000;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AnalyzedChain> _lastPreview = new();
 
     /// <summary>The instance settings by default (the warm pool's instances, owned by nobody yet).</summary>
@@ -425,6 +427,11 @@ public sealed class RunService(
             : ChainAnalysis.Analyze(sources, engine.Identity);
         if (previewOf is not null)
         {
+            if (_lastPreview.Count >= MaxPreviewsKept)
+            {
+                _lastPreview.Clear();
+            }
+
             _lastPreview[previewOf] = chain;
         }
 
