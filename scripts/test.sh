@@ -47,10 +47,11 @@ dotnet build Taidon.Benchmarks -c Release -warnaserror -nologo -v quiet
 # the figures in docs/benchmarks.md come from full runs. TAIDON_NO_BENCHMARK_SMOKE=1 skips it.
 if [ -z "${TAIDON_NO_BENCHMARK_SMOKE:-}" ] && [ "$#" -eq 0 ]; then
   bench=(dotnet Taidon.Benchmarks/bin/Release/net10.0/Taidon.Benchmarks.dll)
-  echo "Benchmark smoke: hostile runs, runs on the sample course, audit log, a class (3 students, the app as the README starts it), SQL chain profile (split, corpus, an edit reanalyzed), SQL chain (BenchmarkDotNet dry job)"
+  echo "Benchmark smoke: hostile runs, runs on the sample course, one script edited and rerun, audit log, a class (3 students, the app as the README starts it), SQL chain profile (split, corpus, an edit reanalyzed), SQL chain (BenchmarkDotNet dry job)"
   "${bench[@]}" --hostile --smoke
   "${bench[@]}" --class --smoke
   "${bench[@]}" --runs --iterations 1
+  "${bench[@]}" --reruns --smoke
   "${bench[@]}" --audit --rows 10000
   "${bench[@]}" --profile --smoke
   "${bench[@]}" --filter '*' --job dry --inProcess --artifacts "$(mktemp -d)" >/dev/null
