@@ -120,6 +120,9 @@ public sealed class RunExecutor(
     IStorageGuard? storageGuard = null)
 {
     private const int MaxPlanAttempts = 3;
+
+    /// <summary>What the last capture inside a script cost (ticks), in any run: a run's first capture is weighed with it.</summary>
+    private long _lastScriptCapture;
     private const int MaxRecordedNotices = 20;
 
     /// <summary>
@@ -209,7 +212,7 @@ public sealed class RunExecutor(
             var sinceLayer = TimeSpan.Zero;
             var worked = TimeSpan.Zero;
             var captured = TimeSpan.Zero;
-            var lastCapture = TimeSpan.Zero;
+            var lastCapture = TimeSpan.FromTicks(Interlocked.Read(ref _lastScriptCapture));
             var total = run.HeadEnd - plan.From;
             for (var i = plan.From; i < run.HeadEnd && !failed; i++)
             {
@@ -306,7 +309,11 @@ public sealed class RunExecutor(
                     var capturing = clock.GetTimestamp();
                     var capture = await runtime.CaptureAsync(run.InstanceId, current, lastLayer, run.Limits, CancellationToken.None);
                     lastCapture = clock.GetElapsedTime(capturing);
-                    captured += inScript ? lastCapture : TimeSpan.Zero;
+                    if (inScript)
+                    {
+                        captured += lastCapture;
+                        Interlocked.Exchange(ref _lastScriptCapture, lastCapture.Ticks);
+                    }
                     layers.Add((capture, inScript, lastCapture, worked));
                     lastLayer = current;
                     if (!capture.SessionsKept)

@@ -45,7 +45,8 @@ public sealed record LayerPolicy(TimeSpan RewindBudget, TimeSpan MinimumLayerCos
 
     /// <summary>
     /// Whether a layer inside the script may be captured now: the captures so far, and one more costing
-    /// what the last did, stay within <see cref="CaptureShare"/> of the statements' time so far.
+    /// what the last did (in this run or an earlier one), stay within <see cref="CaptureShare"/> of the
+    /// statements' time so far.
     /// </summary>
     public bool AffordsCapture(TimeSpan captured, TimeSpan lastCapture, TimeSpan statements) =>
         (captured + lastCapture).Ticks <= CaptureShare * statements.Ticks;
