@@ -26,7 +26,7 @@ public sealed record LayerPolicy(TimeSpan RewindBudget, TimeSpan MinimumLayerCos
     public TimeSpan ScriptRewindBudget { get; init; } = TimeSpan.FromMilliseconds(150);
 
     /// <summary>At the edit point, a layer pays once the replay since the last one costs this (an edit there is likely again).</summary>
-    public TimeSpan EditPointCost { get; init; } = TimeSpan.FromMilliseconds(20);
+    public TimeSpan EditPointCost { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>The most of a run's statement time that capturing layers inside its script may add (the first run stays close to a plain one).</summary>
     public double CaptureShare { get; init; } = 0.15;

@@ -107,19 +107,7 @@ public static class RunPlanner
         var clean = CleanBoundaries(statements);
         var reach = Reach(request);
 
-        // The instance is already where the head starts (or further, past head statements already known).
-        if (request.InstanceState is { } state)
-        {
-            for (var i = reach; i >= tail; i--)
-            {
-                if (state == keys[i] && clean[i])
-                {
-                    return new RunPlan(RunStart.Hot, i, keys[i], SessionStatements(statements, i), [], tail, request.HeadEnd, TimeSpan.Zero);
-                }
-            }
-        }
-
-        // The longest cached prefix (h_0, the base state, is always there), and the instance's place on this chain.
+        // The longest cached prefix (h_0, the base state, is always there).
         var restore = 0;
         for (var i = reach; i > 0; i--)
         {
@@ -130,6 +118,20 @@ public static class RunPlanner
             }
         }
 
+        // The instance is already where the head starts (or further, past head statements already known),
+        // unless a layer further on saves more than restoring it costs.
+        if (request.InstanceState is { } state)
+        {
+            for (var i = reach; i >= tail; i--)
+            {
+                if (state == keys[i] && clean[i] && (i >= restore || Sum(statements, cost, i, restore) < policy.RestoreCost))
+                {
+                    return new RunPlan(RunStart.Hot, i, keys[i], SessionStatements(statements, i), [], tail, request.HeadEnd, TimeSpan.Zero);
+                }
+            }
+        }
+
+        // The instance's place on this chain.
         var onInstance = -1;
         if (request.InstanceState is { } current)
         {

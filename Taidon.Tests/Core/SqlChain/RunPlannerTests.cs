@@ -244,6 +244,21 @@ public sealed class RunPlannerTests
     }
 
     [Fact]
+    public void AnInstanceWhereTheScriptStartsRestoresALayerFurtherOnWhenThatSavesMoreThanARestoreCosts()
+    {
+        // A second student's instance is in the base state; the first student's run left a layer after the costly INSERT.
+        var chain = Chain("CREATE TABLE big (id int);\nINSERT INTO big SELECT generate_series(1, 1000000);\nSELECT count(*) FROM big;");
+        _layers.Add(chain.Keys[2]);
+        TimeSpan Measured(SqlStatement s) => s.Index == 1 ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(5);
+
+        var costly = RunPlanner.Plan(new RunRequest(chain.Statements, chain.Keys, 0, 3, chain.Keys[0], _layers.Contains, Measured, HasOutcome: _ => true));
+        var cheap = RunPlanner.Plan(new RunRequest(chain.Statements, chain.Keys, 0, 3, chain.Keys[0], _layers.Contains, TenMilliseconds, HasOutcome: _ => true));
+
+        Assert.Equal((RunStart.RestoreLayer, 2), (costly.Start, costly.From));
+        Assert.Equal((RunStart.Hot, 0), (cheap.Start, cheap.From));
+    }
+
+    [Fact]
     public void AHeadThatMakesATemporaryObjectRunsAgainBecauseTheSessionLosesIt()
     {
         var chain = Chain(Init, Seed, "CREATE TEMP TABLE picked AS SELECT * FROM customers;\nSELECT count(*) FROM picked;");

@@ -108,6 +108,39 @@ public sealed class LayerGarbageCollectorTests : IAsyncLifetime
         Assert.True(layers.Contains(_app.Services.GetRequiredService<EngineIdentityProvider>().Identity.Root));
     }
 
+    [Fact]
+    public async Task ALayerInsideAStudentsScriptIsTheirsUntilAnotherAccountRestoresIt()
+    {
+        // One script, no init or seed: the costly INSERT is worth a layer before the query below it.
+        var files = new[] { new { path = "test/01.sql", content = "CREATE TABLE mine (id int);\nINSERT INTO mine SELECT generate_series(1, 1000000);\nSELECT count(*) FROM mine;" } };
+        using var ann = await GuestAsync();
+        var first = await (await ann.PostAsJsonAsync("/api/v1/runs", new { files, run = "test/01.sql" })).Content.ReadFromJsonAsync<JsonElement>();
+        var key = Assert.Single(first.GetProperty("plan").GetProperty("layersTaken").EnumerateArray()).GetString()!;
+
+        Assert.Equal(await TaidonAppFactory.AccountIdAsync(ann), await OwnerOfAsync(key));
+
+        // Another student runs the same script: their run starts from that layer, which is the course's from then on.
+        using var bob = await GuestAsync();
+        var second = await (await bob.PostAsJsonAsync("/api/v1/runs", new { files, run = "test/01.sql" })).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.True(key == second.GetProperty("plan").GetProperty("fromKey").GetString(), second.GetProperty("plan").ToString());
+        Assert.Null(await OwnerOfAsync(key));
+    }
+
+    private async Task<HttpClient> GuestAsync()
+    {
+        var client = _app.CreateClient();
+        var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private async Task<string?> OwnerOfAsync(string key)
+    {
+        await using var db = await _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
+        return (await db.Layers.SingleAsync(l => l.Key == key)).OwnerId;
+    }
+
     /// <summary>Runs a project whose seed (a million rows) is worth a layer at the end of the tail, and returns that layer's key.</summary>
     private static async Task<string> TailLayerAsync(HttpClient client, string table)
     {

@@ -57,6 +57,14 @@ public sealed class ScriptLayerTests
             Assert.Contains(cold.LayersTaken, l => l.InScript);
             Assert.Equal("1|public, pg_catalog|1000|0", string.Join('|', cold.Outcomes[^1].Results[0].Rows[0]));
             Assert.Equal(storage is not null, instances.Runtime.Layers.Driver.Name == "btrfs");
+            if (storage is not null)
+            {
+                // A btrfs layer is sealed: read-only even for root (its manifest does not hash what cannot change).
+                var data = Path.Combine(instances.Root, "layers", "layers", cold.LayersTaken.First(l => l.InScript).Layer.Key.ToString(), "data");
+                Assert.True(Directory.Exists(data), data);
+                Assert.ThrowsAny<IOException>(() => File.WriteAllText(Path.Combine(data, "intruder"), "x"));
+            }
+
 
             // The UPDATE edited: the rerun starts from the layer after the INSERT, the statements above it shown cached.
             var edited = Analyze(instances.Engine, Load + "UPDATE a SET x = -1 WHERE x = 1;\nSELECT currval('s'), current_setting('search_path'), count(*), min(x) FROM a;");
