@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Taidon.Core.Instances;
 using Taidon.Core.Projects;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
-using Taidon.Infrastructure.LocalRuntime;
-using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Sql;
 
 namespace Taidon.Benchmarks;
@@ -28,137 +25,110 @@ public static class RunBenchmarks
     /// <param name="directory">Where the instances and layers go (its filesystem picks the layer driver); the temp directory by default.</param>
     public static async Task RunAsync(int iterations, string? directory)
     {
-        var root = Path.Combine(directory ?? Path.GetTempPath(), $"tdnb-{Guid.NewGuid():N}"[..13]);
-        Directory.CreateDirectory(root);
-        File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
-        var binaries = PostgresBinaries.Locate(null);
-        var engine = EngineIdentity.PostgreSql(binaries.MajorVersion);
-        var layers = LayerStore.Open(Path.Combine(root, "layers"), TimeProvider.System, NullLogger.Instance);
-        var runtime = new LocalInstanceRuntime(Path.Combine(root, "i"), binaries, OsUser.ForPostgres(null), layers, engine, NullLogger<LocalInstanceRuntime>.Instance);
+        await using var instances = new BenchmarkInstances(directory);
+        var (engine, runtime) = (instances.Engine, instances.Runtime);
         var executor = new RunExecutor(runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System, outcomeStore: new OutcomesInMemory());
-        var created = new List<Guid>();
-        try
+        Console.WriteLine($"layer driver: {instances.Layers.Driver.Name}; {iterations} iterations; medians");
+        var explore = Chain(engine, "test/01_explore.sql");
+
+        // Warm-up: the first student builds the seed's layer.
+        var a = await instances.CreateAsync(Limits);
+        // A layer at the end of the tail whatever the machine's speed (the default policy may put its one
+        // layer mid-seed on a loaded machine): the pooled instances below restore it.
+        var first = await RunAsync(executor, a, explore, engine.Root, LayerPolicy.Default with { MinimumLayerCost = TimeSpan.Zero });
+        Console.WriteLine($"first run ever: {first.Duration.TotalMilliseconds:F0} ms ({first.Plan.Describe()}, {first.LayersTaken.Count} layer(s) of {first.LayersTaken.Sum(l => l.Layer.SizeBytes) / 1048576.0:F0} MB)");
+
+        // 1. Hot run.
+        var connection = await runtime.StartAsync(a, Limits, CancellationToken.None);
+        var direct = new List<TimeSpan>();
+        var hot = new List<TimeSpan>();
+        var outside = new List<TimeSpan>();
+        for (var i = 0; i < iterations * 3; i++)
         {
-            Console.WriteLine($"layer driver: {layers.Driver.Name}; {iterations} iterations; medians");
-            var explore = Chain(engine, "test/01_explore.sql");
-
-            // Warm-up: the first student builds the seed's layer.
-            var a = await CreateAsync(runtime, created);
-            // A layer at the end of the tail whatever the machine's speed (the default policy may put its one
-            // layer mid-seed on a loaded machine): the pooled instances below restore it.
-            var first = await RunAsync(executor, a, explore, engine.Root, LayerPolicy.Default with { MinimumLayerCost = TimeSpan.Zero });
-            Console.WriteLine($"first run ever: {first.Duration.TotalMilliseconds:F0} ms ({first.Plan.Describe()}, {first.LayersTaken.Count} layer(s) of {first.LayersTaken.Sum(l => l.Layer.SizeBytes) / 1048576.0:F0} MB)");
-
-            // 1. Hot run.
-            var connection = await runtime.StartAsync(a, Limits, CancellationToken.None);
-            var direct = new List<TimeSpan>();
-            var hot = new List<TimeSpan>();
-            var outside = new List<TimeSpan>();
-            for (var i = 0; i < iterations * 3; i++)
-            {
-                direct.Add(await TimeAsync(() => DirectAsync(connection, explore.Chain.Statements.Skip(explore.HeadStart))));
-                var run = await RunAsync(executor, a, explore, first.FinalState, LayerPolicy.Default);
-                Check(run, RunStart.Hot);
-                hot.Add(run.Duration);
-                outside.Add(run.Duration - run.HeadDuration);
-            }
-
-            Report("1. hot run of test/01_explore.sql (4 queries)", Median(hot), "the same statements through Npgsql", Median(direct));
-            Console.WriteLine($"   of which outside the statements (session, rollback check): {Median(outside).TotalMilliseconds:F1} ms");
-
-            // 2. Rewind: the exercise's first statement edited, against a full replay on a fresh cluster.
-            var b = await CreateAsync(runtime, created);
-            var state = (await RunAsync(executor, b, Exercise(engine, 0), engine.Root, LayerPolicy.Default)).FinalState;
-            var rewinds = new List<TimeSpan>();
-            var heads = new List<TimeSpan>();
-            for (var i = 1; i <= iterations; i++)
-            {
-                // The student reads the result and edits the script: the runtime's standby copy is made meanwhile.
-                await Task.Delay(TimeSpan.FromSeconds(2));
-                var run = await RunAsync(executor, b, Exercise(engine, i), state, LayerPolicy.Default);
-                Check(run, RunStart.RestoreLayer);
-                rewinds.Add(run.Duration);
-                heads.Add(run.HeadDuration);
-                state = run.FinalState;
-            }
-
-            // The baseline sees no layer but the base state: it replays everything, as a runner without the cache would.
-            var uncached = new RunExecutor(new WithoutLayers(runtime, engine.Root), new NpgsqlSqlSessionFactory(), TimeProvider.System);
-            var replays = new List<TimeSpan>();
-            for (var i = 0; i < Math.Max(3, iterations / 3); i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                var fresh = await CreateAsync(runtime, created);
-                var run = await RunAsync(uncached, fresh, Exercise(engine, 1000 + i), engine.Root, LayerPolicy.None);
-                replays.Add(Stopwatch.GetElapsedTime(started));
-                Check(run, RunStart.ContinueOnInstance);
-                await runtime.DeleteAsync(fresh, CancellationToken.None);
-            }
-
-            Report("2. rewind: exercise edited and rerun", Median(rewinds), "full replay of init, seed and exercise on a fresh cluster", Median(replays));
-            Console.WriteLine($"   of which the exercise's own statements: {Median(heads).TotalMilliseconds:F1} ms");
-            var stops = new List<TimeSpan>();
-            var starts = new List<TimeSpan>();
-            for (var i = 0; i < iterations; i++)
-            {
-                stops.Add(await TimeAsync(() => runtime.StopAsync(b, CancellationToken.None)));
-                starts.Add(await TimeAsync(() => runtime.StartAsync(b, Limits, CancellationToken.None)));
-            }
-
-            Console.WriteLine($"   an instance's stop: {Median(stops).TotalMilliseconds:F1} ms; start: {Median(starts).TotalMilliseconds:F1} ms");
-
-            // 3. A new student's first result: the sample course's first script.
-            var pooled = new List<TimeSpan>();
-            var cold = new List<TimeSpan>();
-            var pooledSelect = new List<TimeSpan>();
-            var coldSelect = new List<TimeSpan>();
-            var select = ChainAnalysis.Analyze([new SqlSource("script.sql", "SELECT 1;")], engine);
-            for (var i = 0; i < iterations; i++)
-            {
-                // The warm pool keeps its instances in the state most runs restore: here, the seed's layer.
-                var ready = await CreateAsync(runtime, created);
-                await runtime.RestoreAsync(ready, first.FinalState!.Value, Limits, CancellationToken.None);
-                var pooledRun = await RunAsync(executor, ready, explore, first.FinalState, LayerPolicy.Default);
-                Check(pooledRun, RunStart.Hot);
-                pooled.Add(pooledRun.Duration);
-                var readyForSelect = await CreateAsync(runtime, created);
-                pooledSelect.Add((await RunAsync(executor, readyForSelect, (select, 0), engine.Root, LayerPolicy.Default)).Duration);
-
-                var started = Stopwatch.GetTimestamp();
-                var created1 = await CreateAsync(runtime, created);
-                await RunAsync(executor, created1, explore, engine.Root, LayerPolicy.Default);
-                cold.Add(Stopwatch.GetElapsedTime(started));
-                started = Stopwatch.GetTimestamp();
-                var created2 = await CreateAsync(runtime, created);
-                await RunAsync(executor, created2, (select, 0), engine.Root, LayerPolicy.Default);
-                coldSelect.Add(Stopwatch.GetElapsedTime(started));
-                foreach (var id in new[] { ready, readyForSelect, created1, created2 })
-                {
-                    await runtime.DeleteAsync(id, CancellationToken.None);
-                }
-            }
-
-            Report("3a. first result, SELECT 1, instance from the warm pool", Median(pooledSelect), "instance created for the student", Median(coldSelect));
-            Report("3b. first result, test/01_explore.sql, instance from the warm pool (in the popular state)", Median(pooled), "instance created for the student", Median(cold));
+            direct.Add(await TimeAsync(() => DirectAsync(connection, explore.Chain.Statements.Skip(explore.HeadStart))));
+            var run = await RunAsync(executor, a, explore, first.FinalState, LayerPolicy.Default);
+            Check(run, RunStart.Hot);
+            hot.Add(run.Duration);
+            outside.Add(run.Duration - run.HeadDuration);
         }
-        finally
+
+        Report("1. hot run of test/01_explore.sql (4 queries)", Median(hot), "the same statements through Npgsql", Median(direct));
+        Console.WriteLine($"   of which outside the statements (session, rollback check): {Median(outside).TotalMilliseconds:F1} ms");
+
+        // 2. Rewind: the exercise's first statement edited, against a full replay on a fresh cluster.
+        var b = await instances.CreateAsync(Limits);
+        var state = (await RunAsync(executor, b, Exercise(engine, 0), engine.Root, LayerPolicy.Default)).FinalState;
+        var rewinds = new List<TimeSpan>();
+        var heads = new List<TimeSpan>();
+        for (var i = 1; i <= iterations; i++)
         {
-            foreach (var id in created)
+            // The student reads the result and edits the script: the runtime's standby copy is made meanwhile.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var run = await RunAsync(executor, b, Exercise(engine, i), state, LayerPolicy.Default);
+            Check(run, RunStart.RestoreLayer);
+            rewinds.Add(run.Duration);
+            heads.Add(run.HeadDuration);
+            state = run.FinalState;
+        }
+
+        // The baseline sees no layer but the base state: it replays everything, as a runner without the cache would.
+        var uncached = new RunExecutor(new WithoutLayers(runtime, engine.Root), new NpgsqlSqlSessionFactory(), TimeProvider.System);
+        var replays = new List<TimeSpan>();
+        for (var i = 0; i < Math.Max(3, iterations / 3); i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var fresh = await instances.CreateAsync(Limits);
+            var run = await RunAsync(uncached, fresh, Exercise(engine, 1000 + i), engine.Root, LayerPolicy.None);
+            replays.Add(Stopwatch.GetElapsedTime(started));
+            Check(run, RunStart.ContinueOnInstance);
+            await runtime.DeleteAsync(fresh, CancellationToken.None);
+        }
+
+        Report("2. rewind: exercise edited and rerun", Median(rewinds), "full replay of init, seed and exercise on a fresh cluster", Median(replays));
+        Console.WriteLine($"   of which the exercise's own statements: {Median(heads).TotalMilliseconds:F1} ms");
+        var stops = new List<TimeSpan>();
+        var starts = new List<TimeSpan>();
+        for (var i = 0; i < iterations; i++)
+        {
+            stops.Add(await TimeAsync(() => runtime.StopAsync(b, CancellationToken.None)));
+            starts.Add(await TimeAsync(() => runtime.StartAsync(b, Limits, CancellationToken.None)));
+        }
+
+        Console.WriteLine($"   an instance's stop: {Median(stops).TotalMilliseconds:F1} ms; start: {Median(starts).TotalMilliseconds:F1} ms");
+
+        // 3. A new student's first result: the sample course's first script.
+        var pooled = new List<TimeSpan>();
+        var cold = new List<TimeSpan>();
+        var pooledSelect = new List<TimeSpan>();
+        var coldSelect = new List<TimeSpan>();
+        var select = ChainAnalysis.Analyze([new SqlSource("script.sql", "SELECT 1;")], engine);
+        for (var i = 0; i < iterations; i++)
+        {
+            // The warm pool keeps its instances in the state most runs restore: here, the seed's layer.
+            var ready = await instances.CreateAsync(Limits);
+            await runtime.RestoreAsync(ready, first.FinalState!.Value, Limits, CancellationToken.None);
+            var pooledRun = await RunAsync(executor, ready, explore, first.FinalState, LayerPolicy.Default);
+            Check(pooledRun, RunStart.Hot);
+            pooled.Add(pooledRun.Duration);
+            var readyForSelect = await instances.CreateAsync(Limits);
+            pooledSelect.Add((await RunAsync(executor, readyForSelect, (select, 0), engine.Root, LayerPolicy.Default)).Duration);
+
+            var started = Stopwatch.GetTimestamp();
+            var created1 = await instances.CreateAsync(Limits);
+            await RunAsync(executor, created1, explore, engine.Root, LayerPolicy.Default);
+            cold.Add(Stopwatch.GetElapsedTime(started));
+            started = Stopwatch.GetTimestamp();
+            var created2 = await instances.CreateAsync(Limits);
+            await RunAsync(executor, created2, (select, 0), engine.Root, LayerPolicy.Default);
+            coldSelect.Add(Stopwatch.GetElapsedTime(started));
+            foreach (var id in new[] { ready, readyForSelect, created1, created2 })
             {
                 await runtime.DeleteAsync(id, CancellationToken.None);
             }
-
-            NpgsqlConnection.ClearAllPools();
-            Directory.Delete(root, recursive: true);
         }
-    }
 
-    private static async Task<Guid> CreateAsync(LocalInstanceRuntime runtime, List<Guid> created)
-    {
-        var id = Guid.NewGuid();
-        created.Add(id);
-        await runtime.CreateAsync(id, Limits, CancellationToken.None);
-        return id;
+        Report("3a. first result, SELECT 1, instance from the warm pool", Median(pooledSelect), "instance created for the student", Median(coldSelect));
+        Report("3b. first result, test/01_explore.sql, instance from the warm pool (in the popular state)", Median(pooled), "instance created for the student", Median(cold));
     }
 
     private static (AnalyzedChain Chain, int HeadStart) Chain(EngineIdentity engine, string script, string? text = null)

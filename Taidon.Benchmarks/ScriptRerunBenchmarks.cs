@@ -1,13 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
-using Taidon.Infrastructure.LocalRuntime;
-using Taidon.Infrastructure.LocalRuntime.Snapshots;
 using Taidon.Infrastructure.Sql;
 
 namespace Taidon.Benchmarks;
@@ -93,48 +89,24 @@ public static class ScriptRerunBenchmarks
     /// <param name="smoke">One shape, one edit of each statement: CI's check that the harness works.</param>
     public static async Task RunAsync(int iterations, string? directory, bool smoke)
     {
-        var root = Path.Combine(directory ?? Path.GetTempPath(), $"tdsr-{Guid.NewGuid():N}"[..13]);
-        Directory.CreateDirectory(root);
-        File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
-        var binaries = PostgresBinaries.Locate(null);
-        var engine = EngineIdentity.PostgreSql(binaries.MajorVersion);
-        var layers = LayerStore.Open(Path.Combine(root, "layers"), TimeProvider.System, NullLogger.Instance);
-        var runtime = new LocalInstanceRuntime(Path.Combine(root, "i"), binaries, OsUser.ForPostgres(null), layers, engine, NullLogger<LocalInstanceRuntime>.Instance);
-        var created = new List<Guid>();
-        try
+        await using var instances = new BenchmarkInstances(directory);
+        Console.WriteLine($"layer driver: {instances.Layers.Driver.Name}; {iterations} edit(s) of each exercise statement; medians");
+        Console.WriteLine("| shape | plain run | first run (ratio to plain) | rerun after an edit, worst statement (ratio to first run) | layer bytes per student |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var shape in smoke ? Shapes.Take(1) : Shapes)
         {
-            Console.WriteLine($"layer driver: {layers.Driver.Name}; {iterations} edit(s) of each exercise statement; medians");
-            Console.WriteLine("| shape | plain run | first run (ratio to plain) | rerun after an edit, worst statement (ratio to first run) | layer bytes per student |");
-            Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
-            foreach (var shape in smoke ? Shapes.Take(1) : Shapes)
-            {
-                await MeasureAsync(shape, runtime, engine, created, smoke ? 1 : iterations);
-            }
-        }
-        finally
-        {
-            foreach (var id in created)
-            {
-                await runtime.DeleteAsync(id, CancellationToken.None);
-            }
-
-            NpgsqlConnection.ClearAllPools();
-            foreach (var layer in layers.List())
-            {
-                await layers.RemoveAsync(layer.Key, CancellationToken.None);
-            }
-
-            Directory.Delete(root, recursive: true);
+            await MeasureAsync(shape, instances, smoke ? 1 : iterations);
         }
     }
 
-    private static async Task MeasureAsync(Shape shape, LocalInstanceRuntime runtime, EngineIdentity engine, List<Guid> created, int iterations)
+    private static async Task MeasureAsync(Shape shape, BenchmarkInstances instances, int iterations)
     {
+        var (engine, runtime) = (instances.Engine, instances.Runtime);
         var executor = new RunExecutor(runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System, outcomeStore: new RunBenchmarks.OutcomesInMemory());
         var edits = new ScriptEdits();
 
         // The plain run: the same statements through Npgsql, on a fresh instance.
-        var plainInstance = await CreateAsync(runtime, created);
+        var plainInstance = await instances.CreateAsync(Limits);
         var original = Analyze(engine, shape, edit: null);
         var connection = await runtime.StartAsync(plainInstance, Limits, CancellationToken.None);
         var started = Stopwatch.GetTimestamp();
@@ -143,7 +115,7 @@ public static class ScriptRerunBenchmarks
         await runtime.DeleteAsync(plainInstance, CancellationToken.None);
 
         // The first run through Taidon, on a fresh instance with only the base state cached.
-        var student = await CreateAsync(runtime, created);
+        var student = await instances.CreateAsync(Limits);
         var first = await RunAsync(executor, edits, student, original, engine.Root);
         var layerBytes = first.LayersTaken.Sum(l => l.Layer.SizeBytes);
         Console.Error.WriteLine($"  first run: {first.Duration.TotalMilliseconds:F0} ms, {first.Plan.Describe()}, layers taken: {first.LayersTaken.Count} in {string.Join(", ", first.LayersTaken.Select(l => $"{l.BuildTime.TotalMilliseconds:F0} ms"))}");
@@ -202,14 +174,6 @@ public static class ScriptRerunBenchmarks
         }
 
         return text.Append("\\.\nANALYZE people;\n").ToString();
-    }
-
-    private static async Task<Guid> CreateAsync(LocalInstanceRuntime runtime, List<Guid> created)
-    {
-        var id = Guid.NewGuid();
-        created.Add(id);
-        await runtime.CreateAsync(id, Limits, CancellationToken.None);
-        return id;
     }
 
     private static void Check(RunResult run)

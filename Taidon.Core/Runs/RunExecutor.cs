@@ -120,10 +120,10 @@ public sealed class RunExecutor(
     IStorageGuard? storageGuard = null)
 {
     private const int MaxPlanAttempts = 3;
+    private const int MaxRecordedNotices = 20;
 
     /// <summary>What the last capture inside a script cost (ticks), in any run: a run's first capture is weighed with it.</summary>
     private long _lastScriptCapture;
-    private const int MaxRecordedNotices = 20;
 
     /// <summary>
     /// Runs the chain. Cancelling <paramref name="cancellationToken"/> stops the run (the statement running

@@ -71,14 +71,20 @@ public sealed class BtrfsLayerDriver : ILayerDriver
 
     public async Task CopyAsync(string source, string target, CancellationToken cancellationToken)
     {
-        if (!await IsSubvolumeAsync(source, cancellationToken))
+        // Asked first, answered after: a snapshot is one process where a check and a snapshot were two.
+        var snapshot = await RunAsync(["subvolume", "snapshot", source, target], cancellationToken);
+        if (snapshot.ExitCode == 0)
         {
-            // A plain directory (made before the driver was chosen): fall back to a block-sharing copy.
-            await new CopyLayerDriver().CopyAsync(source, target, cancellationToken);
             return;
         }
 
-        await BtrfsAsync(["subvolume", "snapshot", source, target], cancellationToken);
+        if (await IsSubvolumeAsync(source, cancellationToken))
+        {
+            throw Failed(["subvolume", "snapshot", source, target], snapshot.Output);
+        }
+
+        // A plain directory (made before the driver was chosen): fall back to a block-sharing copy.
+        await new CopyLayerDriver().CopyAsync(source, target, cancellationToken);
     }
 
     public Task CreateEmptyAsync(string path, CancellationToken cancellationToken) =>
@@ -90,13 +96,14 @@ public sealed class BtrfsLayerDriver : ILayerDriver
     /// <summary>A layer that is a subvolume becomes read-only (even root's writes fail on it); btrfs checksums every block it reads.</summary>
     public async Task<bool> SealAsync(string path, CancellationToken cancellationToken)
     {
-        if (!await IsSubvolumeAsync(path, cancellationToken))
+        string[] arguments = ["property", "set", "-ts", path, "ro", "true"];
+        var seal = await RunAsync(arguments, cancellationToken);
+        if (seal.ExitCode == 0)
         {
-            return false;
+            return true;
         }
 
-        await BtrfsAsync(["property", "set", "-ts", path, "ro", "true"], cancellationToken);
-        return true;
+        return await IsSubvolumeAsync(path, cancellationToken) ? throw Failed(arguments, seal.Output) : false;
     }
 
     public async Task DeleteAsync(string path, CancellationToken cancellationToken)
@@ -127,12 +134,17 @@ public sealed class BtrfsLayerDriver : ILayerDriver
     private static async Task<bool> IsSubvolumeAsync(string path, CancellationToken cancellationToken) =>
         (await ProcessRunner.RunAsync("btrfs", ["subvolume", "show", path], null, TimeSpan.FromSeconds(30), cancellationToken)).ExitCode == 0;
 
+    private static Task<ProcessRunner.Result> RunAsync(string[] arguments, CancellationToken cancellationToken) =>
+        ProcessRunner.RunAsync("btrfs", arguments, null, TimeSpan.FromMinutes(5), cancellationToken);
+
+    private static IOException Failed(string[] arguments, string output) => new($"btrfs {string.Join(' ', arguments)} failed: {output}");
+
     private static async Task BtrfsAsync(string[] arguments, CancellationToken cancellationToken)
     {
-        var result = await ProcessRunner.RunAsync("btrfs", arguments, null, TimeSpan.FromMinutes(5), cancellationToken);
+        var result = await RunAsync(arguments, cancellationToken);
         if (result.ExitCode != 0)
         {
-            throw new IOException($"btrfs {string.Join(' ', arguments)} failed: {result.Output}");
+            throw Failed(arguments, result.Output);
         }
     }
 }
