@@ -48,8 +48,9 @@ public sealed class NpgsqlSqlSessionFactory : ISqlSessionFactory
 /// Runs a student's statements over one connection, as the student. Values come back in PostgreSQL's
 /// text form, read column by column off the wire so that no value past the bounds is ever held whole; results
 /// and notices are bounded by the run's <see cref="ResultBudget"/>. Whether a statement changed anything is
-/// seen from a probe before and after it: the next transaction id, the sequences' values, and a digest of
-/// the session state a layer does not keep (the WAL position is not asked: checkpoints and other background
+/// seen from a probe before and after it: the next transaction id, the sequences' values, inside a
+/// transaction block that already has its id the rows its statements wrote (catalogs included, so DDL
+/// counts too), and a digest of the session state a layer does not keep (the WAL position is not asked: checkpoints and other background
 /// work move it). The probe names everything in pg_catalog, so no object of the student's can stand in.
 /// </summary>
 public sealed class NpgsqlSqlSession : ISqlSession
@@ -63,6 +64,9 @@ public sealed class NpgsqlSqlSession : ISqlSession
         SELECT pg_catalog.concat_ws('/',
                  pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()),
                  pg_catalog.pg_current_xact_id_if_assigned(),
+                 CASE WHEN pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN 0
+                      ELSE (SELECT pg_catalog.sum(t.n_tup_ins OPERATOR(pg_catalog.+) t.n_tup_upd OPERATOR(pg_catalog.+) t.n_tup_del)
+                              FROM pg_catalog.pg_stat_xact_all_tables t) END,
                  (SELECT pg_catalog.md5(pg_catalog.string_agg(pg_catalog.concat(s.schemaname, '.', s.sequencename, '=', s.last_value), ',' ORDER BY s.schemaname, s.sequencename))
                     FROM pg_catalog.pg_sequences s)),
                pg_catalog.md5(pg_catalog.concat_ws('|',

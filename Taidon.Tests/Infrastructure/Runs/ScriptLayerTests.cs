@@ -41,6 +41,31 @@ public sealed class ScriptLayerTests
     [RootFact]
     public Task OnBtrfsTemporaryTablesAndPreparedStatementsSurviveTheLayerRule() => SessionObjectsAsync(Btrfs());
 
+    [Fact]
+    public async Task AWriteInsideATransactionBlockThatHasItsIdAlreadyIsAChange()
+    {
+        // After the block's first write the transaction id stays the same: the rows written tell the probe.
+        var instances = LocalInstances.Open();
+        try
+        {
+            var executor = new RunExecutor(instances.Runtime, new NpgsqlSqlSessionFactory(), TimeProvider.System);
+            var instance = await instances.CreateAsync(Limits);
+            var chain = Analyze(instances.Engine, "BEGIN;\nCREATE TABLE t (x int);\nINSERT INTO t VALUES (1);\nCREATE INDEX ON t (x);\nSELECT 1;\nCOMMIT;");
+
+            var result = await RunAsync(executor, new ScriptEdits(), instance, chain, null);
+
+            Assert.True(result.Succeeded, Describe(result));
+            Assert.True(result.Outcomes[2].ChangedState, "the INSERT");
+            Assert.True(result.Outcomes[3].ChangedState, "the CREATE INDEX");
+            Assert.False(result.Outcomes[4].ChangedState, "the SELECT");
+            Assert.DoesNotContain(result.NoOps, n => n.After == chain.Keys[3] || n.After == chain.Keys[4]);
+        }
+        finally
+        {
+            await instances.DisposeAsync();
+        }
+    }
+
     private static async Task EditBelowALayerAsync(InstanceStorage? storage)
     {
         var instances = LocalInstances.Open(storage?.MountPoint);
