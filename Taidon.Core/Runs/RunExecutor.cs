@@ -287,9 +287,11 @@ public sealed class RunExecutor(
 
                 sinceLayer += outcome.Duration;
                 worked += outcome.Duration;
+                // The edit point is learned, not guessed: its layer is paid back by the reruns that come there, not weighed against this run.
+                var atEditPoint = i + 1 == run.EditPoint;
                 var worthALayer = layerPoints.Contains(i + 1)
-                    || (policy.WorthALayer(sinceLayer, atEndOfTail: i + 1 == plan.HeadStart, inScript, atEditPoint: i + 1 == run.EditPoint)
-                        && (!inScript || policy.AffordsCapture(captured, lastCapture, worked)));
+                    || (policy.WorthALayer(sinceLayer, atEndOfTail: i + 1 == plan.HeadStart, inScript, atEditPoint)
+                        && (!inScript || atEditPoint || policy.AffordsCapture(captured, lastCapture, worked)));
                 if (runtime.HasLayer(current))
                 {
                     sinceLayer = TimeSpan.Zero;

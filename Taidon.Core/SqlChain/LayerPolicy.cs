@@ -7,9 +7,9 @@ namespace Taidon.Core.SqlChain;
 /// costs at least <see cref="MinimumLayerCost"/> (cheaper to replay than to store). Inside the script
 /// being run (what a student edits): a layer once the replay since the last one reaches
 /// <see cref="ScriptRewindBudget"/>, and at the statement the student last edited (the edit point) once
-/// it reaches <see cref="EditPointCost"/>, while capturing takes at most <see cref="CaptureShare"/> of the
-/// run's statements' time. <see cref="RestoreCost"/> is what restoring a layer costs, to choose between
-/// restoring and replaying on the instance.
+/// it reaches <see cref="EditPointCost"/>; captures other than the edit point's take at most
+/// <see cref="CaptureShare"/> of the run's statements' time. <see cref="RestoreCost"/> is what restoring a
+/// layer costs, to choose between restoring and replaying on the instance.
 /// </summary>
 public sealed record LayerPolicy(TimeSpan RewindBudget, TimeSpan MinimumLayerCost, TimeSpan RestoreCost)
 {
