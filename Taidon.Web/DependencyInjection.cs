@@ -50,6 +50,7 @@ public static class DependencyInjection
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
         services.AddScoped<IWorkspaceBackend, WorkspaceBackend>();
+        services.AddScoped<GuestSignIn>();
         services.AddSingleton<RegistrationTicket>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         services.AddSingleton<IEmailSender<TaidonUser>, IdentityNoOpEmailSender>();
@@ -117,7 +118,7 @@ public static class DependencyInjection
         app.UseRouting();
         app.UseAuthentication();
         app.UseRateLimiter();
-        app.UseMiddleware<AnonymousVisitorMiddleware>();
+        app.UseMiddleware<AccountActivityMiddleware>();
         app.UseAuthorization();
         app.UseAntiforgery();
     }
@@ -131,6 +132,7 @@ public static class DependencyInjection
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapAccountApi();
+        GuestSignIn.Map(app);
         app.MapSqlChainApi();
         app.MapRunsApi();
         app.MapProjectsApi();

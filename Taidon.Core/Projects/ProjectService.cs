@@ -22,12 +22,16 @@ public sealed class ProjectService(
 
     public Task<IReadOnlyList<Project>> ListAsync(string ownerId, CancellationToken cancellationToken) => projects.OfOwnerAsync(ownerId, cancellationToken);
 
-    /// <summary>The account's first project; a new account gets the sample course.</summary>
+    /// <summary>The account's first project; a new account gets the sample course (<see cref="Starter"/>).</summary>
     public async Task<Project> DefaultAsync(string ownerId, CancellationToken cancellationToken)
     {
         var first = await projects.FirstAsync(ownerId, cancellationToken);
         return first ?? await CreateAsync(ownerId, SampleCourseName, SampleCourse.Files.Select(f => (f.Path, f.Text)), cancellationToken);
     }
+
+    /// <summary>The project a new account starts with, as it will be made (a visitor sees it before having an account).</summary>
+    public (string Name, IReadOnlyList<ProjectScript> Scripts) Starter() =>
+        (SampleCourseName, [.. SampleCourse.Files.Select(f => new ProjectScript(f.Path, f.Text, DateTimeOffset.UnixEpoch))]);
 
     /// <summary>Creates a project with the given scripts (none for an empty project).</summary>
     public async Task<Project> CreateAsync(string ownerId, string name, IEnumerable<(string Path, string Content)> scripts, CancellationToken cancellationToken)

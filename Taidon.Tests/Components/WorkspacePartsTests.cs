@@ -217,12 +217,42 @@ public sealed class WorkspacePartsTests : IDisposable
     }
 
     [Fact]
-    public async Task ASessionWithoutAnAccountIsToldToReload()
+    public async Task AVisitorWithoutAnAccountSeesTheStarterProjectAndNothingIsAskedOfTheServer()
     {
-        var opened = await new ProjectOpening(_backend, T).OpenAsync("", new WorkspaceAddress(null, null, null), interactive: true);
+        var opened = await new ProjectOpening(_backend, T).OpenAsync("", new WorkspaceAddress(null, "test/b.sql", null), interactive: true);
 
-        Assert.Null(opened.Session);
-        Assert.Equal("Your session has no account; reload the page.", opened.Problem);
+        var visit = Assert.IsType<WorkspaceSession>(opened.Session);
+        Assert.True(visit.IsVisitor);
+        Assert.Equal("Starter", visit.ProjectName);
+        Assert.Equal(["init/01_schema.sql", "test/b.sql"], visit.Scripts.Select(s => s.Path));
+        Assert.Equal("test/b.sql", visit.Current!.Path);
+        Assert.Null(visit.Instance);
+        Assert.Empty(_backend.Asked);
+    }
+
+    [Fact]
+    public async Task AVisitorsEditWaitsUnsavedUntilTheAccountIsThereAndIsThenSavedInIt()
+    {
+        var visit = new WorkspaceSession("", Guid.Empty, "Starter") { Editor = _editor };
+        visit.Load([Script("init/01_schema.sql", "CREATE TABLE t (id int);"), Script("test/a.sql", "SELECT 1;")]);
+        visit.Current = visit.Find("test/a.sql");
+        var autosave = new ScriptAutosave(_backend, visit, _clock, T, f => f(), _ => Task.CompletedTask, () => Task.CompletedTask);
+
+        await autosave.EditedAsync("SELECT 'typed before the account';");
+        await autosave.SavePendingAsync();
+        Assert.Empty(_backend.Saved);
+        Assert.True(autosave.Dirty);
+
+        // The account's project comes from the server; the open script keeps what was typed.
+        var project = Guid.NewGuid();
+        visit.Adopt("owner-1", project, "Course", await _backend.ScriptsAsync("owner-1", project));
+        await autosave.SavePendingAsync();
+
+        Assert.False(visit.IsVisitor);
+        Assert.Equal(project, visit.ProjectId);
+        Assert.Equal(["init/01_schema.sql", "test/a.sql", "test/b.sql"], visit.Scripts.Select(s => s.Path));
+        Assert.Equal([("test/a.sql", "SELECT 'typed before the account';")], _backend.Saved);
+        Assert.Equal("SELECT 'typed before the account';", visit.Current!.Content);
     }
 
     [Fact]
@@ -352,9 +382,19 @@ public sealed class WorkspacePartsTests : IDisposable
 
         public DatabaseSchema Schema { get; } = new([new SchemaRelation("public", "t", "table", [new SchemaColumn("id", "integer", false)], [])], []);
 
-        public Task<IReadOnlyList<Project>> ProjectsAsync(string owner) => Task.FromResult<IReadOnlyList<Project>>([.. Projects]);
+        public Task<IReadOnlyList<Project>> ProjectsAsync(string owner)
+        {
+            Asked.Add(nameof(ProjectsAsync));
+            return Task.FromResult<IReadOnlyList<Project>>([.. Projects]);
+        }
 
         public Task<Project> DefaultProjectAsync(string owner) => Task.FromResult(_course);
+
+        /// <summary>The account-bound calls made (a visitor's page must make none).</summary>
+        public List<string> Asked { get; } = [];
+
+        public (string Name, IReadOnlyList<ProjectScript> Scripts) StarterProject() =>
+            ("Starter", [Script("init/01_schema.sql", "CREATE TABLE t (id int);"), Script("test/b.sql", "SELECT 2;")]);
 
         public Task<Project> ImportAsync(string owner, string url)
         {
@@ -383,7 +423,11 @@ public sealed class WorkspacePartsTests : IDisposable
 
         public Task<int> IdleMinutesAsync(string owner) => Task.FromResult(20);
 
-        public Task<IReadOnlyList<Instance>> InstancesAsync(string owner) => Task.FromResult<IReadOnlyList<Instance>>([Instance]);
+        public Task<IReadOnlyList<Instance>> InstancesAsync(string owner)
+        {
+            Asked.Add(nameof(InstancesAsync));
+            return Task.FromResult<IReadOnlyList<Instance>>([Instance]);
+        }
 
         public Task<DatabaseSchema?> DescribeAsync(string owner, Guid instanceId) => Task.FromResult<DatabaseSchema?>(Schema);
 

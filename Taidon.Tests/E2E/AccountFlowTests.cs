@@ -10,15 +10,31 @@ namespace Taidon.Tests.E2E;
 public sealed class AccountFlowTests(BrowserFixture browser)
 {
     [Fact]
-    public async Task AVisitorOpensTheSiteAndIsAnAnonymousUserAtOnce()
+    public async Task AVisitorSeesTheSampleCourseWithoutAnAccountAndTheFirstEditMakesOneThatIsKept()
     {
         var page = await browser.NewPageAsync();
 
         await page.GotoAsync("/");
+        await BrowserFixture.WaitForAppAsync(page);
+        await BrowserFixture.WaitForWorkspaceAsync(page);
 
-        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Guest");
-        await Assertions.Expect(page.GetByTestId("workspace-title")).ToBeVisibleAsync();
+        // Looking makes nothing: no account, no cookie, the sample course in the page.
+        await Assertions.Expect(page.GetByTestId("project-name")).ToHaveTextAsync("Taidon Books");
+        await Assertions.Expect(page.GetByTestId("guest-banner")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("nav-register")).ToBeVisibleAsync();
+        Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "taidon.session");
+
+        // The first edit makes the guest account in place: the text typed is saved in it.
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+End");
+        await page.Keyboard.InsertTextAsync("\n-- my first edit");
         await Assertions.Expect(page.GetByTestId("guest-banner")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Guest");
+        await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
+        await page.ReloadAsync();
+        await BrowserFixture.WaitForWorkspaceAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=sql-editor] .monaco-editor").First).ToContainTextAsync("my first edit");
+        await Assertions.Expect(page.GetByTestId("project-menu")).ToBeVisibleAsync();
         var cookies = await page.Context.CookiesAsync();
         var session = Assert.Single(cookies, c => c.Name == "taidon.session");
         Assert.True(session.HttpOnly);
@@ -30,9 +46,7 @@ public sealed class AccountFlowTests(BrowserFixture browser)
     {
         var page = await browser.NewPageAsync();
         var email = $"student-{Guid.NewGuid():N}"[..20] + "@example.org";
-        await page.GotoAsync("/");
-        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Guest");
-        await BrowserFixture.WaitForAppAsync(page);
+        await BrowserFixture.BecomeGuestAsync(page);
 
         await BrowserFixture.FollowAsync(page, page.GetByTestId("nav-register"), "/Account/Register");
         await Assertions.Expect(page.GetByTestId("register-keeps-work")).ToBeVisibleAsync();
@@ -86,8 +100,7 @@ public sealed class AccountFlowTests(BrowserFixture browser)
         await Assertions.Expect(admin.Locator("body")).ToContainTextAsync("Taidon jobs");
 
         var student = await browser.NewPageAsync();
-        await student.GotoAsync("/");
-        await Assertions.Expect(student.GetByTestId("current-user")).ToHaveTextAsync("Guest");
+        await BrowserFixture.BecomeGuestAsync(student);
         await Assertions.Expect(student.GetByTestId("nav-admin")).ToHaveCountAsync(0);
         await student.GotoAsync("/admin");
         await Assertions.Expect(student.GetByTestId("access-refused")).ToBeVisibleAsync();

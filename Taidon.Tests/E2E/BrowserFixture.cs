@@ -71,6 +71,22 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>
+    /// Makes the page's visitor a guest as a visitor does: opens the workspace and types in the editor (a
+    /// page view alone makes no account). Waits until the page shows the guest account.
+    /// </summary>
+    public static async Task BecomeGuestAsync(IPage page)
+    {
+        await page.GotoAsync("/");
+        await WaitForAppAsync(page);
+        await WaitForWorkspaceAsync(page);
+        await page.Locator(".monaco-editor textarea").FocusAsync();
+        await page.Keyboard.PressAsync("Control+End");
+        await page.Keyboard.InsertTextAsync("\n");
+        await Assertions.Expect(page.GetByTestId("guest-banner")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Guest");
+    }
+
+    /// <summary>
     /// Follows a link and waits for the page at <paramref name="path"/>. While the interactive circuit
     /// takes over a server-rendered page, a click can fall between the two: it is tried again then.
     /// </summary>

@@ -39,8 +39,7 @@ public sealed class OidcSignInTests(BrowserFixture browser) : IAsyncLifetime
     {
         var context = await browser.Browser.NewContextAsync(new() { BaseURL = _baseAddress.ToString() });
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
-        await Assertions.Expect(page.GetByTestId("current-user")).ToHaveTextAsync("Guest");
+        await BrowserFixture.BecomeGuestAsync(page);
         var guestId = await SingleAnonymousAccountIdAsync();
 
         await page.GotoAsync("/Account/Login");

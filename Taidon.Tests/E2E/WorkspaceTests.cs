@@ -283,7 +283,9 @@ public sealed class WorkspaceTests(BrowserFixture browser)
     [Fact]
     public async Task AnEditTheServerNeverSavedIsPutBackOnTheNextVisit()
     {
+        // A guest's edits are kept in the browser until saved (a visitor has nothing saved to come back to).
         var page = await browser.NewPageAsync();
+        await BrowserFixture.BecomeGuestAsync(page);
         await page.GotoAsync("/?script=test/01_explore.sql");
         await WaitForWorkspaceAsync(page);
         await page.Locator(".monaco-editor .view-lines").WaitForAsync();

@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
+using Taidon.Web.Features.Accounts;
+
 namespace Taidon.Tests.Support;
 
 /// <summary>
@@ -50,6 +52,17 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
         var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
+    }
+
+    /// <summary>
+    /// What the workspace's script does at a visitor's first edit or run: <c>POST /account/guest</c>, which
+    /// makes a guest account and signs the client in with its cookie (a page view makes none).
+    /// </summary>
+    public static async Task<HttpResponseMessage> BecomeGuestAsync(HttpClient client)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, GuestSignIn.Path);
+        request.Headers.Add(GuestSignIn.Header, "1");
+        return await client.SendAsync(request);
     }
 
     /// <summary>The id of the account a client acts as (<c>GET /api/v1/me</c>).</summary>

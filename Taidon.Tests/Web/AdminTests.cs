@@ -35,7 +35,7 @@ public sealed class AdminTests : IAsyncLifetime
 
         using var visitor = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
         using var student = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
-        await student.GetAsync("/");
+        (await TaidonAppFactory.BecomeGuestAsync(student)).EnsureSuccessStatusCode();
         using var studentApi = await _app.GuestApiClientAsync();
 
         var leaks = new List<string>();

@@ -3,7 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Taidon.Infrastructure.Identity;
 using Taidon.Tests.Support;
+using Taidon.Web.Features.Accounts;
 
 namespace Taidon.Tests.Web;
 
@@ -43,7 +47,7 @@ public sealed class GatewayTests() : AppTests("gateway")
     public async Task ApiRefusesTheSignInCookieWithoutAToken()
     {
         using var client = App.CreateClient();
-        await client.GetAsync("/"); // becomes an anonymous visitor with a cookie
+        (await TaidonAppFactory.BecomeGuestAsync(client)).EnsureSuccessStatusCode(); // a guest with a cookie
 
         var response = await client.GetAsync("/api/v1/me");
 
@@ -132,17 +136,47 @@ public sealed class GatewayTests() : AppTests("gateway")
     }
 
     [Fact]
-    public async Task VisitorWithoutCookieBecomesAnAnonymousAccountAtOnce()
+    public async Task APageViewMakesNoAccountAndTheFirstEditMakesOneWithACookie()
     {
         using var client = App.CreateClient(new() { HandleCookies = true });
+        var before = await AccountCountAsync();
 
         var page = await client.GetAsync("/");
 
+        // The sample course is shown, and nothing is made: a crawler or a link preview costs no account.
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        Assert.Contains(page.Headers.GetValues("Set-Cookie"), c => c.StartsWith("taidon.session=", StringComparison.Ordinal));
-        Assert.Contains("data-testid=\"guest-banner\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        // The same cookie keeps the same account: no second account on the next visit.
-        var again = await client.GetAsync("/");
-        Assert.False(again.Headers.Contains("Set-Cookie") && again.Headers.GetValues("Set-Cookie").Any(c => c.StartsWith("taidon.session=", StringComparison.Ordinal)));
+        Assert.False(SetsSession(page));
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("Taidon Books", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"guest-banner\"", html, StringComparison.Ordinal);
+        Assert.Equal(before, await AccountCountAsync());
+
+        // A form on another site cannot make one: the workspace's script sends a header a form cannot.
+        using var forged = await client.PostAsync(GuestSignIn.Path, null);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(before, await AccountCountAsync());
+
+        using var first = await TaidonAppFactory.BecomeGuestAsync(client);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.True(SetsSession(first));
+        Assert.NotEmpty((await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("pass").GetString()!);
+        Assert.Equal(before + 1, await AccountCountAsync());
+
+        // The cookie keeps the account: another tab's first edit, or the next page, makes no second one.
+        using var again = await TaidonAppFactory.BecomeGuestAsync(client);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.False(SetsSession(again));
+        var next = await client.GetAsync("/");
+        Assert.Contains("data-testid=\"guest-banner\"", await next.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(before + 1, await AccountCountAsync());
+    }
+
+    private static bool SetsSession(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("taidon.session=", StringComparison.Ordinal));
+
+    private async Task<int> AccountCountAsync()
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<UserManager<TaidonUser>>().Users.CountAsync();
     }
 }

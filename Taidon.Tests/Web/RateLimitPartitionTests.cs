@@ -21,7 +21,7 @@ public sealed class RateLimitPartitionTests
     [InlineData("POST", "/Account/Register")]
     [InlineData("POST", "/api/v1/anonymous")]
     [InlineData("GET", "/api/v1/me")]
-    [InlineData("GET", "/")]
+    [InlineData("POST", "/account/guest")]
     public void EveryPerAddressLimitPutsAddressesOfOneSlash64InOneBudget(string method, string path)
     {
         var limits = new RateLimitOptions();
@@ -38,9 +38,11 @@ public sealed class RateLimitPartitionTests
     {
         var limits = new RateLimitOptions();
         var one = RateLimiting.InstallationPartition(Request("POST", "/api/v1/anonymous", "198.51.100.1"), limits).PartitionKey;
-        var other = RateLimiting.InstallationPartition(Request("GET", "/", "2001:db8:9::1"), limits).PartitionKey;
+        var other = RateLimiting.InstallationPartition(Request("POST", "/account/guest", "2001:db8:9::1"), limits).PartitionKey;
 
         Assert.Equal(one, other);
+        // A page view makes no account, so it draws on no visitors' budget.
+        Assert.Equal("unlimited", RateLimiting.InstallationPartition(Request("GET", "/", "198.51.100.1"), limits).PartitionKey);
         Assert.Equal("unlimited", RateLimiting.InstallationPartition(Request("GET", "/api/v1/me", "198.51.100.1"), limits).PartitionKey);
         Assert.Equal("unlimited", RateLimiting.InstallationPartition(Request("POST", "/Account/Login", "198.51.100.1"), limits).PartitionKey);
     }

@@ -94,7 +94,7 @@ public sealed class StartupTests
         using var firstClient = first.CreateClient(new() { HandleCookies = false });
         using var secondClient = second.CreateClient(new() { HandleCookies = false });
 
-        var visit = await firstClient.GetAsync("/");
+        var visit = await TaidonAppFactory.BecomeGuestAsync(firstClient);
         var cookie = visit.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("taidon.session=", StringComparison.Ordinal)).Split(';')[0];
         using var request = new HttpRequestMessage(HttpMethod.Get, "/");
         request.Headers.Add("Cookie", cookie);

@@ -1,5 +1,19 @@
 // Small browser helpers of Taidon's (served by the app).
 window.taidon = {
+    // A visitor's first edit or run: the server makes their guest account and sets its cookie on this
+    // answer, and gives a pass that the workspace's circuit reads the account from.
+    guestAccount: async function (path, header) {
+        var headers = {};
+        headers[header] = "1";
+        try {
+            var answer = await fetch(path, { method: "POST", headers: headers, credentials: "same-origin" });
+            var body = await answer.json().catch(function () { return {}; });
+            return answer.ok ? { pass: body.pass, problem: null } : { pass: null, problem: body.detail || ("The server answered " + answer.status + ".") };
+        } catch (e) {
+            return { pass: null, problem: "The server could not be reached (" + e.message + "); check the connection and try again." };
+        }
+    },
+
     // The theme is remembered in a cookie, so that the server renders the page in it from the start.
     setDarkTheme: function (dark) {
         document.cookie = "taidon.theme=" + (dark ? "dark" : "light") + "; path=/; max-age=31536000; samesite=lax";

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Taidon.Core.Projects;
 using Taidon.Core.Runs;
+using Taidon.Web.Features.Accounts;
 using Taidon.Web.Features.Git;
 using Taidon.Web.Features.Projects;
 using Taidon.Web.Features.Workspace;
@@ -28,12 +29,16 @@ public partial class Workspace
     private ScriptRunner? _runner;
     private InstanceActions? _instances;
     private EditorDecorations? _decorations;
+    private Task<bool>? _becomingGuest;
 
     [Inject]
     private IWorkspaceBackend Backend { get; set; } = default!;
 
     [Inject]
     private IActiveRuns Active { get; set; } = default!;
+
+    [Inject]
+    private GuestSignIn Guests { get; set; } = default!;
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
@@ -91,6 +96,26 @@ public partial class Workspace
     protected override async Task OnInitializedAsync()
     {
         var owner = (await AuthenticationState).User.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
+        if (owner.Length == 0 && GitInAddress is { Length: > 0 })
+        {
+            // A course link is copied into the visitor's own project, which needs an account: it is made
+            // when the circuit starts (the prerender, which a crawler sees, makes none and fetches nothing).
+            if (!RendererInfo.IsInteractive)
+            {
+                return;
+            }
+
+            try
+            {
+                owner = await Guests.SignInCircuitAsync();
+            }
+            catch (GuestRefusedException e)
+            {
+                _loadProblem = e.Message;
+                return;
+            }
+        }
+
         var opened = await new ProjectOpening(Backend, T).OpenAsync(owner, new(ProjectInAddress, ScriptInAddress, GitInAddress), RendererInfo.IsInteractive);
         _loadProblem = opened.Problem;
         _offerImport = opened.OfferImport;
@@ -105,6 +130,75 @@ public partial class Workspace
         _runner = new ScriptRunner(Backend, Active, session, _autosave, _decorations, T, Logger, Render);
         _instances = new InstanceActions(Backend, session, _decorations, T);
         _session = session;
+    }
+
+    /// <summary>
+    /// A visitor's first edit or run makes their guest account (and signs the browser in); the sample
+    /// course they looked at becomes their project with what they typed in it. False, with the reason
+    /// shown, when the account could not be made; the typed text stays in the page.
+    /// </summary>
+    private Task<bool> HaveAccountAsync()
+    {
+        if (!Session.IsVisitor)
+        {
+            return Task.FromResult(true);
+        }
+
+        return _becomingGuest ??= BecomeGuestAsync();
+
+        async Task<bool> BecomeGuestAsync()
+        {
+            try
+            {
+                var account = await Guests.SignInCircuitAsync();
+                var project = await Backend.DefaultProjectAsync(account);
+                Session.Adopt(account, project.Id, project.Name, await Backend.ScriptsAsync(account, project.Id));
+                Session.RunProblem = null;
+                Session.History = await Backend.HistoryAsync(account, WorkspaceSession.HistoryShown);
+                Session.IdleMinutes = await Backend.IdleMinutesAsync(account);
+                await Autosave.SavePendingAsync();
+                await Autosave.WatchUnsavedAsync();
+                StateHasChanged();
+                return true;
+            }
+            catch (GuestRefusedException e)
+            {
+                Session.RunProblem = e.Message;
+                _becomingGuest = null;
+                StateHasChanged();
+                return false;
+            }
+        }
+    }
+
+    private async Task EditedAsync(string text)
+    {
+        await Autosave.EditedAsync(text);
+        await HaveAccountAsync();
+    }
+
+    private async Task RunScriptAsync()
+    {
+        if (await HaveAccountAsync())
+        {
+            await Runner.RunScriptAsync();
+        }
+    }
+
+    private async Task RunSelectionAsync(EditorSelection selection)
+    {
+        if (await HaveAccountAsync())
+        {
+            await Runner.RunSelectionAsync(selection);
+        }
+    }
+
+    private async Task RunTestsAsync()
+    {
+        if (await HaveAccountAsync())
+        {
+            await Runner.RunTestsAsync();
+        }
     }
 
     protected override void OnAfterRender(bool firstRender)
@@ -179,7 +273,7 @@ public partial class Workspace
         await Decorations.RefreshMarksAsync();
     }
 
-    private async Task RunSelectionFromButtonAsync() => await Runner.RunSelectionAsync(await _editor!.GetSelectionAsync());
+    private async Task RunSelectionFromButtonAsync() => await RunSelectionAsync(await _editor!.GetSelectionAsync());
 
     private Task OpenFromHistoryAsync(RunHistoryEntry run) => OpenPathAsync(run.ScriptPath);
 
@@ -234,6 +328,11 @@ public partial class Workspace
     private async Task ChangeTreeAsync(Func<Task> change)
     {
         Session.TreeProblem = null;
+        if (!await HaveAccountAsync())
+        {
+            return;
+        }
+
         try
         {
             await change();
@@ -252,7 +351,7 @@ public partial class Workspace
     private async Task DeleteScriptAsync(string path)
     {
         Session.TreeProblem = null;
-        if (Session.Find(path) is not { } script)
+        if (!await HaveAccountAsync() || Session.Find(path) is not { } script)
         {
             return;
         }

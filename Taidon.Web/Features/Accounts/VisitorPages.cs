@@ -2,10 +2,10 @@ using Microsoft.AspNetCore.Components.Endpoints;
 
 namespace Taidon.Web.Features.Accounts;
 
-/// <summary>Which requests are visits to the app's pages: the ones that make a guest account (and are limited per address for that).</summary>
+/// <summary>Which requests are visits to the app's pages (a signed-in visitor's are recorded as activity).</summary>
 public static class VisitorPages
 {
-    /// <summary>A GET of one of the app's pages, outside the account and error pages (signing in must not make a guest account).</summary>
+    /// <summary>A GET of one of the app's pages, outside the account and error pages (the account pages manage accounts themselves).</summary>
     public static bool IsPageView(HttpContext context) =>
         HttpMethods.IsGet(context.Request.Method)
         && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is not null

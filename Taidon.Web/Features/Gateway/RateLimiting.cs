@@ -27,7 +27,7 @@ public sealed class RateLimitOptions
     [Range(1, 10_000, ErrorMessage = "Taidon:RateLimits:SignInPerMinute must be between 1 and 10000.")]
     public int SignInPerMinute { get; set; } = 10;
 
-    /// <summary>New anonymous accounts (page visits without a cookie, and POST /api/v1/anonymous) per client address.</summary>
+    /// <summary>New anonymous accounts (a visitor's first edit or run, and POST /api/v1/anonymous) per client address.</summary>
     [Range(1, 100_000, ErrorMessage = "Taidon:RateLimits:NewVisitorsPerHour must be between 1 and 100000.")]
     public int NewVisitorsPerHour { get; set; } = 300;
 
@@ -98,10 +98,11 @@ public static class RateLimiting
             ? Window("visitors-total", limits.NewVisitorsPerHourTotal, TimeSpan.FromHours(1))
             : RateLimitPartition.GetNoLimiter("unlimited");
 
-    /// <summary>A request that makes a guest account when it succeeds: POST /api/v1/anonymous, or a page visit without an account.</summary>
+    /// <summary>A request that makes a guest account when it succeeds: POST /api/v1/anonymous, or a visitor's first edit or run (POST /account/guest without an account).</summary>
     private static bool MakesAGuest(HttpContext context) =>
-        (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals("/api/v1/anonymous", StringComparison.OrdinalIgnoreCase))
-        || (context.User.Identity?.IsAuthenticated != true && !context.Request.Path.StartsWithSegments("/api") && VisitorPages.IsPageView(context));
+        HttpMethods.IsPost(context.Request.Method)
+        && (context.Request.Path.Equals("/api/v1/anonymous", StringComparison.OrdinalIgnoreCase)
+            || (context.User.Identity?.IsAuthenticated != true && context.Request.Path.Equals(GuestSignIn.Path, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>
     /// The client an address stands for in the per-address limits. One IPv6 subscriber gets a whole /64

@@ -18,12 +18,20 @@ public sealed record OpenedWorkspace(WorkspaceSession? Session, string? Problem 
 /// <summary>Opens the workspace on the project the address names (or a course link's copy, or the account's first project).</summary>
 public sealed class ProjectOpening(IWorkspaceBackend backend, IStringLocalizer<Strings> t)
 {
-    /// <summary>Opens what the address names; <paramref name="interactive"/>: the page runs in a circuit (not in the prerender of a first request).</summary>
+    /// <summary>
+    /// Opens what the address names; <paramref name="interactive"/>: the page runs in a circuit (not in the
+    /// prerender of a first request). A visitor without an account (<paramref name="owner"/> empty) sees the
+    /// project a new account starts with, kept in the page until they edit or run.
+    /// </summary>
     public async Task<OpenedWorkspace> OpenAsync(string owner, WorkspaceAddress address, bool interactive)
     {
         if (owner.Length == 0)
         {
-            return new(null, t["Your session has no account; reload the page."]);
+            var (name, scripts) = backend.StarterProject();
+            var visit = new WorkspaceSession("", Guid.Empty, name);
+            visit.Load(scripts);
+            visit.Current = Choose(visit, address);
+            return new(visit);
         }
 
         try
@@ -36,9 +44,7 @@ public sealed class ProjectOpening(IWorkspaceBackend backend, IStringLocalizer<S
 
             var session = new WorkspaceSession(owner, project.Id, project.Name) { RunProblem = linkProblem };
             session.Load(await backend.ScriptsAsync(owner, project.Id));
-            session.Current = session.Find(address.Script ?? "")
-                ?? session.Scripts.FirstOrDefault(s => s.Path.StartsWith(WorkspaceSession.TestFolder, StringComparison.Ordinal))
-                ?? session.Scripts.FirstOrDefault();
+            session.Current = Choose(session, address);
             session.Instance = (await backend.InstancesAsync(owner)).FirstOrDefault();
             session.Schema = session.Instance is null ? null : await backend.DescribeAsync(owner, session.Instance.Id);
             session.History = await backend.HistoryAsync(owner, WorkspaceSession.HistoryShown);
@@ -50,6 +56,12 @@ public sealed class ProjectOpening(IWorkspaceBackend backend, IStringLocalizer<S
             return new(null, e.Message);
         }
     }
+
+    /// <summary>The script to open: the address's, else the first exercise (a test), else the first script.</summary>
+    private static OpenScript? Choose(WorkspaceSession session, WorkspaceAddress address) =>
+        session.Find(address.Script ?? "")
+        ?? session.Scripts.FirstOrDefault(s => s.Path.StartsWith(WorkspaceSession.TestFolder, StringComparison.Ordinal))
+        ?? session.Scripts.FirstOrDefault();
 
     /// <summary>
     /// The project to open: the one in the address, else a course link's copy for a new student (their

@@ -97,7 +97,7 @@ public sealed class ScriptAutosave(
     /// <summary>Puts back an edit of the open script that a lost connection kept from the server, and saves it.</summary>
     public async Task WatchUnsavedAsync()
     {
-        if (session.Current is not { } script || session.Editor is not { } editor)
+        if (session.IsVisitor || session.Current is not { } script || session.Editor is not { } editor)
         {
             return;
         }
@@ -113,6 +113,12 @@ public sealed class ScriptAutosave(
 
     private async Task SaveAsync(OpenScript script)
     {
+        if (session.IsVisitor)
+        {
+            // No account yet (it is being made, or was refused): the text waits in the page, unsaved.
+            return;
+        }
+
         var content = script.Content;
         try
         {

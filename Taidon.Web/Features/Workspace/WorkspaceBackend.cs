@@ -17,6 +17,9 @@ public interface IWorkspaceBackend
 
     Task<Project> DefaultProjectAsync(string owner);
 
+    /// <summary>The project a new account starts with, as a visitor sees it before having an account.</summary>
+    (string Name, IReadOnlyList<ProjectScript> Scripts) StarterProject();
+
     Task<Project> ImportAsync(string owner, string url);
 
     Task<IReadOnlyList<ProjectScript>> ScriptsAsync(string owner, Guid projectId);
@@ -53,6 +56,8 @@ public sealed class WorkspaceBackend(
     public Task<IReadOnlyList<Project>> ProjectsAsync(string owner) => projects.ListAsync(owner, CancellationToken.None);
 
     public Task<Project> DefaultProjectAsync(string owner) => projects.DefaultAsync(owner, CancellationToken.None);
+
+    public (string Name, IReadOnlyList<ProjectScript> Scripts) StarterProject() => projects.Starter();
 
     public Task<Project> ImportAsync(string owner, string url) => git.ImportAsync(owner, url, null, CancellationToken.None);
 

@@ -26,9 +26,13 @@ public sealed class WorkspaceSession(string owner, Guid projectId, string projec
     public const string BenchFolder = "bench/";
     public const int HistoryShown = 30;
 
-    public string Owner { get; } = owner;
+    /// <summary>The account; empty for a visitor who has not edited or run anything yet (and so has no account).</summary>
+    public string Owner { get; private set; } = owner;
 
-    public Guid ProjectId { get; } = projectId;
+    /// <summary>The open project; <see cref="Guid.Empty"/> while a visitor looks at the sample course before having an account.</summary>
+    public Guid ProjectId { get; private set; } = projectId;
+
+    public bool IsVisitor => Owner.Length == 0;
 
     public string ProjectName { get; set; } = projectName;
 
@@ -64,6 +68,24 @@ public sealed class WorkspaceSession(string owner, Guid projectId, string projec
     public bool HasTests => Scripts.Any(s => s.Path.StartsWith(TestFolder, StringComparison.Ordinal));
 
     public OpenScript? Find(string path) => Scripts.FirstOrDefault(s => s.Path == path);
+
+    /// <summary>
+    /// The visitor has an account now, and <paramref name="projectId"/> is the project they looked at: its
+    /// files come from the server, and what was typed in the open script is kept (and saved next).
+    /// </summary>
+    public void Adopt(string owner, Guid projectId, string projectName, IEnumerable<ProjectScript> scripts)
+    {
+        var typed = Current;
+        Owner = owner;
+        ProjectId = projectId;
+        ProjectName = projectName;
+        Load(scripts);
+        Current = typed is null ? Scripts.FirstOrDefault() : Find(typed.Path) ?? Scripts.FirstOrDefault();
+        if (typed is not null && Current is { } current && current.Path == typed.Path)
+        {
+            current.Content = typed.Content;
+        }
+    }
 
     /// <summary>Takes the project's files as they are on the server.</summary>
     public void Load(IEnumerable<ProjectScript> scripts) => Scripts = [.. scripts.Select(s => new OpenScript(s.Path, s.Content))];
