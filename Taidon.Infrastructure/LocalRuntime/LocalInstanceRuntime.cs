@@ -543,7 +543,14 @@ public sealed class LocalInstanceRuntime(
         File.SetUnixFileMode(PasswordFile(instanceId), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
-    private PostgresCluster Cluster(Guid instanceId) => new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger);
+    /// <summary>
+    /// How far below the app and the control plane instances are scheduled: when a class keeps every core
+    /// busy, a page, a sign-in or a new guest is answered first and the students' statements take the rest
+    /// (the machine does as much work; who waits changes).
+    /// </summary>
+    public const int InstanceNiceness = 10;
+
+    private PostgresCluster Cluster(Guid instanceId) => new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger, InstanceNiceness);
 
     private PostgresCluster ExistingCluster(Guid instanceId)
     {

@@ -8,13 +8,14 @@ namespace Taidon.Infrastructure.LocalRuntime;
 
 /// <summary>
 /// One PostgreSQL cluster on this machine: its own data directory and postmaster, listening on
-/// 127.0.0.1 only (no Unix socket), run by an unprivileged account when Taidon is root.
+/// 127.0.0.1 only (no Unix socket), run by an unprivileged account when Taidon is root, at the
+/// scheduling <paramref name="niceness"/> given (inherited by every backend it forks).
 /// </summary>
 /// <remarks>
 /// Layout of <see cref="Root"/> (owned by the cluster's account, mode 0700):
 /// <c>pgdata/</c> (the cluster) and <c>postgres.log</c>. The superuser password is kept by the caller.
 /// </remarks>
-public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUser? owner, ILogger logger)
+public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUser? owner, ILogger logger, int niceness = 0)
 {
     public const string Superuser = "postgres";
 
@@ -139,9 +140,10 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
         RotateLog();
 
         // pg_ctl's own wait looks every 100 ms; the pid file says "ready" sooner than that.
+        string[] start = ["start", "-W", "-D", DataDirectory, "-l", LogFile, "-o", options.ToString()];
         var result = await ProcessRunner.RunAsync(
-            binaries.PgCtl,
-            ["start", "-W", "-D", DataDirectory, "-l", LogFile, "-o", options.ToString()],
+            niceness == 0 ? binaries.PgCtl : "nice",
+            niceness == 0 ? start : ["-n", niceness.ToString(CultureInfo.InvariantCulture), binaries.PgCtl, .. start],
             owner,
             CommandTimeout,
             cancellationToken);
