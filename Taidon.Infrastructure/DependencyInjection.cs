@@ -82,6 +82,7 @@ public static class DependencyInjection
             identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(accounts.Value.LockoutMinutes);
         });
 
+        services.AddSingleton<RoleIds>();
         services.AddScoped<AnonymousAccounts>();
         services.AddScoped<IGuestAccounts>(sp => sp.GetRequiredService<AnonymousAccounts>());
         services.AddScoped<AccountSeeder>();

@@ -36,10 +36,16 @@ public static class AccountPages
 }
 
 /// <summary>Accounts made for visitors at once, without a form (the port; ASP.NET Core Identity implements it).</summary>
+/// <summary>A guest account made for the API, with its token (shown once).</summary>
+public sealed record NewGuest(string AccountId, string Token);
+
 public interface IGuestAccounts
 {
     /// <summary>Makes a guest account (a student, with a random name); returns its id.</summary>
     Task<string> CreateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Makes a guest account with an access token for the API, in one write; the token's value is seen only here.</summary>
+    Task<NewGuest> CreateWithTokenAsync(string tokenName, CancellationToken cancellationToken);
 
     /// <summary>
     /// Turns a guest account into a registered one in place, keeping its id and so everything it owns.

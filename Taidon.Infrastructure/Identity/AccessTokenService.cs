@@ -30,8 +30,18 @@ public sealed class AccessTokenService(IDbContextFactory<ControlPlaneDbContext> 
             throw new InvalidOperationException($"An account can hold at most {MaxTokensPerAccount} tokens; revoke one you no longer use.");
         }
 
+        var (record, token) = NewToken(accountId, name, expiresAt, now);
+        db.PersonalAccessTokens.Add(record);
+        await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(Created(record), cancellationToken);
+        return new CreatedAccessToken(ToInfo(record), token);
+    }
+
+    /// <summary>A new token's record (only its hash is kept) and its value.</summary>
+    internal static (PersonalAccessToken Record, string Token) NewToken(string accountId, string name, DateTimeOffset? expiresAt, DateTimeOffset now)
+    {
         var token = AccessTokens.Generate();
-        var record = new PersonalAccessToken
+        return (new PersonalAccessToken
         {
             Id = Guid.CreateVersion7(now),
             UserId = accountId,
@@ -40,12 +50,12 @@ public sealed class AccessTokenService(IDbContextFactory<ControlPlaneDbContext> 
             DisplayPart = AccessTokens.DisplayPart(token),
             CreatedAt = now,
             ExpiresAt = expiresAt,
-        };
-        db.PersonalAccessTokens.Add(record);
-        await db.SaveChangesAsync(cancellationToken);
-        await audit.RecordAsync(new AuditEvent(AuditActions.TokenCreate, accountId, "token:" + record.Id, AuditOutcome.Succeeded, record.Name), cancellationToken);
-        return new CreatedAccessToken(ToInfo(record), token);
+        }, token);
     }
+
+    /// <summary>What the audit log says of a token made.</summary>
+    internal static AuditEvent Created(PersonalAccessToken record) =>
+        new(AuditActions.TokenCreate, record.UserId, "token:" + record.Id, AuditOutcome.Succeeded, record.Name);
 
     public async Task<IReadOnlyList<AccessTokenInfo>> ListAsync(string accountId, CancellationToken cancellationToken)
     {

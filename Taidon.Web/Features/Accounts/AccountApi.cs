@@ -35,12 +35,10 @@ public static class AccountApi
 
     public sealed record CreatedTokenResponse(string Token, AccessTokenInfo Info);
 
-    private static async Task<Created<AnonymousAccountResponse>> CreateAnonymousAsync(
-        IGuestAccounts accounts, IAccessTokenService tokens, CancellationToken cancellationToken)
+    private static async Task<Created<AnonymousAccountResponse>> CreateAnonymousAsync(IGuestAccounts accounts, CancellationToken cancellationToken)
     {
-        var accountId = await accounts.CreateAsync(cancellationToken);
-        var token = await tokens.CreateAsync(accountId, "anonymous", expiresAt: null, cancellationToken);
-        return TypedResults.Created("/api/v1/me", new AnonymousAccountResponse(token.Token));
+        var guest = await accounts.CreateWithTokenAsync("anonymous", cancellationToken);
+        return TypedResults.Created("/api/v1/me", new AnonymousAccountResponse(guest.Token));
     }
 
     private static async Task<Results<Ok<AccountResponse>, NotFound>> GetMeAsync(ClaimsPrincipal principal, UserManager<TaidonUser> users)
