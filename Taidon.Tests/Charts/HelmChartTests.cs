@@ -91,10 +91,10 @@ public sealed class HelmChartTests
         Assert.All(role.Rules, r => Assert.Null(r.ResourceNames));
         string[] rights =
         [
-            "/persistentvolumeclaims: create,delete,get,list,watch",
+            "/persistentvolumeclaims: create,delete,list",
             "/pods: create,delete,get,list,patch,watch",
-            "/secrets: create,delete,get,list,patch,update,watch",
-            "snapshot.storage.k8s.io/volumesnapshots: create,delete,get,list,watch",
+            "/secrets: create,delete,get,list,patch,update",
+            "snapshot.storage.k8s.io/volumesnapshots: create,delete,list,watch",
         ];
         var granted = role.Rules
             .SelectMany(r => r.ApiGroups.SelectMany(g => r.Resources.Select(resource => $"{g}/{resource}: {string.Join(',', r.Verbs.Order(StringComparer.Ordinal))}")))
