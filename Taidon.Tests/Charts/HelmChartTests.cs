@@ -15,9 +15,9 @@ namespace Taidon.Tests.Charts;
 /// </summary>
 public sealed class HelmChartTests
 {
-    private const string Namespace = "taidon";
+    internal const string Namespace = "taidon";
     private static readonly string Root = Repository.Root;
-    private static readonly string Chart = Path.Combine(Root, "charts", "taidon");
+    internal static readonly string Chart = Path.Combine(Root, "charts", "taidon");
 
     // The labels the Kubernetes runtime puts on every instance pod of the release "taidon" (its contract with the chart).
     private static readonly Dictionary<string, string> InstancePodLabels =
@@ -111,8 +111,9 @@ public sealed class HelmChartTests
         Assert.Equal(pod.ServiceAccountName, subject.Name);
         Assert.Equal(Namespace, subject.NamespaceProperty);
 
-        // Instances take TCP 5432 from the app's pods in the release's namespace, and send nothing.
-        var policy = Assert.Single(objects.OfType<V1NetworkPolicy>());
+        // Instances take TCP 5432 from the app's pods in the release's namespace, and send nothing (what the
+        // policies together allow: HelmChartNetworkPolicyTests).
+        var policy = Assert.Single(objects.OfType<V1NetworkPolicy>(), p => p.Metadata.Name == "taidon-instances");
         Assert.Equal(instances, policy.Metadata.NamespaceProperty);
         Assert.NotEmpty(policy.Spec.PodSelector.MatchLabels);
         Assert.All(policy.Spec.PodSelector.MatchLabels, l => Assert.Equal(InstancePodLabels.GetValueOrDefault(l.Key), l.Value));
@@ -154,7 +155,7 @@ public sealed class HelmChartTests
         Assert.Empty(objects.OfType<V1Namespace>());
         Assert.Empty(objects.OfType<V1Role>());
         Assert.Empty(objects.OfType<V1RoleBinding>());
-        Assert.Empty(objects.OfType<V1NetworkPolicy>());
+        Assert.All(objects.OfType<V1NetworkPolicy>(), p => Assert.Null(p.Metadata.NamespaceProperty)); // the release's own, none for instances
         Assert.Empty(objects.OfType<V1ResourceQuota>());
         Assert.Empty(objects.OfType<V1LimitRange>());
     }
@@ -259,10 +260,11 @@ public sealed class HelmChartTests
         Assert.Equal(536870912, git.MaxRepositoryBytes);
     }
 
-    // Renders the chart into the namespace "taidon" and loads every built-in object strictly (an unknown field fails).
-    private static async Task<List<object>> RenderAsync(string values)
+    // Renders the chart into the namespace "taidon" (more arguments such as --set after the values) and loads
+    // every built-in object strictly (an unknown field fails).
+    internal static async Task<List<object>> RenderAsync(string values, params string[] more)
     {
-        var rendered = await HelmAsync("template", "taidon", Chart, "-f", values, "--namespace", Namespace);
+        var rendered = await HelmAsync(["template", "taidon", Chart, "-f", values, "--namespace", Namespace, .. more]);
         Assert.True(rendered.ExitCode == 0, rendered.Output);
 
         var documents = rendered.Output.Split("\n---", StringSplitOptions.RemoveEmptyEntries)
@@ -276,7 +278,7 @@ public sealed class HelmChartTests
     private static string Labels(IDictionary<string, string> labels) =>
         string.Join(',', labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"));
 
-    private static async Task<(int ExitCode, string Output)> HelmAsync(params string[] arguments)
+    internal static async Task<(int ExitCode, string Output)> HelmAsync(params string[] arguments)
     {
         var helm = Environment.GetEnvironmentVariable("TAIDON_HELM") ?? Path.Combine(Root, ".tools", "bin", "helm");
         if (!File.Exists(helm))
