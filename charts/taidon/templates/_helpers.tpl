@@ -48,9 +48,32 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
-{{/* The app's image: repository:tag, the tag defaulting to the chart's appVersion. */}}
+{{/*
+An image reference from a dict {root, image, tag}: [global.imageRegistry/]repository:tag, and @digest when
+the image names one (the tag stays for people and for the app, which reads the PostgreSQL major version
+from the instances' tag; the digest decides what is pulled).
+*/}}
+{{- define "taidon.imageRef" -}}
+{{- $registry := (.root.Values.global | default dict).imageRegistry | default "" | trimSuffix "/" }}
+{{- $name := .image.repository }}
+{{- if $registry }}
+{{- $name = printf "%s/%s" $registry $name }}
+{{- end }}
+{{- $ref := printf "%s:%s" $name (toString .tag) }}
+{{- with .image.digest }}
+{{- $ref = printf "%s@%s" $ref . }}
+{{- end }}
+{{- $ref }}
+{{- end }}
+
+{{/* The app's image, the tag defaulting to the chart's appVersion. */}}
 {{- define "taidon.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
+{{- include "taidon.imageRef" (dict "root" . "image" .Values.image "tag" (default .Chart.AppVersion .Values.image.tag)) }}
+{{- end }}
+
+{{/* The bundled PostgreSQL's image. */}}
+{{- define "taidon.postgresql.image" -}}
+{{- include "taidon.imageRef" (dict "root" . "image" .Values.controlPlane.bundled.image "tag" .Values.controlPlane.bundled.image.tag) }}
 {{- end }}
 
 {{/* The claim that holds the data directory. */}}
@@ -82,9 +105,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-instances" .Release.Namespace) .Values.instances.namespace | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* The instances' image: repository:tag. */}}
+{{/* The instances' image (the app's Taidon__Kubernetes__InstanceImage, and the pre-puller's). */}}
 {{- define "taidon.instanceImage" -}}
-{{- printf "%s:%s" .Values.instances.image.repository (toString .Values.instances.image.tag) }}
+{{- include "taidon.imageRef" (dict "root" . "image" .Values.instances.image "tag" .Values.instances.image.tag) }}
 {{- end }}
 
 {{/* Labels the Kubernetes runtime puts on every instance pod: what the instances' NetworkPolicy selects. */}}
