@@ -71,12 +71,11 @@ public sealed class HelmChartImageTests
     }
 
     [Fact]
-    public async Task ThePrePullerRunsTheInstancesImageOnTheInstancesNodesAndIsOffByDefault()
+    public async Task ThePrePullerRunsTheInstancesImageOnTheInstancesNodesWhenTurnedOn()
     {
-        var maximal = Path.Combine(HelmChartTests.Chart, "ci", "maximal-values.yaml");
-        Assert.Empty((await HelmChartTests.RenderAsync(maximal)).OfType<V1DaemonSet>());
+        Assert.Empty((await HelmChartTests.RenderAsync(Path.Combine(HelmChartTests.Chart, "ci", "minikube-values.yaml"))).OfType<V1DaemonSet>());
 
-        var objects = await HelmChartTests.RenderAsync(maximal, "--set", "instances.prePuller.enabled=true");
+        var objects = await HelmChartTests.RenderAsync(Path.Combine(HelmChartTests.Chart, "ci", "maximal-values.yaml"));
         var app = objects.OfType<V1Deployment>().Single().Spec.Template.Spec.Containers.Single();
         var instanceImage = app.Env.Single(e => e.Name == "Taidon__Kubernetes__InstanceImage").Value;
         var instancesNamespace = app.Env.Single(e => e.Name == "Taidon__Kubernetes__Namespace").Value;

@@ -160,6 +160,22 @@ public sealed class HelmChartNetworkPolicyTests
         Assert.False(policies.Allows(app, Elsewhere, PostgreSql));
     }
 
+    [Fact]
+    public async Task OnK3sTraefikInKubeSystemReachesTheAppAndOtherKubeSystemPodsDoNot()
+    {
+        var objects = await HelmChartTests.RenderAsync(Path.Combine(HelmChartTests.Chart, "ci", "k3s-values.yaml"));
+        var policies = Evaluator(objects);
+        var app = PodOf(objects.OfType<V1Deployment>().Single().Spec.Template, HelmChartTests.Namespace, "10.42.0.10");
+        var traefik = NetworkEndpoint.Pod("kube-system", new Dictionary<string, string> { ["app.kubernetes.io/name"] = "traefik" }, "10.42.0.5");
+
+        Assert.Equal("traefik", objects.OfType<V1Ingress>().Single().Spec.IngressClassName);
+        Assert.True(policies.Allows(traefik, app, Http));
+        Assert.False(policies.Allows(traefik, app, Metrics));
+        Assert.False(policies.Allows(OtherKubeSystemPod, app, Http));
+        Assert.False(policies.Allows(IngressController, app, Http)); // ingress-nginx's namespace means nothing here
+        Assert.True(policies.Allows(app, Dns, 53, "UDP"));
+    }
+
     [Theory]
     [InlineData("networkPolicy.enabled=false")]
     [InlineData("instances.networkPolicy.enabled=false")]

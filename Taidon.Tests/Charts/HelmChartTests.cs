@@ -63,6 +63,7 @@ public sealed class HelmChartTests
     [Theory]
     [InlineData("ci/minikube-values.yaml")]
     [InlineData("ci/maximal-values.yaml")]
+    [InlineData("ci/school-values.yaml")]
     public async Task TheKubernetesRuntimeGetsExactlyItsRightsAndIsolationInTheInstancesNamespace(string valuesFile)
     {
         var objects = await RenderAsync(Path.Combine(Chart, valuesFile));
@@ -143,6 +144,7 @@ public sealed class HelmChartTests
     [InlineData("ci/embedded-values.yaml")]
     [InlineData("ci/external-db-values.yaml")]
     [InlineData("ci/bundled-existing-secret-values.yaml")]
+    [InlineData("ci/k3s-values.yaml")]
     public async Task TheEmbeddedRuntimeRendersNoInstancesObjectsAndMountsNoApiToken(string valuesFile)
     {
         var objects = await RenderAsync(Path.Combine(Chart, valuesFile));
@@ -218,10 +220,36 @@ public sealed class HelmChartTests
         Assert.DoesNotContain(byDefault, e => e.Name.StartsWith("Taidon__ForwardedHeaders__", StringComparison.Ordinal) || e.Name == "ASPNETCORE_FORWARDEDHEADERS_ENABLED");
     }
 
-    [Fact]
-    public void TheMinikubeValuesInCiAreTheOnesTheReadmeInstalls()
+    [Theory]
+    [InlineData("minikube")]
+    [InlineData("k3s")]
+    public void TheValuesInCiAreTheOnesTheReadmeInstalls(string name)
     {
-        Assert.Equal(File.ReadAllText(Path.Combine(Chart, "values-minikube.yaml")), File.ReadAllText(Path.Combine(Chart, "ci", "minikube-values.yaml")));
+        Assert.Equal(File.ReadAllText(Path.Combine(Chart, $"values-{name}.yaml")), File.ReadAllText(Path.Combine(Chart, "ci", $"{name}-values.yaml")));
+    }
+
+    [Fact]
+    public void TheSchoolValuesInCiAreTheReadmesWithTheApiServerThatAnInstallLooksUp()
+    {
+        // Rendered without a cluster, the API server's address cannot be looked up: the copy names one.
+        var school = File.ReadAllText(Path.Combine(Chart, "values-school.yaml"));
+        Assert.Contains("  kubernetesApi: []\n", school, StringComparison.Ordinal);
+        Assert.Equal(
+            school.Replace("  kubernetesApi: []\n", "  kubernetesApi:\n    - cidr: 10.0.0.10/32\n      ports: [6443]\n", StringComparison.Ordinal),
+            File.ReadAllText(Path.Combine(Chart, "ci", "school-values.yaml")));
+    }
+
+    [Fact]
+    public async Task TheSchoolQuotaHoldsWhatItsSettingsLetTheAppCreate()
+    {
+        var objects = await RenderAsync(Path.Combine(Chart, "ci", "school-values.yaml"));
+        var env = Assert.Single(objects.OfType<V1Deployment>()).Spec.Template.Spec.Containers.Single().Env.Where(e => e.Value is not null).ToDictionary(e => e.Name, e => e.Value);
+        var hard = Assert.Single(objects.OfType<V1ResourceQuota>()).Spec.Hard;
+
+        // Every instance that may exist has its claim; the warm pool fits in the pods.
+        Assert.True(int.Parse(env["Taidon__Instances__MaxTotal"], System.Globalization.CultureInfo.InvariantCulture) <= hard["persistentvolumeclaims"].ToInt32());
+        Assert.True(int.Parse(env["Taidon__Instances__WarmPoolSize"], System.Globalization.CultureInfo.InvariantCulture) < hard["pods"].ToInt32());
+        Assert.Single(objects.OfType<V1DaemonSet>());
     }
 
     [Theory]
