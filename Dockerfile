@@ -1,16 +1,27 @@
-# syntax=docker/dockerfile:1
 # The Taidon app with the PostgreSQL 15 server programs it runs (the embedded runtime).
 #   docker build -t taidon:dev .
 #   docker run -p 8080:8080 -v taidon-data:/var/lib/taidon taidon:dev
 # On minikube: minikube image build -t taidon:dev .   (see charts/taidon/README.md)
+# No "# syntax" line: the builder's own Dockerfile frontend serves, and nothing is pulled for it.
+#
+# From an on-premises mirror: the base images and Debian's package mirror are build arguments, and NuGet
+# takes its sources from nuget.config at the repository's root (edit it for a NuGet mirror):
+#   docker build -t taidon:dev \
+#     --build-arg DOTNET_SDK_IMAGE=mirror.school.internal/dotnet/sdk:10.0 \
+#     --build-arg ASPNET_IMAGE=mirror.school.internal/dotnet/aspnet:10.0 \
+#     --build-arg DEBIAN_IMAGE=mirror.school.internal/library/debian:bookworm-slim \
+#     --build-arg DEBIAN_MIRROR=http://apt.school.internal .
+ARG DOTNET_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
+ARG ASPNET_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
+ARG DEBIAN_IMAGE=debian:bookworm-slim
 
 # Build: publish Taidon.Web (framework-dependent).
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+FROM ${DOTNET_SDK_IMAGE} AS build
 ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     DOTNET_NOLOGO=1
 WORKDIR /src
 # Restore first, from the project files only, so that the packages stay cached while sources change.
-COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY global.json nuget.config Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY Taidon.Core/Taidon.Core.csproj Taidon.Core/
 COPY Taidon.Infrastructure/Taidon.Infrastructure.csproj Taidon.Infrastructure/
 COPY Taidon.Web/Taidon.Web.csproj Taidon.Web/
@@ -24,17 +35,23 @@ RUN dotnet publish Taidon.Web -c Release -o /app --no-restore -p:UseAppHost=fals
 # The ASP.NET Core runtime. The .NET 10 images are Ubuntu-based (Microsoft publishes no Debian images
 # for .NET 10), and Ubuntu 24.04 has no postgresql-15: the runtime is copied from this image onto
 # Debian 12 below instead.
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS aspnet
+FROM ${ASPNET_IMAGE} AS aspnet
 
 # Run: Debian 12 (bookworm) with postgresql-15 and the ASP.NET Core runtime.
-FROM debian:bookworm-slim AS runtime
+FROM ${DEBIAN_IMAGE} AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
+# A Debian mirror in place of deb.debian.org (its debian and debian-security), e.g. http://apt.school.internal
+# (plain http, or a base image that trusts the mirror's certificate: the slim image has no CA certificates yet).
+ARG DEBIAN_MIRROR=""
 # What .NET needs on Debian 12 (as Microsoft's bookworm runtime-deps images install), then the
 # PostgreSQL 15 server programs without a cluster: Taidon runs its own clusters in its data directory.
 # No git: Taidon uses libgit2 (LibGit2Sharp). No btrfs-progs: layers are copied with
 # `cp --reflink=auto` (add btrfs-progs for the btrfs driver on a btrfs volume mounted with
 # user_subvol_rm_allowed).
 RUN set -eux; \
+    if [ -n "$DEBIAN_MIRROR" ]; then \
+        sed -i "s|http://deb.debian.org|${DEBIAN_MIRROR%/}|g" /etc/apt/sources.list.d/debian.sources; \
+    fi; \
     apt-get update; \
     apt-get install -y --no-install-recommends \
         ca-certificates libc6 libgcc-s1 libicu72 libssl3 libstdc++6 tzdata zlib1g \

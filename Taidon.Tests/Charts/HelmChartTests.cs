@@ -15,9 +15,9 @@ namespace Taidon.Tests.Charts;
 /// </summary>
 public sealed class HelmChartTests
 {
-    private const string Namespace = "taidon";
+    internal const string Namespace = "taidon";
     private static readonly string Root = Repository.Root;
-    private static readonly string Chart = Path.Combine(Root, "charts", "taidon");
+    internal static readonly string Chart = Path.Combine(Root, "charts", "taidon");
 
     // The labels the Kubernetes runtime puts on every instance pod of the release "taidon" (its contract with the chart).
     private static readonly Dictionary<string, string> InstancePodLabels =
@@ -63,6 +63,7 @@ public sealed class HelmChartTests
     [Theory]
     [InlineData("ci/minikube-values.yaml")]
     [InlineData("ci/maximal-values.yaml")]
+    [InlineData("ci/school-values.yaml")]
     public async Task TheKubernetesRuntimeGetsExactlyItsRightsAndIsolationInTheInstancesNamespace(string valuesFile)
     {
         var objects = await RenderAsync(Path.Combine(Chart, valuesFile));
@@ -91,10 +92,10 @@ public sealed class HelmChartTests
         Assert.All(role.Rules, r => Assert.Null(r.ResourceNames));
         string[] rights =
         [
-            "/persistentvolumeclaims: create,delete,get,list,watch",
+            "/persistentvolumeclaims: create,delete,list",
             "/pods: create,delete,get,list,patch,watch",
-            "/secrets: create,delete,get,list,patch,update,watch",
-            "snapshot.storage.k8s.io/volumesnapshots: create,delete,get,list,watch",
+            "/secrets: create,delete,get,list,patch,update",
+            "snapshot.storage.k8s.io/volumesnapshots: create,delete,list,watch",
         ];
         var granted = role.Rules
             .SelectMany(r => r.ApiGroups.SelectMany(g => r.Resources.Select(resource => $"{g}/{resource}: {string.Join(',', r.Verbs.Order(StringComparer.Ordinal))}")))
@@ -111,8 +112,9 @@ public sealed class HelmChartTests
         Assert.Equal(pod.ServiceAccountName, subject.Name);
         Assert.Equal(Namespace, subject.NamespaceProperty);
 
-        // Instances take TCP 5432 from the app's pods in the release's namespace, and send nothing.
-        var policy = Assert.Single(objects.OfType<V1NetworkPolicy>());
+        // Instances take TCP 5432 from the app's pods in the release's namespace, and send nothing (what the
+        // policies together allow: HelmChartNetworkPolicyTests).
+        var policy = Assert.Single(objects.OfType<V1NetworkPolicy>(), p => p.Metadata.Name == "taidon-instances");
         Assert.Equal(instances, policy.Metadata.NamespaceProperty);
         Assert.NotEmpty(policy.Spec.PodSelector.MatchLabels);
         Assert.All(policy.Spec.PodSelector.MatchLabels, l => Assert.Equal(InstancePodLabels.GetValueOrDefault(l.Key), l.Value));
@@ -142,6 +144,7 @@ public sealed class HelmChartTests
     [InlineData("ci/embedded-values.yaml")]
     [InlineData("ci/external-db-values.yaml")]
     [InlineData("ci/bundled-existing-secret-values.yaml")]
+    [InlineData("ci/k3s-values.yaml")]
     public async Task TheEmbeddedRuntimeRendersNoInstancesObjectsAndMountsNoApiToken(string valuesFile)
     {
         var objects = await RenderAsync(Path.Combine(Chart, valuesFile));
@@ -154,7 +157,7 @@ public sealed class HelmChartTests
         Assert.Empty(objects.OfType<V1Namespace>());
         Assert.Empty(objects.OfType<V1Role>());
         Assert.Empty(objects.OfType<V1RoleBinding>());
-        Assert.Empty(objects.OfType<V1NetworkPolicy>());
+        Assert.All(objects.OfType<V1NetworkPolicy>(), p => Assert.Null(p.Metadata.NamespaceProperty)); // the release's own, none for instances
         Assert.Empty(objects.OfType<V1ResourceQuota>());
         Assert.Empty(objects.OfType<V1LimitRange>());
     }
@@ -217,10 +220,36 @@ public sealed class HelmChartTests
         Assert.DoesNotContain(byDefault, e => e.Name.StartsWith("Taidon__ForwardedHeaders__", StringComparison.Ordinal) || e.Name == "ASPNETCORE_FORWARDEDHEADERS_ENABLED");
     }
 
-    [Fact]
-    public void TheMinikubeValuesInCiAreTheOnesTheReadmeInstalls()
+    [Theory]
+    [InlineData("minikube")]
+    [InlineData("k3s")]
+    public void TheValuesInCiAreTheOnesTheReadmeInstalls(string name)
     {
-        Assert.Equal(File.ReadAllText(Path.Combine(Chart, "values-minikube.yaml")), File.ReadAllText(Path.Combine(Chart, "ci", "minikube-values.yaml")));
+        Assert.Equal(File.ReadAllText(Path.Combine(Chart, $"values-{name}.yaml")), File.ReadAllText(Path.Combine(Chart, "ci", $"{name}-values.yaml")));
+    }
+
+    [Fact]
+    public void TheSchoolValuesInCiAreTheReadmesWithTheApiServerThatAnInstallLooksUp()
+    {
+        // Rendered without a cluster, the API server's address cannot be looked up: the copy names one.
+        var school = File.ReadAllText(Path.Combine(Chart, "values-school.yaml"));
+        Assert.Contains("  kubernetesApi: []\n", school, StringComparison.Ordinal);
+        Assert.Equal(
+            school.Replace("  kubernetesApi: []\n", "  kubernetesApi:\n    - cidr: 10.0.0.10/32\n      ports: [6443]\n", StringComparison.Ordinal),
+            File.ReadAllText(Path.Combine(Chart, "ci", "school-values.yaml")));
+    }
+
+    [Fact]
+    public async Task TheSchoolQuotaHoldsWhatItsSettingsLetTheAppCreate()
+    {
+        var objects = await RenderAsync(Path.Combine(Chart, "ci", "school-values.yaml"));
+        var env = Assert.Single(objects.OfType<V1Deployment>()).Spec.Template.Spec.Containers.Single().Env.Where(e => e.Value is not null).ToDictionary(e => e.Name, e => e.Value);
+        var hard = Assert.Single(objects.OfType<V1ResourceQuota>()).Spec.Hard;
+
+        // Every instance that may exist has its claim; the warm pool fits in the pods.
+        Assert.True(int.Parse(env["Taidon__Instances__MaxTotal"], System.Globalization.CultureInfo.InvariantCulture) <= hard["persistentvolumeclaims"].ToInt32());
+        Assert.True(int.Parse(env["Taidon__Instances__WarmPoolSize"], System.Globalization.CultureInfo.InvariantCulture) < hard["pods"].ToInt32());
+        Assert.Single(objects.OfType<V1DaemonSet>());
     }
 
     [Theory]
@@ -259,10 +288,11 @@ public sealed class HelmChartTests
         Assert.Equal(536870912, git.MaxRepositoryBytes);
     }
 
-    // Renders the chart into the namespace "taidon" and loads every built-in object strictly (an unknown field fails).
-    private static async Task<List<object>> RenderAsync(string values)
+    // Renders the chart into the namespace "taidon" (more arguments such as --set after the values) and loads
+    // every built-in object strictly (an unknown field fails).
+    internal static async Task<List<object>> RenderAsync(string values, params string[] more)
     {
-        var rendered = await HelmAsync("template", "taidon", Chart, "-f", values, "--namespace", Namespace);
+        var rendered = await HelmAsync(["template", "taidon", Chart, "-f", values, "--namespace", Namespace, .. more]);
         Assert.True(rendered.ExitCode == 0, rendered.Output);
 
         var documents = rendered.Output.Split("\n---", StringSplitOptions.RemoveEmptyEntries)
@@ -276,7 +306,7 @@ public sealed class HelmChartTests
     private static string Labels(IDictionary<string, string> labels) =>
         string.Join(',', labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"));
 
-    private static async Task<(int ExitCode, string Output)> HelmAsync(params string[] arguments)
+    internal static async Task<(int ExitCode, string Output)> HelmAsync(params string[] arguments)
     {
         var helm = Environment.GetEnvironmentVariable("TAIDON_HELM") ?? Path.Combine(Root, ".tools", "bin", "helm");
         if (!File.Exists(helm))

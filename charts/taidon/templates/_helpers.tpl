@@ -48,9 +48,32 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 
-{{/* The app's image: repository:tag, the tag defaulting to the chart's appVersion. */}}
+{{/*
+An image reference from a dict {root, image, tag}: [global.imageRegistry/]repository:tag, and @digest when
+the image names one (the tag stays for people and for the app, which reads the PostgreSQL major version
+from the instances' tag; the digest decides what is pulled).
+*/}}
+{{- define "taidon.imageRef" -}}
+{{- $registry := (.root.Values.global | default dict).imageRegistry | default "" | trimSuffix "/" }}
+{{- $name := .image.repository }}
+{{- if $registry }}
+{{- $name = printf "%s/%s" $registry $name }}
+{{- end }}
+{{- $ref := printf "%s:%s" $name (toString .tag) }}
+{{- with .image.digest }}
+{{- $ref = printf "%s@%s" $ref . }}
+{{- end }}
+{{- $ref }}
+{{- end }}
+
+{{/* The app's image, the tag defaulting to the chart's appVersion. */}}
 {{- define "taidon.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
+{{- include "taidon.imageRef" (dict "root" . "image" .Values.image "tag" (default .Chart.AppVersion .Values.image.tag)) }}
+{{- end }}
+
+{{/* The bundled PostgreSQL's image. */}}
+{{- define "taidon.postgresql.image" -}}
+{{- include "taidon.imageRef" (dict "root" . "image" .Values.controlPlane.bundled.image "tag" .Values.controlPlane.bundled.image.tag) }}
 {{- end }}
 
 {{/* The claim that holds the data directory. */}}
@@ -82,9 +105,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-instances" .Release.Namespace) .Values.instances.namespace | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* The instances' image: repository:tag. */}}
+{{/* The instances' image (the app's Taidon__Kubernetes__InstanceImage, and the pre-puller's). */}}
 {{- define "taidon.instanceImage" -}}
-{{- printf "%s:%s" .Values.instances.image.repository (toString .Values.instances.image.tag) }}
+{{- include "taidon.imageRef" (dict "root" . "image" .Values.instances.image "tag" .Values.instances.image.tag) }}
 {{- end }}
 
 {{/* Labels the Kubernetes runtime puts on every instance pod: what the instances' NetworkPolicy selects. */}}
@@ -118,4 +141,100 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and (eq .Values.controlPlane.mode "external") (not .Values.controlPlane.external.existingSecret) }}
 {{- fail "controlPlane.mode is external: set controlPlane.external.existingSecret to the Secret that holds the connection string." }}
 {{- end }}
+{{- if .Values.networkPolicy.enabled }}
+{{- if and (eq .Values.runtime "kubernetes") (not (include "taidon.kubernetesApi" . | fromJsonArray)) }}
+{{- fail "runtime is kubernetes and networkPolicy.enabled: the app's pod may reach only the API server's addresses, and none were found (rendered without a cluster). Set networkPolicy.kubernetesApi, e.g. [{cidr: 192.168.49.2/32, ports: [8443]}] from `kubectl get endpoints kubernetes -n default`." }}
+{{- end }}
+{{- if and (eq .Values.controlPlane.mode "external") (not .Values.networkPolicy.controlPlane) }}
+{{- fail "controlPlane.mode is external and networkPolicy.enabled: set networkPolicy.controlPlane to the database's addresses and port, e.g. [{cidr: 10.0.5.10/32, ports: [5432]}]." }}
+{{- end }}
+{{- if and .Values.taidon.oidc.authority (not .Values.networkPolicy.oidc) }}
+{{- fail "taidon.oidc.authority is set and networkPolicy.enabled: set networkPolicy.oidc to the provider's addresses and ports, e.g. [{cidr: 203.0.113.0/24, ports: [443]}]." }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The cloud metadata address (169.254.169.254): no ipBlock the chart renders reaches it. */}}
+{{- define "taidon.metadataAddress" -}}169.254.169.254/32{{- end }}
+
+{{/*
+An ipBlock peer for a dict {cidr, except}: an IPv4 network that holds the cloud metadata address gets it
+as one more exception (Kubernetes refuses an exception outside the network, so only there). A network
+that is that address alone is refused.
+*/}}
+{{- define "taidon.ipBlock" -}}
+{{- $cidr := .cidr }}
+{{- $except := .except | default list }}
+{{- if not (contains ":" $cidr) }}
+{{- $parts := splitList "/" $cidr }}
+{{- $bits := int (index $parts 1) }}
+{{- $address := 0 }}
+{{- range (splitList "." (index $parts 0)) }}
+{{- $address = add (mul $address 256) (int .) }}
+{{- end }}
+{{- $metadata := 2852039166 }}{{/* 169.254.169.254 as a number */}}
+{{- $size := 1 }}
+{{- range until (sub 32 $bits | int) }}
+{{- $size = mul $size 2 }}
+{{- end }}
+{{- if eq (div $address $size) (div $metadata $size) }}
+{{- if eq $bits 32 }}
+{{- fail (printf "networkPolicy: %s is the cloud metadata address, which the app never reaches." $cidr) }}
+{{- end }}
+{{- if not (has (include "taidon.metadataAddress" $) $except) }}
+{{- $except = append $except (include "taidon.metadataAddress" $) }}
+{{- end }}
+{{- end }}
+{{- end }}
+ipBlock:
+  cidr: {{ $cidr }}
+  {{- with $except }}
+  except:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+
+{{/*
+The egress rules to a list of {cidr, except, ports} (TCP), one rule per entry. The argument is the list.
+*/}}
+{{- define "taidon.ipBlockRules" -}}
+{{- range . }}
+- to:
+    - {{ include "taidon.ipBlock" . | trim | nindent 6 | trim }}
+  ports:
+    {{- range .ports }}
+    - protocol: TCP
+      port: {{ . }}
+    {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Kubernetes API server's addresses as a JSON list of {cidr, ports}: networkPolicy.kubernetesApi, else
+looked up in the cluster at install (the Endpoints and the ClusterIP of the Service default/kubernetes;
+nothing when rendered without a cluster).
+*/}}
+{{- define "taidon.kubernetesApi" -}}
+{{- $blocks := .Values.networkPolicy.kubernetesApi | default list }}
+{{- if not $blocks }}
+{{- $endpoints := lookup "v1" "Endpoints" "default" "kubernetes" | default dict }}
+{{- range $subset := $endpoints.subsets | default list }}
+{{- $ports := list }}
+{{- range $subset.ports | default list }}
+{{- $ports = append $ports .port }}
+{{- end }}
+{{- range $subset.addresses | default list }}
+{{- $blocks = append $blocks (dict "cidr" (printf "%s/%s" .ip (ternary "128" "32" (contains ":" .ip))) "ports" $ports) }}
+{{- end }}
+{{- end }}
+{{- $service := lookup "v1" "Service" "default" "kubernetes" | default dict }}
+{{- with ($service.spec | default dict).clusterIP }}
+{{- $ports := list }}
+{{- range $service.spec.ports | default list }}
+{{- $ports = append $ports .port }}
+{{- end }}
+{{- $blocks = append $blocks (dict "cidr" (printf "%s/%s" . (ternary "128" "32" (contains ":" .))) "ports" $ports) }}
+{{- end }}
+{{- end }}
+{{- toJson $blocks }}
 {{- end }}
