@@ -119,6 +119,8 @@ public static class DependencyInjection
         services.AddOptions<InstanceOptions>().BindConfiguration(InstanceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<InstanceOptions>>().Value);
         services.AddOptions<RuntimeOptions>().BindConfiguration(RuntimeOptions.SectionName);
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new DiskReserve(sp.GetRequiredService<IDiskSpace>(), sp.GetRequiredService<IOptions<StorageOptions>>().Value.ReserveMegabytes * 1024L * 1024));
         var runtimeKind = configuration.GetSection(RuntimeOptions.SectionName).Get<RuntimeOptions>()?.Kind ?? RuntimeKind.Embedded;
         if (runtimeKind == RuntimeKind.Kubernetes)
         {
@@ -189,7 +191,8 @@ public static class DependencyInjection
     /// <summary>The embedded runtime: instances and snapshot layers under the data directory, made on first use; Git tokens in the control plane.</summary>
     private static void AddEmbeddedRuntime(this IServiceCollection services)
     {
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IDiskSpace>(sp => new MachineDiskSpace(
+            sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory(), sp.GetRequiredService<Lazy<InstanceStorage>>()));
         services.AddSingleton(sp => new Lazy<InstanceStorage>(() => InstanceStorage.Prepare(
             sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory(),
             sp.GetRequiredService<IOptions<StorageOptions>>().Value,
@@ -221,6 +224,8 @@ public static class DependencyInjection
     /// </summary>
     private static void AddKubernetesRuntime(this IServiceCollection services)
     {
+        // Instances live in volumes the quota bounds; the app's own disk holds the projects.
+        services.AddSingleton<IDiskSpace>(sp => new MachineDiskSpace(sp.GetRequiredService<IOptions<TaidonOptions>>().Value.ResolveDataDirectory(), storage: null));
         services.AddOptions<KubernetesOptions>().BindConfiguration(KubernetesOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<KubernetesOptions>>().Value);
         services.AddSingleton<IKubernetes>(sp =>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Taidon.Core.Runs;
 using Taidon.Core.Snapshots;
 using Taidon.Core.SqlChain;
 
@@ -16,6 +17,7 @@ public sealed class WarmPool(
     IInstanceRuntime runtime,
     IEngineIdentitySource engine,
     InstanceOptions options,
+    DiskReserve disk,
     TimeProvider clock,
     ILogger<WarmPool> logger)
 {
@@ -102,9 +104,9 @@ public sealed class WarmPool(
         var created = 0;
         for (; ready + created < options.WarmPoolSize; created++)
         {
-            if (await instances.CountAsync(null, cancellationToken) >= options.MaxTotal)
+            if (await instances.CountAsync(null, cancellationToken) >= options.MaxTotal || disk.Short() is not null)
             {
-                // Waiting instances would take what students' own instances need.
+                // Waiting instances would take what students' own instances need (slots, or the disk's last room).
                 break;
             }
 

@@ -43,6 +43,7 @@ public sealed class RunService(
     IInstanceRuntime runtime,
     IInstanceGate gates,
     IRunAdmission admission,
+    DiskReserve disk,
     RunExecutor executor,
     ScriptEdits edits,
     IEngineIdentitySource engine,
@@ -78,6 +79,7 @@ public sealed class RunService(
     /// <summary>Creates an instance for the account, in a turn of the installation like a run (a class's first minute is a storm of them).</summary>
     public async Task<Instance> CreateAsync(string ownerId, CancellationToken cancellationToken)
     {
+        disk.EnsureRoom();
         await using var turn = await admission.EnterAsync(null, cancellationToken);
         return await CreateInTurnAsync(ownerId, cancellationToken);
     }
@@ -258,6 +260,7 @@ public sealed class RunService(
     {
         // A turn of the installation's first (a bounded number run at once, a new student's first instance
         // made inside it; the rest wait, their place shown), then the instance's.
+        disk.EnsureRoom();
         var queued = clock.GetTimestamp();
         await using var turn = await admission.EnterAsync(place => progress?.Report(new RunProgress(place, 0, RunPhase.Queued)), cancellationToken);
         telemetry.RunQueueDuration.Record(clock.GetElapsedTime(queued).TotalSeconds);

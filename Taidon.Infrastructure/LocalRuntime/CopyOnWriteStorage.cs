@@ -21,6 +21,10 @@ public sealed class StorageOptions
     /// <summary>The image's size (sparse: it takes only what is written); 0 picks 80 % of the free space at first start.</summary>
     [Range(0, 1_000_000, ErrorMessage = "Taidon:Storage:ImageGigabytes must be between 0 and 1000000.")]
     public int ImageGigabytes { get; set; }
+
+    /// <summary>Room kept free on each disk the app writes to (at most a tenth of it): below it, runs and new instances wait (<c>DiskReserve</c>).</summary>
+    [Range(0, 1_000_000, ErrorMessage = "Taidon:Storage:ReserveMegabytes must be between 0 and 1000000.")]
+    public int ReserveMegabytes { get; set; } = 1024;
 }
 
 /// <summary>Where instances and layers live: the data directory itself, or a loop-mounted btrfs image in it.</summary>

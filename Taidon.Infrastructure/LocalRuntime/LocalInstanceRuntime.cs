@@ -1,3 +1,4 @@
+using System.Text;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -70,6 +71,7 @@ public sealed class LocalInstanceRuntime(
         }
 
         // A postmaster that died (SIGKILL, OOM) leaves its socket's lock file behind: the private socket directory is ours to clear.
+        EnsureSocketDirectory(instanceId);
         foreach (var stale in Directory.EnumerateFiles(SocketDirectory(instanceId)))
         {
             File.Delete(stale);
@@ -116,6 +118,7 @@ public sealed class LocalInstanceRuntime(
         NpgsqlConnection.ClearAllPools();
         await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
         Directory.Delete(cluster.Root, recursive: true);
+        RemoveSocketDirectory(instanceId);
         File.Delete(PasswordFile(instanceId));
         cgroups?.Remove(instanceId);
         logger.LogInformation("Deleted instance {InstanceId}", instanceId);
@@ -397,6 +400,7 @@ public sealed class LocalInstanceRuntime(
             {
                 await cluster.InitializeAsync(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), BaseSettings, cancellationToken, walSegmentMegabytes: 1);
                 await File.WriteAllTextAsync(Path.Combine(cluster.DataDirectory, "pg_hba.conf"), HostBasedAuthentication, cancellationToken);
+                EnsureSocketDirectory(id);
                 await cluster.StartAsync(null, cancellationToken, Settings(id, new InstanceLimits()));
                 await using (var platform = await OpenPlatformConnectionAsync(id, cancellationToken))
                 {
@@ -417,6 +421,7 @@ public sealed class LocalInstanceRuntime(
                 await cluster.StopAsync(CancellationToken.None);
                 await layers.Driver.DeleteAsync(cluster.DataDirectory, CancellationToken.None);
                 Directory.Delete(cluster.Root, recursive: true);
+                RemoveSocketDirectory(id);
             }
         }
         finally
@@ -558,7 +563,47 @@ public sealed class LocalInstanceRuntime(
         return cluster.IsInitialized ? cluster : throw new InvalidOperationException($"There is no instance {instanceId}.");
     }
 
-    private string SocketDirectory(Guid instanceId) => Path.Combine(Root, instanceId.ToString("N"), "run");
+    /// <summary>
+    /// Where an instance's Unix socket lives: beside its data, private to its account. A socket's path
+    /// (the directory and <c>/.s.PGSQL.&lt;port&gt;</c>) must fit in 107 bytes, or PostgreSQL refuses to
+    /// start: under a long data directory the sockets go to a short folder of this app's in the
+    /// temporary directory instead (one per data directory, made again at each start).
+    /// </summary>
+    private string SocketDirectory(Guid instanceId)
+    {
+        var beside = Path.Combine(Root, instanceId.ToString("N"), "run");
+        return beside.Length + "/.s.PGSQL.65535".Length <= MaxSocketPath
+            ? beside
+            : Path.Combine(Path.GetTempPath(), "taidon-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Root)))[..12], instanceId.ToString("N"));
+    }
+
+    private const int MaxSocketPath = 107;
+
+    /// <summary>Removes a socket folder outside the instance's own (one beside its data goes with it).</summary>
+    private void RemoveSocketDirectory(Guid instanceId)
+    {
+        if (SocketDirectory(instanceId) is var sockets && Directory.Exists(sockets))
+        {
+            Directory.Delete(sockets, recursive: true);
+        }
+    }
+
+    /// <summary>Makes a socket folder outside the instance's own (it may have gone with the temporary directory at a reboot).</summary>
+    private void EnsureSocketDirectory(Guid instanceId)
+    {
+        var sockets = SocketDirectory(instanceId);
+        if (Directory.Exists(sockets))
+        {
+            return;
+        }
+
+        var parent = Path.GetDirectoryName(sockets)!;
+        Directory.CreateDirectory(parent);
+        File.SetUnixFileMode(parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        Directory.CreateDirectory(sockets);
+        File.SetUnixFileMode(sockets, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        owner?.Own(sockets);
+    }
 
     private string PasswordFile(Guid instanceId) => Path.Combine(Root, ".secrets", instanceId.ToString("N"));
 }
