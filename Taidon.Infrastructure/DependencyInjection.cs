@@ -163,6 +163,8 @@ public static class DependencyInjection
         services.AddSingleton<BenchmarkService>();
         services.AddSingleton<InstanceAdministration>();
         services.AddSingleton<IInstanceActivity>(sp => sp.GetRequiredService<InstanceAdministration>());
+        services.AddSingleton<IMachineLoad, ProcMachineLoad>();
+        services.AddSingleton<IHeadroom, HeadroomReport>();
         services.AddSingleton<SnapshotCacheAdministration>();
         services.AddSingleton<IActiveRuns, ProcessActiveRuns>();
         services.AddSingleton<InstanceLifecycle>();

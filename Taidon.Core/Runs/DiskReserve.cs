@@ -28,9 +28,12 @@ public sealed class DiskReserve(IDiskSpace disk, long reserveBytes)
     /// <summary>The reserve on a filesystem of this size: the setting, but never more than a tenth of it.</summary>
     public long ReserveOf(long totalBytes) => Math.Min(reserveBytes, totalBytes / 10);
 
+    /// <summary>Each filesystem with its reserve.</summary>
+    public IReadOnlyList<(DiskSpace Space, long ReserveBytes)> Measure() => [.. disk.Measure().Select(s => (s, ReserveOf(s.TotalBytes)))];
+
     /// <summary>The filesystem below its reserve (the one with least room), or null when every one has room.</summary>
     public DiskSpace? Short() =>
-        disk.Measure().Where(s => s.FreeBytes < ReserveOf(s.TotalBytes)).OrderBy(s => s.FreeBytes - ReserveOf(s.TotalBytes)).FirstOrDefault();
+        Measure().Where(d => d.Space.FreeBytes < d.ReserveBytes).OrderBy(d => d.Space.FreeBytes - d.ReserveBytes).Select(d => d.Space).FirstOrDefault();
 
     /// <summary>Throws <see cref="InstallationAtCapacityException"/> (limit "disk") with what to do when a filesystem is below its reserve.</summary>
     public void EnsureRoom()
