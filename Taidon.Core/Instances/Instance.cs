@@ -62,11 +62,16 @@ public sealed class Instance
         State == InstanceState.Running && OwnerId is not null && !HasExpired(now) && LastActivityAt <= now.AddMinutes(-Math.Max(1, idleMinutes));
 
     /// <summary>
-    /// Stopped, owned, and in a state its next run gets back anyway (one the cache holds, or an unknown
-    /// one, which is restored regardless): dropping its files loses nothing but a restore.
+    /// Stopped and owned: its files may be dropped, since a run rebuilds its state from the chain (a
+    /// reclaimed instance comes back in the base state, and the run restores the nearest layer and replays).
     /// </summary>
-    public bool CanBeReclaimed(Func<ChainKey, bool> isCached) =>
-        State == InstanceState.Stopped && OwnerId is not null && (KnownState is not { } state || isCached(state));
+    public bool CanBeReclaimed => State == InstanceState.Stopped && OwnerId is not null;
+
+    /// <summary>
+    /// Dropping its files costs nothing: its state is one the cache holds, or an unknown one, which the
+    /// next run restores regardless. Otherwise its next run replays from the nearest layer.
+    /// </summary>
+    public bool ReclaimsFree(Func<ChainKey, bool> isCached) => KnownState is not { } state || isCached(state);
 
     /// <summary>Has no files (failed, or reclaimed): its next run makes it again before it runs.</summary>
     public bool NeedsRebuild => State is InstanceState.Failed or InstanceState.Reclaimed;

@@ -94,14 +94,14 @@ public sealed class InstanceLifecycle(
             return 0;
         }
 
-        var candidates = new List<(Instance Instance, bool Guest)>();
-        foreach (var instance in all.Where(i => i.CanBeReclaimed(runtime.HasLayer)))
+        var candidates = new List<(Instance Instance, bool Free, bool Guest)>();
+        foreach (var instance in all.Where(i => i.CanBeReclaimed))
         {
-            candidates.Add((instance, (await quotas.ForAccountAsync(instance.OwnerId!, cancellationToken)).PlanName == QuotaPlans.Anonymous));
+            candidates.Add((instance, instance.ReclaimsFree(runtime.HasLayer), (await quotas.ForAccountAsync(instance.OwnerId!, cancellationToken)).PlanName == QuotaPlans.Anonymous));
         }
 
         var reclaimed = new List<Instance>();
-        foreach (var (instance, _) in ReclaimOrder(candidates))
+        foreach (var (instance, _, _) in ReclaimOrder(candidates))
         {
             if (total <= budget)
             {
@@ -118,12 +118,12 @@ public sealed class InstanceLifecycle(
         foreach (var instance in reclaimed)
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.InstanceReclaim, null, Instance.AuditTarget(instance.Id), AuditOutcome.Succeeded,
-                $"files dropped ({use[instance.Id]} bytes) to keep instances under {budget} bytes; state {instance.StateKey?[..12] ?? "unknown"} comes back from the cache"), cancellationToken);
+                $"files dropped ({use[instance.Id]} bytes) to keep instances under {budget} bytes; state {instance.StateKey?[..12] ?? "unknown"} comes back from the cache or by replay"), cancellationToken);
         }
 
         if (total > budget)
         {
-            logger.LogWarning("Instances take {Bytes} bytes, over their budget of {Budget}: the rest are running or hold states the cache does not", total, budget);
+            logger.LogWarning("Instances take {Bytes} bytes, over their budget of {Budget}: the rest are running", total, budget);
         }
         else
         {
@@ -133,7 +133,10 @@ public sealed class InstanceLifecycle(
         return reclaimed.Count;
     }
 
-    /// <summary>Which reclaimable instance goes first: guests' before registered students', then the longest unused.</summary>
-    public static IEnumerable<(Instance Instance, bool Guest)> ReclaimOrder(IEnumerable<(Instance Instance, bool Guest)> candidates) =>
-        candidates.OrderByDescending(c => c.Guest).ThenBy(c => c.Instance.LastActivityAt);
+    /// <summary>
+    /// Which reclaimable instance goes first: those whose state the cache holds (free to drop) before those
+    /// whose next run replays, then guests' before registered students', then the longest unused.
+    /// </summary>
+    public static IEnumerable<(Instance Instance, bool Free, bool Guest)> ReclaimOrder(IEnumerable<(Instance Instance, bool Free, bool Guest)> candidates) =>
+        candidates.OrderByDescending(c => c.Free).ThenByDescending(c => c.Guest).ThenBy(c => c.Instance.LastActivityAt);
 }

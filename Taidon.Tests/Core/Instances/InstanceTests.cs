@@ -75,7 +75,7 @@ public sealed class InstanceTests
     }
 
     [Fact]
-    public void GuestsGiveUpTheirFilesFirstThenTheLongestUnusedAndOnlyStoppedOnesInAStateTheirNextRunGetsBack()
+    public void CachedStatesGoFirstThenGuestsThenTheLongestUnusedAndOnlyStoppedOwnedInstancesGiveUpTheirFiles()
     {
         var now = DateTimeOffset.UtcNow;
         Instance Stopped(string owner, int idleHours)
@@ -87,14 +87,19 @@ public sealed class InstanceTests
 
         var (ana, bob, guestNew, guestOld) = (Stopped("ana", 5), Stopped("bob", 1), Stopped("guest-1", 1), Stopped("guest-2", 3));
 
-        var order = InstanceLifecycle.ReclaimOrder([(ana, false), (guestNew, true), (bob, false), (guestOld, true)]).Select(c => c.Instance.OwnerId);
-
+        var order = InstanceLifecycle.ReclaimOrder([(ana, true, false), (guestNew, true, true), (bob, true, false), (guestOld, true, true)]).Select(c => c.Instance.OwnerId);
         Assert.Equal(["guest-2", "guest-1", "ana", "bob"], order);
-        Assert.False(ana.CanBeReclaimed(_ => false));
-        Assert.True(ana.CanBeReclaimed(_ => true));
+
+        // A state the cache does not hold is dropped last (its next run replays), a registered student's after a guest's.
+        var replays = InstanceLifecycle.ReclaimOrder([(guestOld, false, true), (ana, false, false), (bob, true, false)]).Select(c => c.Instance.OwnerId);
+        Assert.Equal(["bob", "guest-2", "ana"], replays);
+
+        Assert.True(ana.CanBeReclaimed);
+        Assert.False(ana.ReclaimsFree(_ => false));
+        Assert.True(ana.ReclaimsFree(_ => true));
         ana.StateKey = null;
-        Assert.True(ana.CanBeReclaimed(_ => false));
+        Assert.True(ana.ReclaimsFree(_ => false));
         bob.State = InstanceState.Running;
-        Assert.False(bob.CanBeReclaimed(_ => true));
+        Assert.False(bob.CanBeReclaimed);
     }
 }
