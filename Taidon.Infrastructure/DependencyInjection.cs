@@ -83,6 +83,7 @@ public static class DependencyInjection
         });
 
         services.AddSingleton<RoleIds>();
+        services.AddSingleton<AccountPrincipals>();
         services.AddScoped<AnonymousAccounts>();
         services.AddScoped<IGuestAccounts>(sp => sp.GetRequiredService<AnonymousAccounts>());
         services.AddScoped<AccountSeeder>();

@@ -21,6 +21,7 @@ public sealed class AccountAdministration(
     IProjectStore projects,
     IGitCredentialStore gitCredentials,
     QuotaService quotas,
+    AccountPrincipals principals,
     IAuditLog audit) : IAccountAdministration
 {
     /// <summary>A page of accounts whose name, email or id contains the text (guests or registered ones only, when asked), newest first.</summary>
@@ -138,6 +139,8 @@ public sealed class AccountAdministration(
 
     private async Task AuditedAsync(string action, string actorId, string accountId, IdentityResult result, string? detail, CancellationToken cancellationToken)
     {
+        // The API's next request of the account reads its roles and lock again.
+        principals.Forget(accountId);
         var why = string.Join(" ", result.Errors.Select(e => e.Description));
         await audit.RecordAsync(new AuditEvent(action, actorId, "account:" + accountId, result.Succeeded ? AuditOutcome.Succeeded : AuditOutcome.Failed,
             result.Succeeded ? detail : why), cancellationToken);

@@ -21,6 +21,7 @@ public sealed class AnonymousAccounts(
     IOptions<AccountOptions> options,
     IOptions<IdentityOptions> identity,
     RoleIds roles,
+    AccountPrincipals principals,
     IProjectStore projects,
     IGitCredentialStore gitCredentials,
     ILogger<AnonymousAccounts> logger) : IGuestAccounts
@@ -118,6 +119,7 @@ public sealed class AnonymousAccounts(
 
         user.IsAnonymous = false;
         result = await users.UpdateAsync(user);
+        principals.Forget(user.Id);
         if (result.Succeeded)
         {
             telemetry.AccountsCreated.Add(1, new KeyValuePair<string, object?>("kind", "registered"));

@@ -17,6 +17,7 @@ public sealed class BearerTokenHandler(
     UserManager<TaidonUser> users,
     SignInManager<TaidonUser> signIn,
     IAccountActivity activity,
+    AccountPrincipals principals,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -42,16 +43,20 @@ public sealed class BearerTokenHandler(
             return Fail("The access token is unknown, revoked or expired. Create a new one on your account page, or POST /api/v1/anonymous for an anonymous one.");
         }
 
-        var user = await users.FindByIdAsync(owner.AccountId);
-        if (user is null || await users.IsLockedOutAsync(user))
+        var claims = await principals.GetAsync(owner.AccountId, async () =>
+        {
+            var user = await users.FindByIdAsync(owner.AccountId);
+            return user is null || await users.IsLockedOutAsync(user) ? null : [.. (await signIn.CreateUserPrincipalAsync(user)).Claims];
+        });
+        if (claims is null)
         {
             return Fail("The account of this access token is locked or no longer exists.");
         }
 
-        var principal = await signIn.CreateUserPrincipalAsync(user);
-        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(TaidonClaims.AccessTokenId, owner.TokenId.ToString()));
-        await activity.TouchAsync(user.Id, Context.RequestAborted);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, Scheme.Name)), Scheme.Name));
+        await activity.TouchAsync(owner.AccountId, Context.RequestAborted);
+        var identity = new ClaimsIdentity(claims, Scheme.Name);
+        identity.AddClaim(new Claim(TaidonClaims.AccessTokenId, owner.TokenId.ToString()));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
