@@ -6,14 +6,18 @@ namespace Taidon.Infrastructure.LocalRuntime;
 
 /// <summary>
 /// The embedded runtime's disk bound: while a run uses an instance, its files are measured every
-/// <see cref="Interval"/>; once they grow past the plan's storage, the student's statement is cancelled
-/// (the run reports "your database is full", and the next run restores, dropping what the statement wrote).
-/// A filesystem quota would be exact, but needs quota mount options on the data directory's filesystem;
-/// this holds on any of them, within what one statement can write in an interval.
+/// <see cref="Interval"/> from <see cref="FirstLook"/> on; once they grow past the plan's storage, the
+/// student's statement is cancelled (the run reports "your database is full", and the next run restores,
+/// dropping what the statement wrote). A filesystem quota would be exact, but needs quota mount options
+/// on the data directory's filesystem; this holds on any of them, past what the instance held at the first look,
+/// within what one statement can write in an interval. Most runs end before the first look: a measure walks a
+/// thousand files, and a look at every run's start was the app's largest cost in the kernel under a class (perf).
 /// </summary>
 public sealed class InstanceStorageGuard(LocalInstanceRuntime runtime, ILogger<InstanceStorageGuard> logger) : IStorageGuard
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+
+    public static readonly TimeSpan FirstLook = TimeSpan.FromMilliseconds(250);
 
     public IStorageWatch Watch(Guid instanceId, InstanceLimits limits) => new StorageWatch(this, instanceId, limits.StorageMegabytes * 1024L * 1024);
 
@@ -36,11 +40,14 @@ public sealed class InstanceStorageGuard(LocalInstanceRuntime runtime, ILogger<I
 
         private async Task WatchAsync(InstanceStorageGuard guard, Guid instanceId, long limit, CancellationToken stop)
         {
-            // An instance already past its bound (a plan made smaller) may still be read: only growth past it stops a statement.
-            var last = guard.Measure(instanceId);
-            using var timer = new PeriodicTimer(Interval);
             try
             {
+                await Task.Delay(FirstLook, stop);
+
+                // An instance already past its bound (a plan made smaller) may still be read: only growth past it
+                // stops a statement, so the first look is the baseline.
+                var last = guard.Measure(instanceId);
+                using var timer = new PeriodicTimer(Interval);
                 while (await timer.WaitForNextTickAsync(stop))
                 {
                     var size = guard.Measure(instanceId);
