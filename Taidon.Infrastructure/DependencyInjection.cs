@@ -187,6 +187,7 @@ public static class DependencyInjection
         services.AddSingleton<GitService>();
         services.AddSingleton<IProjectGit>(sp => sp.GetRequiredService<GitService>());
         services.AddSingleton<WarmPool>();
+        services.AddSingleton<LessonWarmup>();
         services.AddHostedService<WarmPoolRefill>();
         return services;
     }

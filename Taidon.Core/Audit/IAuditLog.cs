@@ -47,6 +47,7 @@ public static class AuditActions
     public const string InstanceReset = "instance.reset";
     public const string InstanceRestart = "instance.restart";
     public const string InstanceReclaim = "instance.reclaim";
+    public const string LessonWarmup = "lesson.warmup";
     public const string Run = "run";
     public const string PlanChange = "quota.plan-change";
     public const string CacheEvict = "cache.evict";

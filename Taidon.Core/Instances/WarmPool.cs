@@ -22,11 +22,35 @@ public sealed class WarmPool(
     ILogger<WarmPool> logger)
 {
     private readonly SemaphoreSlim _filling = new(1, 1);
+    private Lesson? _lesson;
 
-    /// <summary>Raised when an instance was claimed: the refill loop wakes.</summary>
+    /// <summary>A lesson's hold on the pool: <see cref="Size"/> instances waiting in <see cref="State"/> until <see cref="Until"/>.</summary>
+    public sealed record Lesson(int Size, ChainKey State, DateTimeOffset Until);
+
+    /// <summary>Raised when an instance was claimed, or a lesson asked for more: the refill loop wakes.</summary>
     public event Action? RefillWanted;
 
-    public bool Enabled => options.WarmPoolSize > 0;
+    public bool Enabled => options.WarmPoolSize > 0 || LessonNow is not null;
+
+    /// <summary>Instances the pool held at its last refill (those of a lesson that ended are given back at the next).</summary>
+    public int Pooled { get; private set; }
+
+    /// <summary>The lesson holding the pool now, if any.</summary>
+    public Lesson? LessonNow => _lesson is { } lesson && lesson.Until > clock.GetUtcNow() ? lesson : null;
+
+    /// <summary>The pool's size now: the setting, or a lesson's while it lasts (within the installation's cap).</summary>
+    private int Target => Math.Min(options.MaxTotal, Math.Max(options.WarmPoolSize, LessonNow?.Size ?? 0));
+
+    /// <summary>
+    /// Until <paramref name="until"/>, the pool keeps <paramref name="size"/> instances started and waiting in
+    /// <paramref name="state"/> (a class's course, its layer built): a class arriving at once claims them
+    /// instead of starting an instance each. After it, the pool goes back to its setting.
+    /// </summary>
+    public void HoldForLesson(int size, ChainKey state, DateTimeOffset until)
+    {
+        _lesson = new Lesson(size, state, until);
+        RefillWanted?.Invoke();
+    }
 
     /// <summary>Takes a started instance for <paramref name="ownerId"/>, or null when the pool is empty.</summary>
     public async Task<Instance?> ClaimAsync(string ownerId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
@@ -84,9 +108,18 @@ public sealed class WarmPool(
         }
 
         var ready = 0;
-        var popular = await PopularStateAsync(cancellationToken);
+        var popular = LessonNow?.State ?? await PopularStateAsync(cancellationToken);
+        var target = Target;
         foreach (var instance in unowned.Where(i => i.State == InstanceState.Pooled))
         {
+            if (ready >= target)
+            {
+                // A lesson is over: what it held beyond the setting goes.
+                await runtime.DeleteAsync(instance.Id, cancellationToken);
+                await instances.RemoveAsync(instance.Id, cancellationToken);
+                continue;
+            }
+
             if (!await runtime.IsRunningAsync(instance.Id, cancellationToken))
             {
                 await runtime.StartAsync(instance.Id, Limits, cancellationToken);
@@ -102,7 +135,7 @@ public sealed class WarmPool(
         }
 
         var created = 0;
-        for (; ready + created < options.WarmPoolSize; created++)
+        for (; ready + created < target; created++)
         {
             if (await instances.CountAsync(null, cancellationToken) >= options.MaxTotal || disk.Short() is not null)
             {
@@ -126,6 +159,7 @@ public sealed class WarmPool(
             logger.LogInformation("Warm pool: {Created} instances started, {Size} ready", created, ready + created);
         }
 
+        Pooled = ready + created;
         return created;
     }
 

@@ -12,26 +12,27 @@ public sealed class InstanceReconciliationAtStart(InstanceReconciliation reconci
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-/// <summary>Refills the warm pool in the background: at once after a claim, else every minute.</summary>
+/// <summary>Refills the warm pool in the background: at once after a claim or a lesson's hold, else every minute (a pool of size 0 waits for a lesson).</summary>
 public sealed class WarmPoolRefill(WarmPool pool, ILogger<WarmPoolRefill> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _wanted = new(0, int.MaxValue);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!pool.Enabled)
-        {
-            return;
-        }
-
         pool.RefillWanted += Wake;
+        var first = true;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
-                    await pool.RefillAsync(stoppingToken);
+                    // Once at start (what an earlier run of the app left pooled), then while the pool has a size or holds instances.
+                    if (first || pool.Enabled || pool.Pooled > 0)
+                    {
+                        first = false;
+                        await pool.RefillAsync(stoppingToken);
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

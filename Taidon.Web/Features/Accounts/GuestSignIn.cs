@@ -69,7 +69,7 @@ public sealed class GuestSignIn(
     }
 
     private static async Task<Results<Ok<GuestPass>, ProblemHttpResult>> SignInBrowserAsync(
-        HttpContext context, AnonymousAccounts guests, SignInManager<TaidonUser> signIn, IDataProtectionProvider protection, IAccountActivity activity)
+        HttpContext context, IGuestAccounts guests, SignInManager<TaidonUser> signIn, IDataProtectionProvider protection, IAccountActivity activity)
     {
         if (context.Request.Headers[Header] != "1")
         {
@@ -85,8 +85,8 @@ public sealed class GuestSignIn(
         }
         else
         {
-            var user = await guests.CreateAsync(context.RequestAborted);
-            accountId = user.Id;
+            accountId = await guests.CreateAsync(context.RequestAborted);
+            var user = await signIn.UserManager.FindByIdAsync(accountId) ?? throw new InvalidOperationException($"The guest account {accountId} was made but cannot be read back.");
             await signIn.SignInAsync(user, isPersistent: true);
         }
 

@@ -9,6 +9,7 @@ using Taidon.Core.Accounts;
 using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Quotas;
+using Hangfire;
 using Taidon.Web.Features.Accounts;
 
 namespace Taidon.Web.Features.Admin;
@@ -88,6 +89,10 @@ public static class AdminApi
             await Refusable(async () => await accounts.DeleteAsync(id, user.AccountId(), ct)))
             .WithSummary("Deletes an account with its instances and projects.");
 
+        // Lessons
+        admin.MapPost("/lessons", PlanLessonAsync)
+            .WithSummary("Gets a class's course ready for a lesson: its layers built and an instance started for each student, 15 minutes before the lesson (at once when it starts sooner).");
+
         // Audit log
         admin.MapGet("/audit", async (string? actor, string? action, string? target, DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset? beforeAt, long? beforeId, int? take, IAuditTrail audit, CancellationToken ct) =>
             TypedResults.Ok(await audit.SearchAsync(new AuditFilter(actor, action, target, from, to), beforeAt is { } at && beforeId is { } id ? new AuditCursor(at, id) : null, take ?? 100, ct)))
@@ -109,6 +114,43 @@ public static class AdminApi
     public sealed record FlagBody(bool Value);
 
     public sealed record AssignBody(string? Plan, QuotaOverride? Override);
+
+    public sealed record LessonBody(
+        [property: Description("The course's Git URL (the one students open), from an allowed host.")] string Course,
+        [property: Description("When the lesson starts.")] DateTimeOffset StartsAt,
+        [property: Description("How long it lasts, 1 to 600 minutes.")] int Minutes,
+        [property: Description("Students expected, 1 to 2000.")] int Students);
+
+    /// <summary>A lesson planned: the warm-up job's id and when it runs, or what the warm-up did when it ran at once.</summary>
+    public sealed record LessonResult(string? JobId, DateTimeOffset WarmsAt, LessonReady? Ready);
+
+    private static async Task<Results<Ok<LessonResult>, Accepted<LessonResult>, ProblemHttpResult>> PlanLessonAsync(
+        LessonBody body, ClaimsPrincipal user, LessonWarmup warmup, IBackgroundJobClient jobs, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var ends = body.StartsAt.AddMinutes(body.Minutes);
+        if (string.IsNullOrWhiteSpace(body.Course) || body.Minutes is < 1 or > 600 || body.Students is < 1 or > LessonWarmup.MaxStudents || ends <= now)
+        {
+            return TypedResults.Problem($"A lesson needs a course URL, 1 to 600 minutes, 1 to {LessonWarmup.MaxStudents} students, and an end in the future.", statusCode: 400, title: "Invalid lesson");
+        }
+
+        var actor = user.AccountId();
+        var warmsAt = body.StartsAt - LessonWarmup.Lead;
+        if (warmsAt > now)
+        {
+            var job = jobs.Schedule<LessonWarmup>(w => w.WarmAsync(actor, body.Course, body.Students, ends, CancellationToken.None), warmsAt);
+            return TypedResults.Accepted("/admin/jobs", new LessonResult(job, warmsAt, null));
+        }
+
+        try
+        {
+            return TypedResults.Ok(new LessonResult(null, now, await warmup.WarmAsync(actor, body.Course, body.Students, ends, ct)));
+        }
+        catch (Exception e) when (e is ArgumentException or Taidon.Core.Git.GitProblemException or QuotaExceededException or Taidon.Core.Projects.ProjectRefusedException)
+        {
+            return TypedResults.Problem(e.Message.Split(" (Parameter")[0], statusCode: 400, title: "The course could not be warmed");
+        }
+    }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Refusable(Func<Task> change)
     {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
 
-namespace Taidon.Infrastructure.Identity;
+namespace Taidon.Core.Accounts;
 
 /// <summary>
 /// The claims of the accounts that call the API, kept for <see cref="Lifetime"/>: the token itself is
