@@ -244,7 +244,8 @@ public static class DependencyInjection
         services.AddSingleton<VolumeSnapshotLayers>();
         services.AddSingleton<KubernetesInstanceRuntime>(sp => new KubernetesInstanceRuntime(
             sp.GetRequiredService<InstanceCluster>(), sp.GetRequiredService<VolumeSnapshotLayers>(),
-            sp.GetRequiredService<EngineIdentityProvider>().Identity, sp.GetRequiredService<ILogger<KubernetesInstanceRuntime>>()));
+            sp.GetRequiredService<EngineIdentityProvider>().Identity, sp.GetRequiredService<ILogger<KubernetesInstanceRuntime>>(),
+            sp.GetRequiredService<TaidonTelemetry>()));
         services.AddSingleton(sp => new Lazy<IInstanceRuntime>(() =>
         {
             var runtime = sp.GetRequiredService<KubernetesInstanceRuntime>();

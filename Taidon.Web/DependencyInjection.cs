@@ -43,6 +43,7 @@ public static class DependencyInjection
     {
         var services = builder.Services;
 
+        services.AddStaticAssetsCheck();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddTaidonLocalization();

@@ -44,6 +44,8 @@ public sealed class TaidonTelemetry : IDisposable
             "taidon.run.head.duration", unit: "s", description: "Time to execute the head of a run (the statements the student asked for).");
         InstanceStartDuration = _meter.CreateHistogram<double>(
             "taidon.instance.start.duration", unit: "s", description: "Time until a new instance accepts connections, by source (pool or created).");
+        SnapshotsFailed = _meter.CreateCounter<long>(
+            "taidon.snapshots.failed", unit: "{snapshot}", description: "Snapshot layers of the Kubernetes runtime that failed, by kind (capture: a VolumeSnapshot not cut; restore: a volume from one that did not come up).");
         _meter.CreateObservableGauge(
             "taidon.instances.active", () => ActiveInstances?.Invoke() ?? 0, unit: "{instance}", description: "Instances with a running PostgreSQL.");
         ControlPlaneCommands = _meter.CreateCounter<long>(
@@ -72,6 +74,8 @@ public sealed class TaidonTelemetry : IDisposable
     public Func<long>? CacheBytes { get; set; }
 
     public Histogram<double> LayerBuildDuration { get; }
+
+    public Counter<long> SnapshotsFailed { get; }
 
     public Counter<long> Evictions { get; }
 

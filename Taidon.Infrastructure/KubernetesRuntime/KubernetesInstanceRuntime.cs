@@ -6,6 +6,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Snapshots;
 using Taidon.Core.SqlChain;
@@ -29,7 +30,8 @@ public sealed class KubernetesInstanceRuntime(
     InstanceCluster cluster,
     VolumeSnapshotLayers layers,
     EngineIdentity engine,
-    ILogger<KubernetesInstanceRuntime> logger) : IInstanceRuntime
+    ILogger<KubernetesInstanceRuntime> logger,
+    TaidonTelemetry? telemetry = null) : IInstanceRuntime
 {
     public const string Database = "workspace";
     public const string StudentRole = "student";
@@ -245,6 +247,7 @@ public sealed class KubernetesInstanceRuntime(
         var snapshot = cluster.Snapshots.Find(InstanceNames.Layer(key));
         if (snapshot?.Status?.Error?.Message is { } error)
         {
+            CountFailure("restore");
             await layers.RemoveAsync(key, cancellationToken);
             throw new SnapshotDamagedException(key, error);
         }
@@ -259,11 +262,19 @@ public sealed class KubernetesInstanceRuntime(
 
         // The new volume is made beside the current one: until the pod moves to it, the instance is as it was.
         var volume = InstanceNames.Volume(instanceId);
-        await CreateVolumeAsync(_manifests.Volume(instanceId, volume, limits, key, LayerBytes(key)), cancellationToken);
-        await StopAsync(instanceId, cancellationToken);
         var previous = Annotation(secret, InstanceNames.VolumeAnnotation);
-        await AnnotateAsync(instanceId, volume, key, cancellationToken);
-        await StartAsync(instanceId, limits, cancellationToken);
+        try
+        {
+            await CreateVolumeAsync(_manifests.Volume(instanceId, volume, limits, key, LayerBytes(key)), cancellationToken);
+            await StopAsync(instanceId, cancellationToken);
+            await AnnotateAsync(instanceId, volume, key, cancellationToken);
+            await StartAsync(instanceId, limits, cancellationToken);
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            CountFailure("restore");
+            throw;
+        }
         if (previous is not null && previous != volume)
         {
             await DeleteVolumeAsync(previous, cancellationToken);
@@ -363,19 +374,30 @@ public sealed class KubernetesInstanceRuntime(
         };
         try
         {
-            await KubernetesCalls.RetryAsync(
-                c => Client.CustomObjects.CreateNamespacedCustomObjectAsync(snapshot, VolumeSnapshot.Group, VolumeSnapshot.Version, Namespace, VolumeSnapshot.Plural, cancellationToken: c),
-                logger, "create a volume snapshot", cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
-        {
-            // The same state was snapshotted already (by another instance or replica): one layer per key.
-        }
+            try
+            {
+                await KubernetesCalls.RetryAsync(
+                    c => Client.CustomObjects.CreateNamespacedCustomObjectAsync(snapshot, VolumeSnapshot.Group, VolumeSnapshot.Version, Namespace, VolumeSnapshot.Plural, cancellationToken: c),
+                    logger, "create a volume snapshot", cancellationToken);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // The same state was snapshotted already (by another instance or replica): one layer per key.
+            }
 
-        await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key),
-            s => SnapshotFailure(s) is { } failure ? throw failure : s?.Status?.CreationTime is not null || s?.Status?.ReadyToUse == true,
-            cluster.Options.StartTimeout, cancellationToken);
+            await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key),
+                s => SnapshotFailure(s) is { } failure ? throw failure : s?.Status?.CreationTime is not null || s?.Status?.ReadyToUse == true,
+                cluster.Options.StartTimeout, cancellationToken);
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            CountFailure("capture");
+            throw;
+        }
     }
+
+    /// <summary>Counted for the alert on failing snapshots (a CSI driver or VolumeSnapshotClass that stopped working).</summary>
+    private void CountFailure(string kind) => telemetry?.SnapshotsFailed.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     private static Exception? SnapshotFailure(VolumeSnapshot? snapshot) => snapshot?.Status?.Error?.Message is { } message
         ? new InvalidOperationException($"The volume snapshot {snapshot.Metadata.Name} failed: {message}. Check the VolumeSnapshotClass '{snapshot.Spec.VolumeSnapshotClassName}' and its CSI driver.")

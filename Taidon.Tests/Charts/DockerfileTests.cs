@@ -63,6 +63,16 @@ public sealed partial class DockerfileTests
         Assert.DoesNotContain(ignored, l => l.Contains("nuget", StringComparison.OrdinalIgnoreCase) || l is "*" or "*.config");
     }
 
+    [Fact]
+    public void TheImageRunsThePublishedAppInItsFolder()
+    {
+        // Elsewhere the app finds no wwwroot and refuses to start (StaticAssetsCheck).
+        var output = Regex.Match(Dockerfile, @"RUN dotnet publish Taidon\.Web .*-o (\S+)").Groups[1].Value;
+        Assert.Equal("/app", output);
+        Assert.Contains($"WORKDIR {output}\nCOPY --from=build {output} ./", Dockerfile, StringComparison.Ordinal);
+        Assert.EndsWith("ENTRYPOINT [\"dotnet\", \"Taidon.Web.dll\"]", Dockerfile.TrimEnd(), StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"^ARG ([A-Z_]+)=(\S+)$")]
     private static partial Regex ArgLine();
 

@@ -1,11 +1,15 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Taidon.Core.Common;
 using Taidon.Core.Instances;
 using Taidon.Core.Snapshots;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.KubernetesRuntime;
+using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Kubernetes;
 
@@ -36,6 +40,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         ImagePullSecrets = { "mirror-login" },
     };
 
+    private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private FakeKubernetesApi _api = null!;
     private InstanceCluster _cluster = null!;
     private KubernetesInstanceRuntime _runtime = null!;
@@ -50,6 +55,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     {
         await _cluster.DisposeAsync();
         await _api.DisposeAsync();
+        await _meters.DisposeAsync();
     }
 
     [Fact]
@@ -259,6 +265,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     {
         var id = Guid.NewGuid();
         await _runtime.CreateAsync(id, Limits, CancellationToken.None);
+        using var failed = new AppMeasurements(_meters.GetRequiredService<IMeterFactory>(), "taidon.snapshots.failed");
         _api.FailingSnapshotClasses.Add("csi-hostpath-snapclass");
         var key = Engine.Root.Next("SELECT 1");
 
@@ -267,6 +274,7 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         Assert.Contains("failed to cut the snapshot", failure.Message, StringComparison.Ordinal);
         Assert.False(_runtime.HasLayer(key));
         Assert.True(await _runtime.IsRunningAsync(id, CancellationToken.None)); // the instance runs again, as it was
+        Assert.Equal(["capture"], failed.TakeTag("kind")); // counted for the alert on failing snapshots
 
         // Taken again once the driver works: the failed snapshot is replaced, it does not stand in the way.
         _api.FailingSnapshotClasses.Clear();
@@ -280,10 +288,12 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => _runtime.CaptureAsync(id, broken, key, Limits, CancellationToken.None));
         await Assert.ThrowsAsync<SnapshotDamagedException>(() => _runtime.RestoreAsync(id, broken, Limits, CancellationToken.None));
         Assert.Null(_api.Find(Snapshots, "layer-" + broken));
+        Assert.Equal(["capture", "restore"], failed.TakeTag("kind"));
 
         // So does a layer evicted meanwhile (by the collector of another replica): the run plans again.
         await Assert.ThrowsAsync<SnapshotDamagedException>(() => _runtime.RestoreAsync(id, Engine.Root.Next("never taken"), Limits, CancellationToken.None));
         Assert.True(await _runtime.IsRunningAsync(id, CancellationToken.None));
+        Assert.Empty(failed.TakeTag("kind")); // an evicted layer is no failure
     }
 
     [Fact]
@@ -373,7 +383,8 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     private KubernetesInstanceRuntime NewRuntime()
     {
         _cluster = NewCluster();
-        return new KubernetesInstanceRuntime(_cluster, new VolumeSnapshotLayers(_cluster), Engine, NullLogger<KubernetesInstanceRuntime>.Instance);
+        var telemetry = new TaidonTelemetry(_meters.GetRequiredService<IMeterFactory>());
+        return new KubernetesInstanceRuntime(_cluster, new VolumeSnapshotLayers(_cluster), Engine, NullLogger<KubernetesInstanceRuntime>.Instance, telemetry);
     }
 
     private InstanceCluster NewCluster() =>
