@@ -97,7 +97,7 @@ public class TaidonAppFactory(string connectionString, IReadOnlyDictionary<strin
     /// Deletes a data directory, trying again while work the app left running in the background (a
     /// layer being written or removed) still changes it: a file that vanishes or appears mid-delete.
     /// </summary>
-    private static async Task DeleteAsync(string directory)
+    public static async Task DeleteAsync(string directory)
     {
         for (var attempt = 1; Directory.Exists(directory); attempt++)
         {

@@ -64,7 +64,7 @@ public sealed class BackupRestoreTests : IAsyncLifetime
             await CopyAsync(Path.Combine(_old, "projects"), Path.Combine(_backup, "projects"));
         }
 
-        await DeleteAsync(_old); // the old server is gone, its instances and snapshot layers with it
+        await TaidonAppFactory.DeleteAsync(_old); // the old server is gone, its instances and snapshot layers with it
 
         // The new server: its control-plane cluster alone (created empty, as Taidon's first start makes it), the
         // dump restored into its database, the projects put back; then Taidon starts on it.
@@ -99,9 +99,9 @@ public sealed class BackupRestoreTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await DeleteAsync(_old);
-        await DeleteAsync(_new);
-        await DeleteAsync(_backup);
+        await TaidonAppFactory.DeleteAsync(_old);
+        await TaidonAppFactory.DeleteAsync(_new);
+        await TaidonAppFactory.DeleteAsync(_backup);
     }
 
     /// <summary>The app with the embedded control plane in its own data directory, as on one server.</summary>
@@ -166,18 +166,4 @@ public sealed class BackupRestoreTests : IAsyncLifetime
     private static string ShortDirectory() =>
         Path.Combine(Path.GetTempPath(), string.Create(CultureInfo.InvariantCulture, $"tdn-{Guid.NewGuid():N}")[..12]);
 
-    private static async Task DeleteAsync(string directory)
-    {
-        for (var attempt = 1; Directory.Exists(directory); attempt++)
-        {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (Exception e) when (e is DirectoryNotFoundException or IOException && attempt < 10)
-            {
-                await Task.Delay(200 * attempt);
-            }
-        }
-    }
 }

@@ -17,8 +17,9 @@ namespace Taidon.Tests.Web;
 /// </summary>
 public sealed class FullDiskTests : IAsyncLifetime
 {
-    private readonly string _root = Path.Combine("/var/tmp", $"taidon-fulldisk-{Guid.NewGuid():N}");
-    private string Mount => Path.Combine(_root, "mnt");
+    private LoopFilesystem? _disk;
+
+    private string Mount => _disk!.Mount;
 
     private string Filler => Path.Combine(Mount, "filler");
 
@@ -27,17 +28,10 @@ public sealed class FullDiskTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!OsUser.CurrentIsRoot)
+        if (OsUser.CurrentIsRoot)
         {
-            return;
+            _disk = await LoopFilesystem.MountAsync("fulldisk", 700);
         }
-
-        Directory.CreateDirectory(Mount);
-        var image = Path.Combine(_root, "disk.img");
-        await Run("truncate", "-s", "700M", image);
-        await Run("mkfs.ext4", "-q", "-F", "-m", "0", image);
-        await Run("mount", "-o", "loop", image, Mount);
-        File.SetUnixFileMode(Mount, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
     }
 
     [RootFact]
@@ -91,19 +85,14 @@ public sealed class FullDiskTests : IAsyncLifetime
         var free = new DriveInfo(Mount).AvailableFreeSpace;
         var existing = File.Exists(Filler) ? new FileInfo(Filler).Length : 0;
         var size = Math.Max(existing, existing + free - megabytes * 1024 * 1024);
-        await Run("fallocate", "-l", size.ToString(System.Globalization.CultureInfo.InvariantCulture), Filler);
+        await LoopFilesystem.RunAsync("fallocate", "-l", size.ToString(System.Globalization.CultureInfo.InvariantCulture), Filler);
         if (megabytes == 0)
         {
             // What fallocate leaves (the root reserve aside, which root's own writes may use): filled by writing.
-            await Run("sh", "-c", $"cat /dev/zero >> {Filler} 2>/dev/null; true");
+            await LoopFilesystem.RunAsync("sh", "-c", $"cat /dev/zero >> {Filler} 2>/dev/null; true");
         }
     }
 
-    private static async Task Run(string program, params string[] arguments)
-    {
-        var result = await ProcessRunner.RunAsync(program, arguments, null, TimeSpan.FromMinutes(2), CancellationToken.None);
-        Assert.True(result.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {result.Output}");
-    }
 
     public async Task DisposeAsync()
     {
@@ -118,11 +107,9 @@ public sealed class FullDiskTests : IAsyncLifetime
             await _controlPlane.StopAsync(CancellationToken.None);
         }
 
-        if (Directory.Exists(Mount))
+        if (_disk is not null)
         {
-            await ProcessRunner.RunAsync("umount", ["-l", Mount], null, TimeSpan.FromMinutes(1), CancellationToken.None);
+            await _disk.DisposeAsync();
         }
-
-        Directory.Delete(_root, recursive: true);
     }
 }

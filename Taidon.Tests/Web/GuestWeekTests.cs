@@ -28,25 +28,18 @@ public sealed class GuestWeekTests(ITestOutputHelper output) : IAsyncLifetime
         SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id;
         """;
 
-    private readonly string _root = Path.Combine("/var/tmp", $"taidon-week-{Guid.NewGuid():N}"[..30]);
+    private LoopFilesystem? _disk;
     private readonly ShiftedClock _clock = new();
     private TaidonAppFactory? _factory;
 
-    private string Mount => Path.Combine(_root, "mnt");
+    private string Mount => _disk!.Mount;
 
     public async Task InitializeAsync()
     {
-        if (!OsUser.CurrentIsRoot)
+        if (OsUser.CurrentIsRoot)
         {
-            return;
+            _disk = await LoopFilesystem.MountAsync("week", 1200);
         }
-
-        Directory.CreateDirectory(Mount);
-        var image = Path.Combine(_root, "disk.img");
-        await Run("truncate", "-s", "1200M", image);
-        await Run("mkfs.ext4", "-q", "-F", "-m", "0", image);
-        await Run("mount", "-o", "loop", image, Mount);
-        File.SetUnixFileMode(Mount, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
     }
 
     [RootFact]
@@ -125,11 +118,6 @@ public sealed class GuestWeekTests(ITestOutputHelper output) : IAsyncLifetime
         public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
     }
 
-    private static async Task Run(string program, params string[] arguments)
-    {
-        var result = await ProcessRunner.RunAsync(program, arguments, null, TimeSpan.FromMinutes(2), CancellationToken.None);
-        Assert.True(result.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {result.Output}");
-    }
 
     public async Task DisposeAsync()
     {
@@ -138,11 +126,9 @@ public sealed class GuestWeekTests(ITestOutputHelper output) : IAsyncLifetime
             await _factory.DisposeAsync();
         }
 
-        if (Directory.Exists(Mount))
+        if (_disk is not null)
         {
-            await ProcessRunner.RunAsync("umount", ["-l", Mount], null, TimeSpan.FromMinutes(1), CancellationToken.None);
+            await _disk.DisposeAsync();
         }
-
-        Directory.Delete(_root, recursive: true);
     }
 }
