@@ -38,6 +38,9 @@ public sealed class LocalInstanceRuntime(
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Standby> _standbys = new();
 
+    /// <summary>Each instance's data directories thrown away by a restore and being removed in the background (a deletion waits for them).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Task> _discarding = new();
+
     public string Root { get; } = Path.GetFullPath(root);
 
     /// <summary>The snapshot layers this runtime restores from and captures into.</summary>
@@ -114,6 +117,12 @@ public sealed class LocalInstanceRuntime(
         }
 
         await DiscardStandbyAsync(instanceId);
+        if (_discarding.TryRemove(instanceId, out var discarding))
+        {
+            // A restore's old data is still being removed inside the instance's folder: the folder goes after it.
+            await discarding;
+        }
+
         await cluster.StopAsync(cancellationToken, discard: true);
         NpgsqlConnection.ClearAllPools();
         await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
@@ -256,7 +265,18 @@ public sealed class LocalInstanceRuntime(
         Directory.Move(cluster.DataDirectory, outgoing);
         Directory.Move(incoming, cluster.DataDirectory);
         await StartAsync(instanceId, limits, cancellationToken);
-        _ = Task.Run(() => layers.Driver.DeleteAsync(outgoing, CancellationToken.None));
+        var discard = Task.Run(async () =>
+        {
+            try
+            {
+                await layers.Driver.DeleteAsync(outgoing, CancellationToken.None);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(e, "Could not remove {Directory}, the state a restore of instance {InstanceId} replaced", outgoing, instanceId);
+            }
+        });
+        _ = _discarding.AddOrUpdate(instanceId, discard, (_, earlier) => Task.WhenAll(earlier, discard));
 
         // A student who edits and reruns comes back to this layer next: its copy is made while they type.
         PrepareStandby(instanceId, key);
