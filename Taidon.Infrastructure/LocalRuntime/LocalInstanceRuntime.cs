@@ -594,8 +594,14 @@ public sealed class LocalInstanceRuntime(
         var beside = Path.Combine(Root, instanceId.ToString("N"), "run");
         return beside.Length + "/.s.PGSQL.65535".Length <= MaxSocketPath
             ? beside
-            : Path.Combine(Path.GetTempPath(), "taidon-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Root)))[..12], instanceId.ToString("N"));
+            : Path.Combine(ShortSocketRoot, instanceId.ToString("N"));
     }
+
+    /// <summary>The short folder of this data directory's sockets in the temporary directory (its name hashed once).</summary>
+    private string ShortSocketRoot => _shortSocketRoot ??=
+        Path.Combine(Path.GetTempPath(), "taidon-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Root)))[..12]);
+
+    private string? _shortSocketRoot;
 
     private const int MaxSocketPath = 107;
 

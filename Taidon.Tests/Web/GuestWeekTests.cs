@@ -87,17 +87,13 @@ public sealed class GuestWeekTests(ITestOutputHelper output) : IAsyncLifetime
             }
 
             var all = await store.AllAsync(CancellationToken.None);
-            var withFiles = 0;
+            var (withFiles, used) = (0, 0L);
             foreach (var instance in all)
             {
-                withFiles += await runtime.UsageAsync(instance.Id, CancellationToken.None) is null ? 0 : 1;
-            }
-
-
-            var used = 0L;
-            foreach (var instance in all)
-            {
-                used += (await runtime.UsageAsync(instance.Id, CancellationToken.None))?.DiskBytes ?? 0;
+                if (await runtime.UsageAsync(instance.Id, CancellationToken.None) is { } usage)
+                {
+                    (withFiles, used) = (withFiles + 1, used + usage.DiskBytes);
+                }
             }
 
             output.WriteLine($"| {day} | {Math.Min(day, 7) * GuestsPerDay} | {all.Count} | {withFiles} | {sweeps.Sum(s => s.Stopped)} | {sweeps.Sum(s => s.Reclaimed)} | {sweeps.Sum(s => s.Deleted)} | {used >> 20} MB |");
