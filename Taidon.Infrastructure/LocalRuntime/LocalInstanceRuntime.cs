@@ -13,14 +13,15 @@ namespace Taidon.Infrastructure.LocalRuntime;
 
 /// <summary>
 /// The embedded runtime: every instance is its own PostgreSQL cluster in <c>&lt;root&gt;/&lt;id&gt;</c>, run by
-/// the unprivileged account, listening on 127.0.0.1 for the student (password, one role, one
-/// database) and on a private Unix socket for the platform.
+/// the unprivileged account, listening only on a Unix socket in a folder private to that account: the
+/// student's sessions (one role, one database) and the platform's (the superuser) come through it, and
+/// nothing else on the machine reaches it (no TCP port, so no password to guess or to hash at each login).
 /// </summary>
 /// <remarks>
 /// Snapshot layers carry a whole data directory from one instance to another, so nothing that belongs
-/// to one instance lives there: the port, limits and socket are given on the command line at each
-/// start, and the student's password is set anew after every start or restore (the one in a layer is
-/// another instance's). The base state (h_0) is itself a layer, so a new instance is a copy, not an initdb.
+/// to one instance lives there: the port, limits, socket and who may connect (<c>hba_file</c>, beside the
+/// data) are given on the command line at each start, so a start or a restore needs no connection of its
+/// own. The base state (h_0) is itself a layer, so a new instance is a copy, not an initdb.
 /// </remarks>
 public sealed class LocalInstanceRuntime(
     string root,
@@ -57,7 +58,6 @@ public sealed class LocalInstanceRuntime(
         await EnsureBaseLayerAsync(cancellationToken);
         PrepareInstanceDirectory(cluster.Root);
         await layers.RestoreAsync(engine.Root, cluster.DataDirectory, cancellationToken);
-        await WritePasswordAsync(instanceId, cancellationToken);
         logger.LogInformation("Created instance {InstanceId} from the base state", instanceId);
         return await StartAsync(instanceId, limits, cancellationToken);
     }
@@ -65,12 +65,17 @@ public sealed class LocalInstanceRuntime(
     public async Task<InstanceConnection> StartAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
     {
         var cluster = ExistingCluster(instanceId);
-        var password = await File.ReadAllTextAsync(PasswordFile(instanceId), cancellationToken);
         var port = await cluster.GetRunningPortAsync(cancellationToken);
         if (port is not null)
         {
-            // Running: its password and limits were set when it started.
-            return new InstanceConnection("127.0.0.1", port.Value, Database, StudentRole, password);
+            if (File.Exists(HostBasedAuthenticationFile(instanceId)))
+            {
+                // Running: its limits were set when it started.
+                return Student(instanceId, port.Value);
+            }
+
+            // Started by an earlier version, which let the student in over TCP with a password: started again on the private socket.
+            await cluster.StopAsync(cancellationToken);
         }
 
         // A postmaster that died (SIGKILL, OOM) leaves its socket's lock file behind: the private socket directory is ours to clear.
@@ -80,23 +85,22 @@ public sealed class LocalInstanceRuntime(
             File.Delete(stale);
         }
 
+        await WriteHostBasedAuthenticationAsync(instanceId, cancellationToken);
         port = await cluster.StartAsync(await StablePortAsync(cluster, cancellationToken), cancellationToken, Settings(instanceId, limits));
         if (cgroups is not null && cluster.PostmasterPid is { } pid)
         {
             cgroups.Apply(instanceId, pid, limits);
         }
 
-        await using (var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken))
-        {
-            // The role may come from another instance's layer: this instance's password and limits win.
-            await using var command = new NpgsqlCommand(
-                $"ALTER ROLE {StudentRole} PASSWORD '{password}' CONNECTION LIMIT {limits.MaxConnections.ToString(CultureInfo.InvariantCulture)}",
-                platform);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        return new InstanceConnection("127.0.0.1", port.Value, Database, StudentRole, password);
+        return Student(instanceId, port.Value);
     }
+
+    /// <summary>
+    /// The student's way in: the private socket, no password (only the instance's account and root can
+    /// enter its folder). The student's connections are bounded by <c>max_connections</c>, the superuser's
+    /// reserved slots aside, whatever role a layer carried.
+    /// </summary>
+    private InstanceConnection Student(Guid instanceId, int port) => new(SocketDirectory(instanceId), port, Database, StudentRole, "");
 
     public async Task StopAsync(Guid instanceId, CancellationToken cancellationToken)
     {
@@ -128,7 +132,12 @@ public sealed class LocalInstanceRuntime(
         await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
         Directory.Delete(cluster.Root, recursive: true);
         RemoveSocketDirectory(instanceId);
-        File.Delete(PasswordFile(instanceId));
+        // Instances made before the private socket kept a password here.
+        if (File.Exists(PasswordFile(instanceId)))
+        {
+            File.Delete(PasswordFile(instanceId));
+        }
+
         cgroups?.Remove(instanceId);
         logger.LogInformation("Deleted instance {InstanceId}", instanceId);
     }
@@ -421,6 +430,7 @@ public sealed class LocalInstanceRuntime(
                 await cluster.InitializeAsync(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)), BaseSettings, cancellationToken, walSegmentMegabytes: 1);
                 await File.WriteAllTextAsync(Path.Combine(cluster.DataDirectory, "pg_hba.conf"), HostBasedAuthentication, cancellationToken);
                 EnsureSocketDirectory(id);
+                await WriteHostBasedAuthenticationAsync(id, cancellationToken);
                 await cluster.StartAsync(null, cancellationToken, Settings(id, new InstanceLimits()));
                 await using (var platform = await OpenPlatformConnectionAsync(id, cancellationToken))
                 {
@@ -458,12 +468,29 @@ public sealed class LocalInstanceRuntime(
         "REVOKE ALL ON DATABASE template1 FROM PUBLIC",
     ];
 
-    // The platform uses the private socket as the superuser; the student reaches only the working database, with a password, over TCP.
+    // The platform comes as the superuser, the student only into the working database; both through the
+    // private socket (the cluster listens on nothing else).
     private const string HostBasedAuthentication = $"""
         # Written by Taidon.
-        local   all        postgres                   trust
-        host    {Database}  {StudentRole}    127.0.0.1/32   scram-sha-256
+        local   all          postgres                trust
+        local   {Database}    {StudentRole}           trust
         """;
+
+    /// <summary>Who may connect, beside the data (a layer's own pg_hba.conf is not read): written once per instance.</summary>
+    private async Task WriteHostBasedAuthenticationAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        var file = HostBasedAuthenticationFile(instanceId);
+        if (File.Exists(file))
+        {
+            return;
+        }
+
+        await File.WriteAllTextAsync(file, HostBasedAuthentication, cancellationToken);
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        owner?.Own(file);
+    }
+
+    private string HostBasedAuthenticationFile(Guid instanceId) => Path.Combine(Root, instanceId.ToString("N"), "pg_hba.conf");
 
     // What every instance shares (it is in the layers): sandboxes are rebuilt from their chain, so durability is traded for speed.
     private static readonly Dictionary<string, string> BaseSettings = new()
@@ -489,8 +516,13 @@ public sealed class LocalInstanceRuntime(
 
     private Dictionary<string, string> Settings(Guid instanceId, InstanceLimits limits) => new()
     {
+        ["listen_addresses"] = "",
         ["unix_socket_directories"] = SocketDirectory(instanceId),
         ["unix_socket_permissions"] = "0700",
+        ["hba_file"] = HostBasedAuthenticationFile(instanceId),
+
+        // No logical replication launcher: one process fewer at every start and restore.
+        ["max_logical_replication_workers"] = "0",
         ["max_connections"] = (limits.MaxConnections + 3).ToString(CultureInfo.InvariantCulture),
         ["statement_timeout"] = ((long)limits.EffectiveStatementTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
         ["idle_in_transaction_session_timeout"] = ((long)limits.EffectiveIdleInTransactionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
@@ -557,15 +589,6 @@ public sealed class LocalInstanceRuntime(
         File.SetUnixFileMode(instanceRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.SetUnixFileMode(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         owner?.Own(instanceRoot);
-    }
-
-    private async Task WritePasswordAsync(Guid instanceId, CancellationToken cancellationToken)
-    {
-        var secrets = Path.GetDirectoryName(PasswordFile(instanceId))!;
-        Directory.CreateDirectory(secrets);
-        File.SetUnixFileMode(secrets, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        await File.WriteAllTextAsync(PasswordFile(instanceId), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(18)), cancellationToken);
-        File.SetUnixFileMode(PasswordFile(instanceId), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>

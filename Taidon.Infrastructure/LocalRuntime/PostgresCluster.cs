@@ -7,8 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace Taidon.Infrastructure.LocalRuntime;
 
 /// <summary>
-/// One PostgreSQL cluster on this machine: its own data directory and postmaster, listening on
-/// 127.0.0.1 only (no Unix socket), run by an unprivileged account when Taidon is root, at the
+/// One PostgreSQL cluster on this machine: its own data directory and postmaster, listening where its
+/// settings say (made listening on 127.0.0.1 only, without a Unix socket; instances are started on a
+/// private socket only), run by an unprivileged account when Taidon is root, at the
 /// scheduling <paramref name="niceness"/> given (inherited by every backend it forks).
 /// </summary>
 /// <remarks>
@@ -152,7 +153,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
             throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not start: {result.Output}\n{TailOfLog()}");
         }
 
-        logger.LogInformation("PostgreSQL in {DataDirectory} listens on 127.0.0.1:{Port}", DataDirectory, chosen);
+        logger.LogInformation("PostgreSQL in {DataDirectory} is ready on port {Port}", DataDirectory, chosen);
         return chosen;
     }
 
@@ -172,21 +173,24 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     /// <summary>
     /// Stops the postmaster. A fast shutdown rolls back open transactions and leaves a consistent data
     /// directory; <paramref name="discard"/> stops at once (immediate shutdown) when the data directory
-    /// is about to be thrown away. Does nothing when it is not running.
+    /// is about to be thrown away. Does nothing when it is not running. The signal is sent from here, as
+    /// <c>pg_ctl stop</c> would send it: a restore costs no process for it.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken, bool discard = false)
     {
-        if (!IsInitialized || ReadLivePidFile() is null)
+        if (!IsInitialized || PostmasterPid is not { } pid)
         {
             return;
         }
 
-        var result = await ProcessRunner.RunAsync(binaries.PgCtl, ["stop", "-W", "-m", discard ? "immediate" : "fast", "-D", DataDirectory], owner, CommandTimeout, cancellationToken);
-        // "Is server running?": it was already stopped; "No such process": it died and left its pid file.
-        if (result.ExitCode != 0 && !result.Output.Contains("Is server running?", StringComparison.Ordinal)
-            && !result.Output.Contains("No such process", StringComparison.Ordinal))
+        try
         {
-            throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not stop: {result.Output}");
+            // False: it died between the look at its pid file and the signal.
+            LinuxCalls.Signal(pid, discard ? LinuxCalls.SignalQuit : LinuxCalls.SignalInterrupt);
+        }
+        catch (IOException e)
+        {
+            throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not stop: {e.Message}");
         }
 
         if (!await PollAsync(lines => lines is null, appearWithin: null, cancellationToken))

@@ -64,23 +64,26 @@ public sealed class CopyLayerDriver : ILayerDriver
     }
 }
 
-/// <summary>btrfs subvolumes: a layer is a read-only snapshot, a restore a writable snapshot of it (milliseconds at any size).</summary>
+/// <summary>
+/// btrfs subvolumes: a layer is a read-only snapshot, a restore a writable snapshot of it (milliseconds at
+/// any size). The subvolume calls are the kernel's ioctls, made in this process (on the thread pool: a
+/// snapshot commits a btrfs transaction), not a <c>btrfs</c> process each.
+/// </summary>
 public sealed class BtrfsLayerDriver : ILayerDriver
 {
     public string Name => "btrfs";
 
     public async Task CopyAsync(string source, string target, CancellationToken cancellationToken)
     {
-        // Asked first, answered after: a snapshot is one process where a check and a snapshot were two.
-        var snapshot = await RunAsync(["subvolume", "snapshot", source, target], cancellationToken);
-        if (snapshot.ExitCode == 0)
+        var error = await Task.Run(() => Subvolumes.Snapshot(source, target), cancellationToken);
+        if (error == 0)
         {
             return;
         }
 
-        if (await IsSubvolumeAsync(source, cancellationToken))
+        if (Subvolumes.IsSubvolume(source))
         {
-            throw Failed(["subvolume", "snapshot", source, target], snapshot.Output);
+            throw LinuxCalls.Failure($"btrfs snapshot of {source} as {target}", error);
         }
 
         // A plain directory (made before the driver was chosen): fall back to a block-sharing copy.
@@ -88,23 +91,13 @@ public sealed class BtrfsLayerDriver : ILayerDriver
     }
 
     public Task CreateEmptyAsync(string path, CancellationToken cancellationToken) =>
-        BtrfsAsync(["subvolume", "create", path], cancellationToken);
+        Task.Run(() => Subvolumes.Create(path), cancellationToken);
 
     /// <summary>A subvolume's snapshot is atomic; a plain directory falls back to a copy, which is not.</summary>
-    public Task<bool> SnapshotsLiveAsync(string path, CancellationToken cancellationToken) => IsSubvolumeAsync(path, cancellationToken);
+    public Task<bool> SnapshotsLiveAsync(string path, CancellationToken cancellationToken) => Task.FromResult(Subvolumes.IsSubvolume(path));
 
     /// <summary>A layer that is a subvolume becomes read-only (even root's writes fail on it); btrfs checksums every block it reads.</summary>
-    public async Task<bool> SealAsync(string path, CancellationToken cancellationToken)
-    {
-        string[] arguments = ["property", "set", "-ts", path, "ro", "true"];
-        var seal = await RunAsync(arguments, cancellationToken);
-        if (seal.ExitCode == 0)
-        {
-            return true;
-        }
-
-        return await IsSubvolumeAsync(path, cancellationToken) ? throw Failed(arguments, seal.Output) : false;
-    }
+    public Task<bool> SealAsync(string path, CancellationToken cancellationToken) => Task.FromResult(Subvolumes.MakeReadOnly(path));
 
     public async Task DeleteAsync(string path, CancellationToken cancellationToken)
     {
@@ -113,9 +106,10 @@ public sealed class BtrfsLayerDriver : ILayerDriver
             return;
         }
 
-        if (await IsSubvolumeAsync(path, cancellationToken))
+        if (Subvolumes.IsSubvolume(path))
         {
-            await BtrfsAsync(["subvolume", "delete", path], cancellationToken);
+            // Read-only or not; the cleaner frees its blocks later, in the kernel's own thread.
+            await Task.Run(() => Subvolumes.Delete(path), cancellationToken);
         }
         else
         {
@@ -131,20 +125,93 @@ public sealed class BtrfsLayerDriver : ILayerDriver
             && ProcessRunner.Run("btrfs", ["--version"], null, TimeSpan.FromSeconds(10)).ExitCode == 0;
     }
 
-    private static async Task<bool> IsSubvolumeAsync(string path, CancellationToken cancellationToken) =>
-        (await ProcessRunner.RunAsync("btrfs", ["subvolume", "show", path], null, TimeSpan.FromSeconds(30), cancellationToken)).ExitCode == 0;
-
-    private static Task<ProcessRunner.Result> RunAsync(string[] arguments, CancellationToken cancellationToken) =>
-        ProcessRunner.RunAsync("btrfs", arguments, null, TimeSpan.FromMinutes(5), cancellationToken);
-
-    private static IOException Failed(string[] arguments, string output) => new($"btrfs {string.Join(' ', arguments)} failed: {output}");
-
-    private static async Task BtrfsAsync(string[] arguments, CancellationToken cancellationToken)
+    /// <summary>btrfs's subvolume ioctls, as <c>linux/btrfs.h</c> defines them (the same on every architecture).</summary>
+    internal static unsafe class Subvolumes
     {
-        var result = await RunAsync(arguments, cancellationToken);
-        if (result.ExitCode != 0)
+        // _IOW(0x94, 23, struct btrfs_ioctl_vol_args_v2), _IOW(0x94, 14 and 15, struct btrfs_ioctl_vol_args): both structs are 4096 bytes.
+        private const nuint SnapshotCreate = 0x50009417;
+        private const nuint SubvolumeCreate = 0x5000940E;
+        private const nuint SnapshotDestroy = 0x5000940F;
+
+        // _IOR and _IOW(0x94, 25 and 26, __u64).
+        private const nuint GetFlags = 0x80089419;
+        private const nuint SetFlags = 0x4008941A;
+        private const ulong ReadOnly = 2;
+
+        private const int ArgumentsSize = 4096;
+
+        // btrfs_ioctl_vol_args: fd, then the name; btrfs_ioctl_vol_args_v2: fd, transid, flags, 32 bytes of union, then the name.
+        private const int NameOffset = 8;
+        private const int NameOffsetV2 = 56;
+
+        /// <summary>Whether <paramref name="path"/> is the top of a subvolume (only there does btrfs answer GETFLAGS).</summary>
+        public static bool IsSubvolume(string path)
         {
-            throw Failed(arguments, result.Output);
+            if (!Directory.Exists(path))
+            {
+                return false;
+            }
+
+            using var directory = LinuxCalls.OpenDirectory.Open(path);
+            ulong flags;
+            return directory.Control(GetFlags, &flags) == 0;
+        }
+
+        /// <summary>A writable snapshot of the subvolume <paramref name="source"/> at <paramref name="target"/>; the error number, or 0.</summary>
+        public static int Snapshot(string source, string target)
+        {
+            using var from = LinuxCalls.OpenDirectory.Open(source);
+            using var parent = LinuxCalls.OpenDirectory.Open(Parent(target));
+            var arguments = stackalloc byte[ArgumentsSize];
+            new Span<byte>(arguments, ArgumentsSize).Clear();
+            *(long*)arguments = from.Descriptor;
+            WriteName(arguments, NameOffsetV2, target);
+            return parent.Control(SnapshotCreate, arguments);
+        }
+
+        public static void Create(string path) => CallOnParent(SubvolumeCreate, path, "btrfs subvolume create");
+
+        public static void Delete(string path) => CallOnParent(SnapshotDestroy, path, "btrfs subvolume delete");
+
+        /// <summary>Makes a subvolume read-only; false when <paramref name="path"/> is not one.</summary>
+        public static bool MakeReadOnly(string path)
+        {
+            using var directory = LinuxCalls.OpenDirectory.Open(path);
+            ulong flags;
+            if (directory.Control(GetFlags, &flags) != 0)
+            {
+                return false;
+            }
+
+            flags |= ReadOnly;
+            var error = directory.Control(SetFlags, &flags);
+            return error == 0 ? true : throw LinuxCalls.Failure($"making {path} read-only", error);
+        }
+
+        private static void CallOnParent(nuint request, string path, string what)
+        {
+            using var parent = LinuxCalls.OpenDirectory.Open(Parent(path));
+            var arguments = stackalloc byte[ArgumentsSize];
+            new Span<byte>(arguments, ArgumentsSize).Clear();
+            WriteName(arguments, NameOffset, path);
+            var error = parent.Control(request, arguments);
+            if (error != 0)
+            {
+                throw LinuxCalls.Failure($"{what} {path}", error);
+            }
+        }
+
+        private static string Parent(string path) => Path.GetDirectoryName(Path.GetFullPath(path).TrimEnd('/'))!;
+
+        private static void WriteName(byte* arguments, int offset, string path)
+        {
+            var name = Path.GetFileName(Path.GetFullPath(path).TrimEnd('/'));
+            // The name ends with the zero the cleared buffer has after it.
+            var written = System.Text.Encoding.UTF8.GetBytes(name, new Span<byte>(arguments + offset, ArgumentsSize - offset - 1));
+            if (written == 0)
+            {
+                throw new ArgumentException($"'{path}' names no subvolume.", nameof(path));
+            }
         }
     }
 }
