@@ -19,7 +19,7 @@ namespace Taidon.Benchmarks.ClassLoad;
 /// </summary>
 public static class ClassLoadHarness
 {
-    public static async Task RunAsync(ClassWorkload workload, string repository, string configuration, string? dataDirectory, IReadOnlyDictionary<string, string> extraSettings)
+    public static async Task RunAsync(ClassWorkload workload, string repository, string configuration, string? dataDirectory, IReadOnlyDictionary<string, string> extraSettings, bool lesson = false)
     {
         // A school behind one address: the visitor limits are raised, nothing else changes.
         var settings = new Dictionary<string, string>
@@ -29,7 +29,8 @@ public static class ClassLoadHarness
             ["RateLimits:NewVisitorsPerHour"] = "100000",
             ["RateLimits:NewVisitorsPerHourTotal"] = "100000",
         };
-        foreach (var (key, value) in extraSettings)
+        await using var planned = lesson ? await PlannedLesson.PrepareAsync() : null;
+        foreach (var (key, value) in (planned?.Settings ?? new Dictionary<string, string>()).Concat(extraSettings))
         {
             settings[key] = value;
         }
@@ -37,6 +38,11 @@ public static class ClassLoadHarness
         Console.WriteLine($"Class load: {workload.Students} students arriving within {workload.ArrivalWindow.TotalSeconds:0} s, editing every {workload.ThinkMin.TotalSeconds:0}-{workload.ThinkMax.TotalSeconds:0} s for {workload.Duration.TotalMinutes:0.#} min, {workload.Browsers} browser circuits; app: dotnet run -c {configuration}");
         await using var app = await AppUnderLoad.StartAsync(repository, configuration, dataDirectory, settings);
         Console.WriteLine($"App ready at {app.Address} (data: {app.DataDirectory}); memory {Mb(app.AppMemoryBytes())}");
+        if (planned is not null)
+        {
+            await planned.PlanAsync(app, workload);
+        }
+
         var diskBefore = app.FilesystemUsedBytes();
         var figures = new Figures();
 
@@ -60,7 +66,7 @@ public static class ClassLoadHarness
         await sampler;
 
         var disk = app.FilesystemUsedBytes() - diskBefore;
-        figures.Print(clock.Elapsed, workload.Students, disk);
+        figures.Print(clock.Elapsed, workload, disk);
     }
 
     private static async Task StudentAsync(HttpClient http, ClassWorkload workload, Figures figures, Stopwatch clock, TimeSpan arrival, TimeSpan end, Random random)
@@ -116,7 +122,7 @@ public static class ClassLoadHarness
                     var run = await response.Content.ReadFromJsonAsync<JsonElement>();
                     if (run.GetProperty("succeeded").GetBoolean())
                     {
-                        figures.Run(took, ClassWorkload.ChangesState(edit));
+                        figures.Run(took, ClassWorkload.ChangesState(edit), steady: started >= workload.SteadyFrom);
                         if (first)
                         {
                             figures.FirstResults.Add((clock.Elapsed - arrived).TotalMilliseconds);
@@ -189,6 +195,14 @@ public static class ClassLoadHarness
         }
     }
 
+    /// <summary>Debian's chromium, headless.</summary>
+    internal static BrowserTypeLaunchOptions Chromium => new()
+    {
+        ExecutablePath = Environment.GetEnvironmentVariable("TAIDON_CHROMIUM") ?? "/usr/bin/chromium",
+        Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
+    };
+
     internal static string Mb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0} MB");
 
     /// <summary>What the run measured, safe to add to from every student at once.</summary>
@@ -204,6 +218,9 @@ public static class ClassLoadHarness
 
         public ConcurrentBag<double> StateRuns { get; } = [];
 
+        /// <summary>The runs that started once the class had arrived and its first runs were answered (<see cref="ClassWorkload.SteadyFrom"/>).</summary>
+        public ConcurrentBag<double> SteadyRuns { get; } = [];
+
         public ConcurrentBag<double> FirstResults { get; } = [];
 
         public ConcurrentBag<double> Guests { get; } = [];
@@ -216,9 +233,14 @@ public static class ClassLoadHarness
 
         public int ErrorCount => _errors.Values.Sum();
 
-        public void Run(double milliseconds, bool changesState)
+        public void Run(double milliseconds, bool changesState, bool steady)
         {
             Runs.Add(milliseconds);
+            if (steady)
+            {
+                SteadyRuns.Add(milliseconds);
+            }
+
             if (changesState)
             {
                 StateRuns.Add(milliseconds);
@@ -237,18 +259,25 @@ public static class ClassLoadHarness
             }
         }
 
-        public void Print(TimeSpan elapsed, int students, long diskBytes)
+        public void Print(TimeSpan elapsed, ClassWorkload workload, long diskBytes)
         {
+            var students = workload.Students;
             Console.WriteLine();
             Console.WriteLine("| figure | p50 | p95 | p99 | count |");
             Console.WriteLine("| --- | --- | --- | --- | --- |");
             Row("first result (arrival to first run's answer)", FirstResults);
             Row("run (every edit, time in a queue included)", Runs);
             Row("run after an edit that changes state", StateRuns);
+            Row(string.Create(CultureInfo.InvariantCulture, $"run started after {workload.SteadyFrom.TotalSeconds:0} s (the class arrived)"), SteadyRuns);
             Row("new guest (POST /api/v1/anonymous)", Guests);
             Row("browser circuit run (click to result)", BrowserRuns);
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"runs per second: {Runs.Count / elapsed.TotalSeconds:0.00} ({Runs.Count} in {elapsed.TotalSeconds:0} s); students with a first result: {FirstResults.Count} of {students}"));
+            if (elapsed > workload.SteadyFrom)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"runs per second after {workload.SteadyFrom.TotalSeconds:0} s: {SteadyRuns.Count / (elapsed - workload.SteadyFrom).TotalSeconds:0.00}"));
+            }
+
             Console.WriteLine($"errors: {(_errors.IsEmpty ? "none" : string.Join(", ", _errors.OrderByDescending(e => e.Value).Select(e => $"{e.Key} x{e.Value}")))}");
             Console.WriteLine($"peak app memory {Mb(_peakApp)}; peak PostgreSQL processes {_peakPostgres}, their memory (PSS) {Mb(_peakPss)}");
             if (CircuitBytes > 0)
@@ -286,12 +315,7 @@ public static class ClassLoadHarness
         public static async Task<BrowserCircuits> OpenAsync(AppUnderLoad app, int count, Figures figures)
         {
             var playwright = await Playwright.CreateAsync();
-            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Environment.GetEnvironmentVariable("TAIDON_CHROMIUM") ?? "/usr/bin/chromium",
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"],
-            });
+            var browser = await playwright.Chromium.LaunchAsync(Chromium);
             var before = app.AppMemoryBytes();
             var pages = new List<IPage>();
             for (var i = 0; i < count; i++)

@@ -18,6 +18,9 @@ public sealed record ClassWorkload(
     int Browsers,
     int Seed = 1)
 {
+    /// <summary>When the class has arrived and had its first answers: the arrival window and one minute more.</summary>
+    public TimeSpan SteadyFrom => ArrivalWindow + TimeSpan.FromMinutes(1);
+
     public static ClassWorkload Default(int students, TimeSpan duration, int browsers) =>
         new(students, duration, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20), browsers);
 

@@ -39,7 +39,7 @@ public sealed class LessonWarmup(IProjectGit git, ProjectService projects, RunSe
             var exercise = ProjectChain.Order(paths).FirstOrDefault(p => p.StartsWith("test/", StringComparison.Ordinal))
                 ?? throw new ArgumentException("The course has no exercise (a script in test/) whose starting state students would share.", nameof(courseUrl));
             var sources = ProjectChain.ScriptsForRun(paths, exercise).Select(p => new SqlSource(p, scripts.First(s => s.Path == p).Content)).ToList();
-            var (_, chain, _) = await runs.RunAsync(actorId, null, sources, new HeadSelection(FromFile: exercise), null, cancellationToken);
+            var (_, chain, _) = await runs.RunAsync(actorId, null, sources, new HeadSelection(FromFile: exercise) { KeepStartAsLayer = true }, null, cancellationToken);
             var first = chain.Statements.TakeWhile(s => s.Span.File != exercise).Count();
             var start = chain.Keys[first];
             pool.HoldForLesson(students, start, until);

@@ -108,7 +108,8 @@ public sealed class WarmPool(
         }
 
         var ready = 0;
-        var popular = LessonNow?.State ?? await PopularStateAsync(cancellationToken);
+        // A lesson's start is a layer (its warm-up kept it); should the cache have dropped it since, the instances wait where most runs go.
+        var popular = LessonNow?.State is { } lesson && runtime.HasLayer(lesson) ? lesson : await PopularStateAsync(cancellationToken);
         var target = Target;
         foreach (var instance in unowned.Where(i => i.State == InstanceState.Pooled))
         {

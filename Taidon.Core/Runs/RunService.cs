@@ -20,6 +20,12 @@ public sealed record HeadSelection(int? Start = null, int? End = null, string? F
     /// <summary>With <see cref="Selected"/>: run nothing, and stop in the state just before the first selected statement.</summary>
     public bool StopBefore { get; init; }
 
+    /// <summary>
+    /// Keep the state where the head starts as a layer however little its replay costs: a lesson's warm-up,
+    /// whose class will all restore there (a cheap init would otherwise be replayed, not cached).
+    /// </summary>
+    public bool KeepStartAsLayer { get; init; }
+
     /// <summary>The statements a selection in the editor touches (or the one under the cursor).</summary>
     public static HeadSelection Selection(string file, SourcePosition from, SourcePosition to) => new() { Selected = new EditorRange(file, from, to) };
 
@@ -282,6 +288,11 @@ public sealed class RunService(
         if (run.HeadEnd > run.HeadStart)
         {
             run = run with { EditPoint = edits.Learn(ownerId, chain.Statements[run.HeadEnd - 1].Span.File, chain.Keys) };
+        }
+
+        if (head.KeepStartAsLayer && run.HeadStart > 0)
+        {
+            run = run with { EditPoint = run.HeadStart, Policy = (run.Policy ?? LayerPolicy.Default) with { EditPointCost = TimeSpan.Zero } };
         }
 
         if (run.HeadEnd > run.HeadStart && !quotas.TryStartRun(ownerId, quota.RunsPerMinute))
