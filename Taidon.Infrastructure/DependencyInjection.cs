@@ -168,7 +168,11 @@ public static class DependencyInjection
         services.AddSingleton<IHeadroom, HeadroomReport>();
         services.AddSingleton<SnapshotCacheAdministration>();
         services.AddSingleton<IActiveRuns, ProcessActiveRuns>();
-        services.AddSingleton<InstanceLifecycle>();
+        // Memory is watched where the instances run on this machine (a cluster's nodes are the scheduler's).
+        services.AddSingleton(sp => new InstanceLifecycle(
+            sp.GetRequiredService<IInstanceStore>(), sp.GetRequiredService<IInstanceRuntime>(), sp.GetRequiredService<QuotaService>(), sp.GetRequiredService<InstanceOptions>(),
+            sp.GetRequiredService<IAuditLog>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InstanceLifecycle>>(),
+            runtimeKind == RuntimeKind.Kubernetes ? null : sp.GetRequiredService<IMachineLoad>()));
         services.AddOptions<SnapshotOptions>().BindConfiguration(SnapshotOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<SnapshotOptions>>().Value);
         services.AddSingleton<LayerGarbageCollector>();

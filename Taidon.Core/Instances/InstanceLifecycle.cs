@@ -8,7 +8,8 @@ namespace Taidon.Core.Instances;
 /// The recurring instance job: idle instances are stopped (scale to zero; the next run starts them with
 /// their data), expired ones are deleted with their data, and past the instances' disk budget the files
 /// of stopped instances whose state the cache holds are dropped (guests' first, the longest unused
-/// first). When each of those is, <see cref="Instance"/> says.
+/// first). When each of those is, <see cref="Instance"/> says. With <paramref name="machine"/> (the
+/// instances run on this machine), idle instances are stopped sooner while memory is short.
 /// </summary>
 public sealed class InstanceLifecycle(
     IInstanceStore instances,
@@ -17,9 +18,24 @@ public sealed class InstanceLifecycle(
     InstanceOptions options,
     IAuditLog audit,
     TimeProvider clock,
-    ILogger<InstanceLifecycle> logger)
+    ILogger<InstanceLifecycle> logger,
+    IMachineLoad? machine = null)
 {
     public sealed record Sweep(int Stopped, int Deleted, int Reclaimed = 0);
+
+    /// <summary>What the machine has left when that is less than <see cref="InstanceOptions.MemoryShortPercent"/> of its memory, else null.</summary>
+    private string? MemoryShort()
+    {
+        if (machine is null || options.MemoryShortPercent <= 0)
+        {
+            return null;
+        }
+
+        var load = machine.Read();
+        return load.MemoryTotalBytes > 0 && load.MemoryAvailableBytes * 100 < load.MemoryTotalBytes * options.MemoryShortPercent
+            ? $"{load.MemoryAvailableBytes / 1048576} of {load.MemoryTotalBytes / 1048576} MB available"
+            : null;
+    }
 
     public async Task<Sweep> SweepAsync(CancellationToken cancellationToken)
     {
@@ -36,14 +52,16 @@ public sealed class InstanceLifecycle(
                 $"owner {instance.OwnerId}; expired at {instance.ExpiresAt:u}"), cancellationToken);
         }
 
-        // Each owner's plan says how long an instance may idle (a minute at the least).
+        // Each owner's plan says how long an instance may idle (a minute at the least), shorter while memory is short.
+        var shortOfMemory = MemoryShort();
         var idleMinutes = new Dictionary<string, int>();
         var idle = new List<Instance>();
         foreach (var instance in all.Where(i => i.IsIdle(now, 1)))
         {
             if (!idleMinutes.TryGetValue(instance.OwnerId!, out var minutes))
             {
-                minutes = idleMinutes[instance.OwnerId!] = (await quotas.ForAccountAsync(instance.OwnerId!, cancellationToken)).Effective.IdleMinutes;
+                minutes = (await quotas.ForAccountAsync(instance.OwnerId!, cancellationToken)).Effective.IdleMinutes;
+                idleMinutes[instance.OwnerId!] = minutes = shortOfMemory is null ? minutes : Math.Min(minutes, options.IdleMinutesWhenMemoryShort);
             }
 
             if (!instance.IsIdle(now, minutes))
@@ -54,14 +72,19 @@ public sealed class InstanceLifecycle(
             await runtime.StopAsync(instance.Id, cancellationToken);
             instance.State = InstanceState.Stopped;
             idle.Add(instance);
-            logger.LogInformation("Stopped idle instance {InstanceId} (no run since {LastActivity:u})", instance.Id, instance.LastActivityAt);
+            logger.LogInformation("Stopped idle instance {InstanceId} (no run since {LastActivity:u}{Reason})", instance.Id, instance.LastActivityAt, shortOfMemory is null ? "" : "; memory is short");
+        }
+
+        if (shortOfMemory is not null && idle.Count > 0)
+        {
+            logger.LogWarning("Memory is short ({Reading}): {Count} instances idle for {Minutes} minutes or more were stopped", shortOfMemory, idle.Count, options.IdleMinutesWhenMemoryShort);
         }
 
         await instances.UpdateAsync(idle, cancellationToken);
         foreach (var instance in idle)
         {
             await audit.RecordAsync(new AuditEvent(AuditActions.InstanceStop, null, Instance.AuditTarget(instance.Id), AuditOutcome.Succeeded,
-                $"idle since {instance.LastActivityAt:u}"), cancellationToken);
+                $"idle since {instance.LastActivityAt:u}" + (shortOfMemory is null ? "" : $"; memory short ({shortOfMemory})")), cancellationToken);
         }
 
         var reclaimed = await ReclaimAsync(cancellationToken);

@@ -30,6 +30,18 @@ public sealed class InstanceOptions
     [Range(1, 24 * 60, ErrorMessage = "Taidon:Instances:IdleMinutes must be between 1 and 1440.")]
     public int IdleMinutes { get; set; } = 15;
 
+    /// <summary>
+    /// When the machine that runs the instances has less than <see cref="MemoryShortPercent"/> of its memory
+    /// available, instances without a run for this long are stopped, whatever the plans say (the embedded
+    /// runtime; a stopped instance starts again, with its data, on its next run).
+    /// </summary>
+    [Range(1, 24 * 60, ErrorMessage = "Taidon:Instances:IdleMinutesWhenMemoryShort must be between 1 and 1440.")]
+    public int IdleMinutesWhenMemoryShort { get; set; } = 2;
+
+    /// <summary>Below this share of the machine's memory available (percent), idle instances are stopped sooner; 0 turns that off.</summary>
+    [Range(0, 90, ErrorMessage = "Taidon:Instances:MemoryShortPercent must be between 0 and 90.")]
+    public int MemoryShortPercent { get; set; } = 15;
+
     /// <summary>Instances kept started in the base state, so a new student's first run needs no start (0 turns the pool off).</summary>
     [Range(0, 1000, ErrorMessage = "Taidon:Instances:WarmPoolSize must be between 0 and 1000.")]
     public int WarmPoolSize { get; set; } = 2;

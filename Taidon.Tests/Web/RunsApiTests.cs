@@ -252,6 +252,35 @@ public sealed class RunsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhileMemoryIsShortAnInstanceIdleForTwoMinutesIsStoppedThoughItsPlanAllowsFifteen()
+    {
+        using var client = await ClientAsync();
+        var first = await (await client.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE kept (id int);" })).Content.ReadFromJsonAsync<JsonElement>();
+        var id = Guid.Parse(first.GetProperty("instanceId").GetString()!);
+        await using (var db = await Db())
+        {
+            await db.Instances.Where(i => i.Id == id).ExecuteUpdateAsync(s => s.SetProperty(i => i.LastActivityAt, DateTimeOffset.UtcNow.AddMinutes(-3)));
+        }
+
+        // Memory is read from /proc on the machine; here the reading is given, as a full machine would give it.
+        var plenty = new GivenMemory(new MachineLoad(2, 1.0, 12L << 30, 24L << 30));
+        var scarce = new GivenMemory(new MachineLoad(2, 1.0, 1L << 30, 24L << 30));
+
+        Assert.Equal(0, (await Lifecycle(plenty).SweepAsync(CancellationToken.None)).Stopped);
+        Assert.True(await _app.Services.GetRequiredService<IInstanceRuntime>().IsRunningAsync(id, CancellationToken.None));
+
+        Assert.Equal(1, (await Lifecycle(scarce).SweepAsync(CancellationToken.None)).Stopped);
+        Assert.False(await _app.Services.GetRequiredService<IInstanceRuntime>().IsRunningAsync(id, CancellationToken.None));
+        var stopped = (await _app.Services.GetRequiredService<Taidon.Core.Audit.IAuditTrail>().SearchAsync(new Taidon.Core.Audit.AuditFilter(null, null, Instance.AuditTarget(id), null, null), null, 10, CancellationToken.None));
+        Assert.Contains(stopped, e => e.Detail != null && e.Detail.Contains("memory short (1024 of 24576 MB available)", StringComparison.Ordinal));
+    }
+
+    private sealed class GivenMemory(MachineLoad load) : IMachineLoad
+    {
+        public MachineLoad Read() => load;
+    }
+
+    [Fact]
     public async Task ReconciliationRemovesOrphansAndMarksDeadAndMissingInstances()
     {
         using var client = await ClientAsync();
@@ -281,6 +310,8 @@ public sealed class RunsApiTests : IAsyncLifetime
     }
 
     private InstanceLifecycle Lifecycle() => _app.Services.GetRequiredService<InstanceLifecycle>();
+
+    private InstanceLifecycle Lifecycle(IMachineLoad machine) => ActivatorUtilities.CreateInstance<InstanceLifecycle>(_app.Services, machine);
 
     private Task<ControlPlaneDbContext> Db() =>
         _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
