@@ -23,6 +23,7 @@ public sealed class WarmPool(
 {
     private readonly SemaphoreSlim _filling = new(1, 1);
     private Lesson? _lesson;
+    private int _lessonClaims;
 
     /// <summary>A lesson's hold on the pool: <see cref="Size"/> instances waiting in <see cref="State"/> until <see cref="Until"/>.</summary>
     public sealed record Lesson(int Size, ChainKey State, DateTimeOffset Until);
@@ -38,8 +39,11 @@ public sealed class WarmPool(
     /// <summary>The lesson holding the pool now, if any.</summary>
     public Lesson? LessonNow => _lesson is { } lesson && lesson.Until > clock.GetUtcNow() ? lesson : null;
 
-    /// <summary>The pool's size now: the setting, or a lesson's while it lasts (within the installation's cap).</summary>
-    private int Target => Math.Min(options.MaxTotal, Math.Max(options.WarmPoolSize, LessonNow?.Size ?? 0));
+    /// <summary>
+    /// The pool's size now: the setting, or while a lesson lasts what its class has not claimed yet (a
+    /// student's claim is not replaced: the class is one instance a student, not two), within the cap.
+    /// </summary>
+    private int Target => Math.Min(options.MaxTotal, Math.Max(options.WarmPoolSize, LessonNow is { } lesson ? Math.Max(0, lesson.Size - Volatile.Read(ref _lessonClaims)) : 0));
 
     /// <summary>
     /// Until <paramref name="until"/>, the pool keeps <paramref name="size"/> instances started and waiting in
@@ -49,6 +53,7 @@ public sealed class WarmPool(
     public void HoldForLesson(int size, ChainKey state, DateTimeOffset until)
     {
         _lesson = new Lesson(size, state, until);
+        Volatile.Write(ref _lessonClaims, 0);
         RefillWanted?.Invoke();
     }
 
@@ -63,6 +68,11 @@ public sealed class WarmPool(
         while (true)
         {
             var claimed = await instances.ClaimPooledAsync(ownerId, now, expiresAt, cancellationToken);
+            if (claimed is not null && LessonNow is not null)
+            {
+                Interlocked.Increment(ref _lessonClaims);
+            }
+
             RefillWanted?.Invoke();
             if (claimed is null)
             {

@@ -67,6 +67,10 @@ public sealed class LessonWarmupTests : IAsyncLifetime
         Assert.True(run.GetProperty("succeeded").GetBoolean(), run.ToString());
         Assert.Contains(Guid.Parse(run.GetProperty("instanceId").GetString()!), waiting.Select(i => i.Id));
         Assert.Equal(0, run.GetProperty("plan").GetProperty("replayed").GetInt32());
+
+        // A claimed instance is not replaced: the class of two needs one more, not two.
+        await _app.Services.GetRequiredService<WarmPool>().RefillAsync(CancellationToken.None);
+        Assert.Single(await WaitingAsync());
     }
 
     [Fact]
