@@ -9,7 +9,11 @@ public static class KubernetesCalls
 {
     private const int Attempts = 6;
 
-    /// <summary>Calls <paramref name="call"/>, again after 0.2, 0.4, 0.8 … seconds (with jitter) while the API server is busy or unreachable.</summary>
+    /// <summary>
+    /// Calls <paramref name="call"/>, again while the API server is busy or unreachable: after the time its
+    /// <c>Retry-After</c> asks for (API Priority and Fairness sends one with its 429s), else after 0.2, 0.4,
+    /// 0.8 … seconds; with jitter either way, so that a class's starts do not come back together.
+    /// </summary>
     public static async Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> call, ILogger logger, string what, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -20,7 +24,7 @@ public static class KubernetesCalls
             }
             catch (Exception e) when (attempt < Attempts && IsTransient(e, cancellationToken))
             {
-                var delay = TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt - 1) * (0.75 + Random.Shared.NextDouble() / 2));
+                var delay = RetryDelay(e, attempt);
                 logger.LogWarning("The Kubernetes API failed to {What} ({Problem}); trying again in {Delay} ms", what, Describe(e), (int)delay.TotalMilliseconds);
                 await Task.Delay(delay, cancellationToken);
             }
@@ -58,6 +62,24 @@ public static class KubernetesCalls
         {
             return null;
         }
+    }
+
+    /// <summary>The most a Retry-After is followed: an API server asking for more is treated as down for that long.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait before attempt <paramref name="attempt"/> + 1: the server's Retry-After (in seconds, at most <see cref="MaxRetryAfter"/>) plus up to a fifth more, else the backoff.</summary>
+    public static TimeSpan RetryDelay(Exception e, int attempt)
+    {
+        var jitter = 0.75 + (Random.Shared.NextDouble() / 2);
+        if (e is HttpOperationException { Response.Headers: { } headers }
+            && headers.FirstOrDefault(h => string.Equals(h.Key, "Retry-After", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault() is { } value
+            && int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+        {
+            var asked = TimeSpan.FromSeconds(Math.Min(seconds, MaxRetryAfter.TotalSeconds));
+            return asked * (1 + ((jitter - 0.75) * 0.4));
+        }
+
+        return TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt - 1) * jitter);
     }
 
     public static bool IsStatus(Exception e, HttpStatusCode status) => e is HttpOperationException { Response.StatusCode: var code } && code == status;

@@ -29,7 +29,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     private readonly List<(long Version, string Collection, string Type, JsonObject Object)> _events = [];
     private readonly List<(string Collection, Channel<(long, string, JsonObject)> Channel)> _watchers = [];
     private long _oldestWatchable;
-    private readonly ConcurrentQueue<(string Method, string PathPart, HttpStatusCode Status)> _faults = new();
+    private readonly ConcurrentQueue<(string Method, string PathPart, HttpStatusCode Status, int? RetryAfterSeconds)> _faults = new();
     private readonly CrdSchema _volumeSnapshotSchema = CrdSchema.Load(
         Path.Combine(Support.Repository.Root, "Taidon.Tests", "Kubernetes", "Crds", "snapshot.storage.k8s.io_volumesnapshots.yaml"), "v1");
 
@@ -96,12 +96,15 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         return path;
     }
 
-    /// <summary>The next <paramref name="count"/> requests with this method whose path contains <paramref name="pathPart"/> fail with <paramref name="status"/>.</summary>
-    public void Fail(string method, string pathPart, HttpStatusCode status, int count = 1)
+    /// <summary>
+    /// The next <paramref name="count"/> requests with this method whose path contains <paramref name="pathPart"/> fail with
+    /// <paramref name="status"/>, saying <c>Retry-After</c> when given (as API Priority and Fairness does with its 429s).
+    /// </summary>
+    public void Fail(string method, string pathPart, HttpStatusCode status, int count = 1, int? retryAfterSeconds = null)
     {
         for (var i = 0; i < count; i++)
         {
-            _faults.Enqueue((method, pathPart, status));
+            _faults.Enqueue((method, pathPart, status, retryAfterSeconds));
         }
     }
 
@@ -180,7 +183,12 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         if (_faults.TryPeek(out var fault) && fault.Method == request.Method && (request.Path + request.QueryString).Contains(fault.PathPart, StringComparison.Ordinal))
         {
             _faults.TryDequeue(out _);
-            await WriteStatusAsync(context, fault.Status, "ServiceUnavailable", "injected failure");
+            if (fault.RetryAfterSeconds is { } seconds)
+            {
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            await WriteStatusAsync(context, fault.Status, fault.Status == HttpStatusCode.TooManyRequests ? "TooManyRequests" : "ServiceUnavailable", "injected failure");
             return;
         }
 

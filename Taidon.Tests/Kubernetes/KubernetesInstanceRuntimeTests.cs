@@ -235,6 +235,24 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABusyApiServersRetryAfterIsWaitedForBeforeTheStartIsSentAgain()
+    {
+        var id = Guid.NewGuid();
+        await _runtime.CreateAsync(id, Limits, CancellationToken.None);
+        await _runtime.StopAsync(id, CancellationToken.None);
+        _api.Fail("POST", Pods, HttpStatusCode.TooManyRequests, count: 1, retryAfterSeconds: 2);
+        var mark = _api.Requests.Count;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        await _runtime.StartAsync(id, Limits, CancellationToken.None);
+
+        Assert.Equal(2, _api.Requests.Skip(mark).Count(r => r.Method == "POST" && r.Path.StartsWith(Pods, StringComparison.Ordinal)));
+        // The backoff alone would have sent it again after about 0.2 s.
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(2), $"sent again after {started.Elapsed.TotalMilliseconds:0} ms");
+        Assert.True(await _runtime.IsRunningAsync(id, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task TransientApiErrorsAreRetriedAndAConflictOnAPodMeansSomeoneStartedItAlready()
     {
         var id = Guid.NewGuid();
