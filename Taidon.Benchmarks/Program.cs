@@ -39,7 +39,9 @@ if (args.Contains("--class"))
             int.Parse(Value("--students") ?? "40", System.Globalization.CultureInfo.InvariantCulture),
             TimeSpan.FromMinutes(double.Parse(Value("--minutes") ?? "15", System.Globalization.CultureInfo.InvariantCulture)),
             int.Parse(Value("--browsers") ?? "20", System.Globalization.CultureInfo.InvariantCulture));
-    var settings = args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+    var settings = args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2))
+        // Settings are under Taidon: (Storage:CopyOnWrite=off); the full name is taken too, not silently lost.
+        .ToDictionary(kv => kv[0].StartsWith("Taidon:", StringComparison.OrdinalIgnoreCase) ? kv[0]["Taidon:".Length..] : kv[0], kv => kv[1]);
     await Taidon.Benchmarks.ClassLoad.ClassLoadHarness.RunAsync(workload, Repository.Root, Value("--config") ?? "Debug", Value("--data"), settings, lesson: args.Contains("--lesson"));
     return;
 }

@@ -42,6 +42,7 @@ public sealed class KubernetesInstanceRuntime(
     };
 
     private readonly SemaphoreSlim _baseLock = new(1, 1);
+    private readonly SemaphoreSlim _starts = new(cluster.Options.ConcurrentStarts, cluster.Options.ConcurrentStarts);
     private readonly InstanceManifests _manifests = new(cluster.Options);
     private readonly ConcurrentDictionary<Guid, (long Bytes, long At)> _sizes = new();
 
@@ -64,15 +65,19 @@ public sealed class KubernetesInstanceRuntime(
         await EnsureBaseLayerAsync(limits, cancellationToken);
         var volume = InstanceNames.Volume(instanceId);
         await CreateVolumeAsync(_manifests.Volume(instanceId, volume, limits, engine.Root, LayerBytes(engine.Root)), cancellationToken);
-        await CreateSecretAsync(instanceId, volume, engine.Root, limits, cancellationToken);
+        var secret = await CreateSecretAsync(instanceId, volume, engine.Root, limits, cancellationToken);
         logger.LogInformation("Created instance {InstanceId} from the base state", instanceId);
-        return await StartAsync(instanceId, limits, cancellationToken);
+        return await StartAsync(instanceId, limits, secret, cancellationToken);
     }
 
-    public async Task<InstanceConnection> StartAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
+    public Task<InstanceConnection> StartAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken) =>
+        StartAsync(instanceId, limits, null, cancellationToken);
+
+    /// <summary>Starts the instance; <paramref name="known"/> is its Secret as a create or a restore just wrote it (not read again).</summary>
+    private async Task<InstanceConnection> StartAsync(Guid instanceId, InstanceLimits limits, V1Secret? known, CancellationToken cancellationToken)
     {
         await StartWatchingAsync(cancellationToken);
-        var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
+        var secret = known ?? await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
         var name = InstanceNames.Pod(instanceId);
         var volume = Annotation(secret, InstanceNames.VolumeAnnotation)!;
         var pod = cluster.Pods.Find(name);
@@ -84,8 +89,12 @@ public sealed class KubernetesInstanceRuntime(
             pod = null;
         }
 
+        var starting = false;
         if (pod is null)
         {
+            // A turn of this replica's starts, held until the pod is ready (ConcurrentStarts).
+            await _starts.WaitAsync(cancellationToken);
+            starting = true;
             pod = _manifests.Pod(instanceId, volume, limits, StateOf(secret));
             try
             {
@@ -95,6 +104,11 @@ public sealed class KubernetesInstanceRuntime(
             {
                 // Another start made it first (another replica, or a retry after a lost answer): wait for that one.
                 pod = await Client.CoreV1.ReadNamespacedPodAsync(name, Namespace, cancellationToken: cancellationToken);
+            }
+            catch
+            {
+                _starts.Release();
+                throw;
             }
         }
         else if (limits.Owner is { } owner && InstanceNames.ValueOf(pod.Metadata.Labels, InstanceNames.AccountLabel) != InstanceNames.LabelValue(owner))
@@ -112,8 +126,18 @@ public sealed class KubernetesInstanceRuntime(
             await KubernetesCalls.RetryAsync(c => Client.CoreV1.PatchNamespacedSecretAsync(patch, InstanceNames.Secret(instanceId), Namespace, cancellationToken: c), logger, "label a secret", cancellationToken);
         }
 
-        var ready = await WaitReadyAsync(pod, cancellationToken);
-        return Login(ready, secret);
+        try
+        {
+            var ready = await WaitReadyAsync(pod, cancellationToken);
+            return Login(ready, secret);
+        }
+        finally
+        {
+            if (starting)
+            {
+                _starts.Release();
+            }
+        }
     }
 
     public async Task StopAsync(Guid instanceId, CancellationToken cancellationToken)
@@ -228,7 +252,17 @@ public sealed class KubernetesInstanceRuntime(
         await StopAsync(instanceId, cancellationToken);
         try
         {
-            await TakeSnapshotAsync(Annotation(secret, InstanceNames.VolumeAnnotation)!, key, parent, cancellationToken);
+            // A snapshot takes a turn of the starts: the CSI driver is what a class's starts and captures share.
+            await _starts.WaitAsync(cancellationToken);
+            try
+            {
+                await TakeSnapshotAsync(Annotation(secret, InstanceNames.VolumeAnnotation)!, key, parent, cancellationToken);
+            }
+            finally
+            {
+                _starts.Release();
+            }
+
             await AnnotateAsync(instanceId, null, key, cancellationToken);
         }
         finally
@@ -267,8 +301,8 @@ public sealed class KubernetesInstanceRuntime(
         {
             await CreateVolumeAsync(_manifests.Volume(instanceId, volume, limits, key, LayerBytes(key)), cancellationToken);
             await StopAsync(instanceId, cancellationToken);
-            await AnnotateAsync(instanceId, volume, key, cancellationToken);
-            await StartAsync(instanceId, limits, cancellationToken);
+            var annotated = await AnnotateAsync(instanceId, volume, key, cancellationToken);
+            await StartAsync(instanceId, limits, annotated, cancellationToken);
         }
         catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
@@ -500,7 +534,8 @@ public sealed class KubernetesInstanceRuntime(
     private Task DeleteVolumeAsync(string name, CancellationToken cancellationToken) =>
         KubernetesCalls.DeleteAsync(c => Client.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(name, Namespace, cancellationToken: c), logger, "delete a volume", cancellationToken);
 
-    private async Task CreateSecretAsync(Guid instanceId, string volume, ChainKey? state, InstanceLimits limits, CancellationToken cancellationToken)
+    /// <summary>Creates the instance's Secret and returns it as the API server stored it.</summary>
+    private async Task<V1Secret> CreateSecretAsync(Guid instanceId, string volume, ChainKey? state, InstanceLimits limits, CancellationToken cancellationToken)
     {
         var secret = _manifests.Secret(instanceId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(18)), volume, limits);
         if (state is { } key)
@@ -510,7 +545,7 @@ public sealed class KubernetesInstanceRuntime(
 
         try
         {
-            await KubernetesCalls.RetryAsync(c => Client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: c), logger, "create a secret", cancellationToken);
+            return await KubernetesCalls.RetryAsync(c => Client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: c), logger, "create a secret", cancellationToken);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
@@ -520,11 +555,14 @@ public sealed class KubernetesInstanceRuntime(
             {
                 throw new InvalidOperationException($"The instance {instanceId} exists already.", e);
             }
+
+            return existing;
         }
     }
 
     /// <summary>Records on the instance's Secret which volume is current and which state it holds (a new pod is made from them).</summary>
-    private Task AnnotateAsync(Guid instanceId, string? volume, ChainKey state, CancellationToken cancellationToken)
+    /// <summary>Records the instance's state (and volume) on its Secret; returns the Secret as patched.</summary>
+    private Task<V1Secret> AnnotateAsync(Guid instanceId, string? volume, ChainKey state, CancellationToken cancellationToken)
     {
         var annotations = new Dictionary<string, string> { [InstanceNames.StateAnnotation] = state.ToString() };
         if (volume is not null)

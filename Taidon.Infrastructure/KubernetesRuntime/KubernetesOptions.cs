@@ -79,6 +79,14 @@ public sealed class KubernetesOptions : IValidatableObject
 
     public TimeSpan StartTimeout => TimeSpan.FromSeconds(StartTimeoutSeconds);
 
+    /// <summary>
+    /// Instance pods this replica starts at once, from the create call until the pod is ready (a start, a
+    /// restore's start, a capture's snapshot); the others wait their turn. Like Zero to JupyterHub's
+    /// concurrentSpawnLimit: a class arriving together does not swamp the scheduler and the CSI driver.
+    /// </summary>
+    [Range(1, 1000, ErrorMessage = "Taidon:Kubernetes:ConcurrentStarts must be between 1 and 1000.")]
+    public int ConcurrentStarts { get; set; } = 64;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrWhiteSpace(Namespace) || !InstanceNames.IsDnsLabel(Namespace))

@@ -49,6 +49,9 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
     /// <summary>Snapshots of these classes fail (the snapshotter sets status.error).</summary>
     public HashSet<string> FailingSnapshotClasses { get; } = [];
 
+    /// <summary>The most pods that were created and not yet running at one moment (the clients' start bound, seen from the server).</summary>
+    public int MostPodsStartingAtOnce { get; private set; }
+
     /// <summary>Whether the kubelet stand-in starts pods at all (off: pods stay Pending).</summary>
     public bool KubeletRuns { get; set; } = true;
 
@@ -272,6 +275,11 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
             else
             {
                 stored = Store(collection, obj, "ADDED");
+                if (collection.EndsWith("/pods", StringComparison.Ordinal))
+                {
+                    var starting = _objects.Where(o => o.Key.StartsWith(collection + "/", StringComparison.Ordinal)).Count(o => o.Value["status"]?["phase"]?.GetValue<string>() != "Running");
+                    MostPodsStartingAtOnce = Math.Max(MostPodsStartingAtOnce, starting);
+                }
             }
         }
 

@@ -235,6 +235,41 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AThousandStartsAndRestoresCostAFewApiCallsEachAndNoMoreRunAtOnceThanTheBound()
+    {
+        _options.ConcurrentStarts = 16;
+        await using var cluster = NewCluster();
+        var runtime = new KubernetesInstanceRuntime(cluster, new VolumeSnapshotLayers(cluster), Engine, NullLogger<KubernetesInstanceRuntime>.Instance);
+        // The base state and one layer exist: what a class restores.
+        var first = Guid.NewGuid();
+        await runtime.CreateAsync(first, Limits, CancellationToken.None);
+        var key = Engine.Root.Next("create table t(id int)");
+        await runtime.CaptureAsync(first, key, Engine.Root, Limits, CancellationToken.None);
+        for (var tries = 0; !runtime.HasLayer(key) && tries < 200; tries++)
+        {
+            await Task.Delay(50);
+        }
+
+        var ids = Enumerable.Range(0, 1000).Select(_ => Guid.NewGuid()).ToList();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 200 };
+
+        var mark = _api.Requests.Count;
+        await Parallel.ForEachAsync(ids, parallel, async (id, ct) => await runtime.CreateAsync(id, Limits, ct));
+        var created = _api.Requests.Skip(mark).ToList();
+        mark = _api.Requests.Count;
+        await Parallel.ForEachAsync(ids, parallel, async (id, ct) => await runtime.RestoreAsync(id, key, Limits, ct));
+        var restored = _api.Requests.Skip(mark).ToList();
+
+        // Per new instance: the check that it is new (its Secret), its volume, its Secret, its pod; per restore,
+        // its Secret read, the new volume, the pod deleted, the Secret annotated, the new pod, the old volume
+        // deleted. Nothing else: pods and snapshots are read from the watches, a Secret just written is not read again.
+        Assert.True(created.Count <= 4 * ids.Count, Calls(created));
+        Assert.True(restored.Count <= 6 * ids.Count, Calls(restored));
+        Assert.InRange(_api.MostPodsStartingAtOnce, 2, 16);
+        Assert.Equal(1001, _api.List(Pods).Count);
+    }
+
+    [Fact]
     public async Task ABusyApiServersRetryAfterIsWaitedForBeforeTheStartIsSentAgain()
     {
         var id = Guid.NewGuid();
@@ -407,6 +442,11 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
 
     private InstanceCluster NewCluster() =>
         new(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _api.Url.ToString() }), _options, NullLogger<InstanceCluster>.Instance);
+
+    /// <summary>Requests by method and kind of object, for a failure's message.</summary>
+    private static string Calls(IEnumerable<RecordedRequest> requests) =>
+        string.Join(", ", requests.GroupBy(r => $"{r.Method} {r.Path.Split('?')[0].Split('/').SkipWhile(p => p != Namespace).Skip(1).FirstOrDefault()}{(r.Path.Contains("watch=", StringComparison.Ordinal) ? " (watch)" : "")}")
+            .OrderByDescending(g => g.Count()).Select(g => $"{g.Key}: {g.Count()}"));
 
     private static string Name(JsonNode obj) => obj["metadata"]!["name"]!.GetValue<string>();
 }
