@@ -7,7 +7,8 @@ namespace Taidon.Infrastructure.KubernetesRuntime;
 
 /// <summary>
 /// The instances namespace as the runtime sees it: the API client, and the watched indexes of the
-/// runtime's pods and VolumeSnapshots (one watch each, shared by every wait).
+/// runtime's pods, instance Secrets and VolumeSnapshots (one watch each, shared by every wait and read:
+/// a start reads its Secret from here, not from the API server).
 /// </summary>
 public sealed class InstanceCluster : IAsyncDisposable
 {
@@ -26,6 +27,16 @@ public sealed class InstanceCluster : IAsyncDisposable
             },
             (version, onError, c) => client.CoreV1.WatchListNamespacedPodAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, options.Release),
                 resourceVersion: version, timeoutSeconds: (int)ObjectIndex<V1Pod>.WatchTimeout.TotalSeconds, onError: onError, cancellationToken: c),
+            logger);
+        Secrets = new ObjectIndex<V1Secret>(
+            async c =>
+            {
+                var secrets = await KubernetesCalls.RetryAsync(
+                    t => client.CoreV1.ListNamespacedSecretAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, options.Release), cancellationToken: t), logger, "list secrets", c);
+                return ([.. secrets.Items], secrets.Metadata?.ResourceVersion);
+            },
+            (version, onError, c) => client.CoreV1.WatchListNamespacedSecretAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, options.Release),
+                resourceVersion: version, timeoutSeconds: (int)ObjectIndex<V1Secret>.WatchTimeout.TotalSeconds, onError: onError, cancellationToken: c),
             logger);
         Snapshots = new ObjectIndex<VolumeSnapshot>(
             async c =>
@@ -48,6 +59,8 @@ public sealed class InstanceCluster : IAsyncDisposable
     public ILogger Logger { get; }
 
     public ObjectIndex<V1Pod> Pods { get; }
+
+    public ObjectIndex<V1Secret> Secrets { get; }
 
     public ObjectIndex<VolumeSnapshot> Snapshots { get; }
 
@@ -73,6 +86,7 @@ public sealed class InstanceCluster : IAsyncDisposable
         try
         {
             await Pods.StartAsync(Options.StartTimeout, cancellationToken);
+            await Secrets.StartAsync(Options.StartTimeout, cancellationToken);
             await Snapshots.StartAsync(Options.StartTimeout, cancellationToken);
         }
         catch (InvalidOperationException e)
@@ -85,6 +99,7 @@ public sealed class InstanceCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Pods.DisposeAsync();
+        await Secrets.DisposeAsync();
         await Snapshots.DisposeAsync();
     }
 }
@@ -102,7 +117,7 @@ public sealed class InstanceClusterWatches(InstanceCluster cluster, ILogger<Inst
             try
             {
                 await cluster.StartAsync(CancellationToken.None);
-                logger.LogInformation("Watching the instances' pods and snapshots in {Namespace}", cluster.Namespace);
+                logger.LogInformation("Watching the instances' pods, secrets and snapshots in {Namespace}", cluster.Namespace);
             }
             catch (Exception e)
             {

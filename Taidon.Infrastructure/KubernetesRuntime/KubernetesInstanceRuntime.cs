@@ -45,6 +45,7 @@ public sealed class KubernetesInstanceRuntime(
     private readonly SemaphoreSlim _starts = new(cluster.Options.ConcurrentStarts, cluster.Options.ConcurrentStarts);
     private readonly InstanceManifests _manifests = new(cluster.Options);
     private readonly ConcurrentDictionary<Guid, (long Bytes, long At)> _sizes = new();
+    private readonly ConcurrentDictionary<Guid, V1Secret> _written = new();
 
     private IKubernetes Client => cluster.Client;
 
@@ -57,7 +58,8 @@ public sealed class KubernetesInstanceRuntime(
     public async Task<InstanceConnection> CreateAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken)
     {
         await StartWatchingAsync(cancellationToken);
-        if (await FindSecretAsync(instanceId, cancellationToken) is not null)
+        // The watched Secrets say whether it exists; one made meanwhile by another replica is the create's 409.
+        if (cluster.Secrets.Find(InstanceNames.Secret(instanceId)) is not null)
         {
             throw new InvalidOperationException($"The instance {instanceId} exists already.");
         }
@@ -179,6 +181,7 @@ public sealed class KubernetesInstanceRuntime(
         await KubernetesCalls.DeleteAsync(c => Client.CoreV1.DeleteNamespacedSecretAsync(InstanceNames.Secret(instanceId), Namespace, cancellationToken: c),
             logger, "delete a secret", cancellationToken);
         _sizes.TryRemove(instanceId, out _);
+        _written.TryRemove(instanceId, out _);
         logger.LogInformation("Deleted instance {InstanceId}", instanceId);
     }
 
@@ -250,6 +253,7 @@ public sealed class KubernetesInstanceRuntime(
     {
         var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
         await StopAsync(instanceId, cancellationToken);
+        V1Secret? annotated = null;
         try
         {
             // A snapshot takes a turn of the starts: the CSI driver is what a class's starts and captures share.
@@ -263,11 +267,11 @@ public sealed class KubernetesInstanceRuntime(
                 _starts.Release();
             }
 
-            await AnnotateAsync(instanceId, null, key, cancellationToken);
+            annotated = await AnnotateAsync(instanceId, null, key, cancellationToken);
         }
         finally
         {
-            await StartAsync(instanceId, limits, cancellationToken);
+            await StartAsync(instanceId, limits, annotated ?? secret, cancellationToken);
         }
 
         // Cut is enough: the layer counts (HasLayer) once the driver has it ready, which on cloud disks takes minutes.
@@ -545,7 +549,7 @@ public sealed class KubernetesInstanceRuntime(
 
         try
         {
-            return await KubernetesCalls.RetryAsync(c => Client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: c), logger, "create a secret", cancellationToken);
+            return Wrote(instanceId, await KubernetesCalls.RetryAsync(c => Client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: c), logger, "create a secret", cancellationToken));
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
@@ -562,7 +566,7 @@ public sealed class KubernetesInstanceRuntime(
 
     /// <summary>Records on the instance's Secret which volume is current and which state it holds (a new pod is made from them).</summary>
     /// <summary>Records the instance's state (and volume) on its Secret; returns the Secret as patched.</summary>
-    private Task<V1Secret> AnnotateAsync(Guid instanceId, string? volume, ChainKey state, CancellationToken cancellationToken)
+    private async Task<V1Secret> AnnotateAsync(Guid instanceId, string? volume, ChainKey state, CancellationToken cancellationToken)
     {
         var annotations = new Dictionary<string, string> { [InstanceNames.StateAnnotation] = state.ToString() };
         if (volume is not null)
@@ -578,11 +582,27 @@ public sealed class KubernetesInstanceRuntime(
                 annotations,
             },
         }, V1Patch.PatchType.MergePatch);
-        return KubernetesCalls.RetryAsync(c => Client.CoreV1.PatchNamespacedSecretAsync(patch, InstanceNames.Secret(instanceId), Namespace, cancellationToken: c), logger, "annotate a secret", cancellationToken);
+        return Wrote(instanceId, await KubernetesCalls.RetryAsync(c => Client.CoreV1.PatchNamespacedSecretAsync(patch, InstanceNames.Secret(instanceId), Namespace, cancellationToken: c), logger, "annotate a secret", cancellationToken));
     }
 
-    private Task<V1Secret?> FindSecretAsync(Guid instanceId, CancellationToken cancellationToken) =>
-        KubernetesCalls.FindAsync(c => Client.CoreV1.ReadNamespacedSecretAsync(InstanceNames.Secret(instanceId), Namespace, cancellationToken: c), logger, "read a secret", cancellationToken);
+    /// <summary>
+    /// The instance's Secret: the newer of what the watch has and what this runtime last wrote (a capture right
+    /// after a restore must see the new volume even if the watch is a moment behind); read from the API server
+    /// only when neither has it (made a moment ago by another replica).
+    /// </summary>
+    private async Task<V1Secret?> FindSecretAsync(Guid instanceId, CancellationToken cancellationToken)
+    {
+        var watched = cluster.Secrets.Find(InstanceNames.Secret(instanceId));
+        var newest = _written.TryGetValue(instanceId, out var written) && (watched is null || Version(written) > Version(watched)) ? written : watched;
+        return newest ?? await KubernetesCalls.FindAsync(c => Client.CoreV1.ReadNamespacedSecretAsync(InstanceNames.Secret(instanceId), Namespace, cancellationToken: c), logger, "read a secret", cancellationToken);
+    }
+
+    /// <summary>An object's resourceVersion as a number (etcd's revision; 0 when it is not one, so the watch's copy wins).</summary>
+    private static ulong Version(V1Secret secret) =>
+        ulong.TryParse(secret.Metadata?.ResourceVersion, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) ? version : 0;
+
+    /// <summary>Remembers the Secret as this runtime just wrote it.</summary>
+    private V1Secret Wrote(Guid instanceId, V1Secret secret) => _written[instanceId] = secret;
 
     private long? LayerBytes(ChainKey key) =>
         cluster.Snapshots.Find(InstanceNames.Layer(key))?.Status?.RestoreSize is { } size ? (long)size.ToDecimal() : null;

@@ -94,7 +94,7 @@ public sealed class HelmChartTests
         [
             "/persistentvolumeclaims: create,delete,list",
             "/pods: create,delete,get,list,patch,watch",
-            "/secrets: create,delete,get,list,patch,update",
+            "/secrets: create,delete,get,list,patch,update,watch",
             "snapshot.storage.k8s.io/volumesnapshots: create,delete,list,watch",
         ];
         var granted = role.Rules
