@@ -60,8 +60,8 @@ public sealed class InstanceLifecycle(
         {
             if (!idleMinutes.TryGetValue(instance.OwnerId!, out var minutes))
             {
-                minutes = (await quotas.ForAccountAsync(instance.OwnerId!, cancellationToken)).Effective.IdleMinutes;
-                idleMinutes[instance.OwnerId!] = minutes = shortOfMemory is null ? minutes : Math.Min(minutes, options.IdleMinutesWhenMemoryShort);
+                var planned = (await quotas.ForAccountAsync(instance.OwnerId!, cancellationToken)).Effective.IdleMinutes;
+                minutes = idleMinutes[instance.OwnerId!] = shortOfMemory is null ? planned : Math.Min(planned, options.IdleMinutesWhenMemoryShort);
             }
 
             if (!instance.IsIdle(now, minutes))

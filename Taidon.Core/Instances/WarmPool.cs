@@ -68,11 +68,6 @@ public sealed class WarmPool(
         while (true)
         {
             var claimed = await instances.ClaimPooledAsync(ownerId, now, expiresAt, cancellationToken);
-            if (claimed is not null && LessonNow is not null)
-            {
-                Interlocked.Increment(ref _lessonClaims);
-            }
-
             RefillWanted?.Invoke();
             if (claimed is null)
             {
@@ -83,6 +78,12 @@ public sealed class WarmPool(
             {
                 // Normally running already; after a restart of the app it starts here.
                 await runtime.StartAsync(claimed.Id, Limits, cancellationToken);
+                if (LessonNow is not null)
+                {
+                    // Counted once it is the student's: a claimed instance that failed to start is discarded, not handed out.
+                    Interlocked.Increment(ref _lessonClaims);
+                }
+
                 return claimed;
             }
             catch (Exception e) when (e is not OperationCanceledException)
