@@ -97,6 +97,7 @@ public static class DependencyInjection
         services.AddDataProtection().SetApplicationName("Taidon").PersistKeysToDbContext<ControlPlaneDbContext>().ProtectKeyRing(configuration);
 
         services.AddHangfire((sp, hangfire) => hangfire
+            .UseLogProvider(new HangfireLogProvider(sp.GetRequiredService<ILoggerFactory>()))
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()

@@ -217,6 +217,23 @@ public sealed class WorkspacePartsTests : IDisposable
     }
 
     [Fact]
+    public async Task TheWorkspaceOpensWhileARunHoldsTheInstanceAndItsSchemaFollows()
+    {
+        _backend.InstanceHeld = new TaskCompletionSource();
+
+        var opened = await new ProjectOpening(_backend, T).OpenAsync("owner-1", new WorkspaceAddress(null, null, null), interactive: true);
+        var session = opened.Session!;
+        Assert.Equal(_backend.Instance, session.Instance);
+        Assert.Null(session.Schema);
+
+        var shown = new InstanceActions(_backend, session, new EditorDecorations(_backend, session, T, NullLogger.Instance), T).ShowSchemaAsync();
+        Assert.False(shown.IsCompleted);
+        _backend.InstanceHeld.SetResult();
+        await shown;
+        Assert.Equal(_backend.Schema, session.Schema);
+    }
+
+    [Fact]
     public async Task AVisitorWithoutAnAccountSeesTheStarterProjectAndNothingIsAskedOfTheServer()
     {
         var opened = await new ProjectOpening(_backend, T).OpenAsync("", new WorkspaceAddress(null, "test/b.sql", null), interactive: true);
@@ -429,7 +446,18 @@ public sealed class WorkspacePartsTests : IDisposable
             return Task.FromResult<IReadOnlyList<Instance>>([Instance]);
         }
 
-        public Task<DatabaseSchema?> DescribeAsync(string owner, Guid instanceId) => Task.FromResult<DatabaseSchema?>(Schema);
+        /// <summary>Set: the instance is held (a run in progress) until it completes.</summary>
+        public TaskCompletionSource? InstanceHeld { get; set; }
+
+        public async Task<DatabaseSchema?> DescribeAsync(string owner, Guid instanceId)
+        {
+            if (InstanceHeld is { } held)
+            {
+                await held.Task;
+            }
+
+            return Schema;
+        }
 
         public Task<IReadOnlyList<RunHistoryEntry>> HistoryAsync(string owner, int take) =>
             Task.FromResult<IReadOnlyList<RunHistoryEntry>>([.. Runs.Select(r => new RunHistoryEntry { OwnerId = owner, ScriptPath = r[^1].Path, Text = r[^1].Text, Outcome = "succeeded" })]);

@@ -130,6 +130,25 @@ public partial class Workspace
         _runner = new ScriptRunner(Backend, Active, session, _autosave, _decorations, T, Logger, Render);
         _instances = new InstanceActions(Backend, session, _decorations, T);
         _session = session;
+        if (RendererInfo.IsInteractive)
+        {
+            _ = ShowSchemaAsync();
+        }
+    }
+
+    /// <summary>The schema panel and completion fill in once the instance is free (the workspace does not wait for a run in progress).</summary>
+    private async Task ShowSchemaAsync()
+    {
+        try
+        {
+            await Instances.ShowSchemaAsync();
+            StateHasChanged();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The schema is a help: the next run reads it again.
+            Logger.LogWarning(e, "Could not read the schema of the instance");
+        }
     }
 
     /// <summary>

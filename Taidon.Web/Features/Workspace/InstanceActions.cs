@@ -20,6 +20,18 @@ public sealed class InstanceActions(IWorkspaceBackend backend, WorkspaceSession 
         await ChangeAsync(async id => (await backend.RunAsync(session.Owner, id, session.Sources(), before, null, CancellationToken.None)).Instance);
     }
 
+    /// <summary>
+    /// Reads the instance's schema for the page and for completion. It waits for a run in progress (which
+    /// holds the instance), so the workspace shows first and calls this after.
+    /// </summary>
+    public async Task ShowSchemaAsync()
+    {
+        if (session.Instance is { } instance)
+        {
+            await decorations.SchemaChangedAsync(await backend.DescribeAsync(session.Owner, instance.Id));
+        }
+    }
+
     /// <summary>Reads the account's instance and its schema again.</summary>
     public async Task RefreshAsync()
     {

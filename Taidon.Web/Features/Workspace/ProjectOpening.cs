@@ -45,8 +45,9 @@ public sealed class ProjectOpening(IWorkspaceBackend backend, IStringLocalizer<S
             var session = new WorkspaceSession(owner, project.Id, project.Name) { RunProblem = linkProblem };
             session.Load(await backend.ScriptsAsync(owner, project.Id));
             session.Current = Choose(session, address);
+            // The schema is read once the workspace shows (InstanceActions.DescribeAsync): a run in progress
+            // holds the instance, and the page must not wait for it.
             session.Instance = (await backend.InstancesAsync(owner)).FirstOrDefault();
-            session.Schema = session.Instance is null ? null : await backend.DescribeAsync(owner, session.Instance.Id);
             session.History = await backend.HistoryAsync(owner, WorkspaceSession.HistoryShown);
             session.IdleMinutes = await backend.IdleMinutesAsync(owner);
             return new(session, OfferImport: offerImport);
