@@ -159,7 +159,21 @@ public static class DependencyInjection
             .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<ScriptEdits>();
-        services.AddSingleton<IInstanceGate, ProcessInstanceGate>();
+        if (runtimeKind == RuntimeKind.Kubernetes)
+        {
+            // Replicas share the instances: one operation at a time on each, whichever replica asks, and a
+            // run started on one replica is followed and stopped from any.
+            services.AddSingleton<IInstanceGate, AdvisoryInstanceGate>();
+            services.AddSingleton<ControlPlaneActiveRuns>();
+            services.AddSingleton<IActiveRuns>(sp => sp.GetRequiredService<ControlPlaneActiveRuns>());
+            services.AddHostedService(sp => sp.GetRequiredService<ControlPlaneActiveRuns>());
+        }
+        else
+        {
+            services.AddSingleton<IInstanceGate, ProcessInstanceGate>();
+            services.AddSingleton<IActiveRuns>(sp => new ProcessActiveRuns(sp.GetRequiredService<TimeProvider>()));
+        }
+
         services.AddSingleton<IRateCounter, ProcessRateCounter>();
         services.AddSingleton<RunService>();
         services.AddSingleton<BenchmarkService>();
@@ -168,7 +182,6 @@ public static class DependencyInjection
         services.AddSingleton<IMachineLoad, ProcMachineLoad>();
         services.AddSingleton<IHeadroom, HeadroomReport>();
         services.AddSingleton<SnapshotCacheAdministration>();
-        services.AddSingleton<IActiveRuns, ProcessActiveRuns>();
         // Memory is watched where the instances run on this machine (a cluster's nodes are the scheduler's).
         services.AddSingleton(sp => new InstanceLifecycle(
             sp.GetRequiredService<IInstanceStore>(), sp.GetRequiredService<IInstanceRuntime>(), sp.GetRequiredService<QuotaService>(), sp.GetRequiredService<InstanceOptions>(),

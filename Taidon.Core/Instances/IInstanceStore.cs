@@ -21,6 +21,9 @@ public interface IInstanceStore
     /// <summary>How many instances there are: of one owner, or of the whole installation when <paramref name="ownerId"/> is null.</summary>
     Task<int> CountAsync(string? ownerId, CancellationToken cancellationToken);
 
+    /// <summary>How many students' instances were made or claimed from the pool since <paramref name="since"/> (a claim makes an instance new to its student).</summary>
+    Task<int> CountOwnedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken);
+
     Task<IReadOnlyDictionary<InstanceState, int>> CountByStateAsync(CancellationToken cancellationToken);
 
     Task AddAsync(Instance instance, CancellationToken cancellationToken);

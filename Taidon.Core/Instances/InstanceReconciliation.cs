@@ -11,6 +11,7 @@ namespace Taidon.Core.Instances;
 public sealed class InstanceReconciliation(
     IInstanceStore instances,
     Lazy<IInstanceRuntime> runtime,
+    IInstanceGate gates,
     TimeProvider clock,
     ILogger<InstanceReconciliation> logger)
 {
@@ -41,14 +42,23 @@ public sealed class InstanceReconciliation(
         }
 
         var changed = new List<Instance>();
-        foreach (var record in records)
+        foreach (var seen in records.Where(r => onDisk.Contains(r.Id) ? r.State == InstanceState.Running : !r.NeedsRebuild))
         {
-            if (!onDisk.Contains(record.Id))
+            // Looked at again while no run, restore or start holds it (on this replica or another): a restore
+            // in progress looks like a stopped or missing instance, and the record a run writes is newer.
+            await using var held = await gates.EnterAsync(seen.Id, cancellationToken);
+            if (await instances.FindAsync(seen.Id, cancellationToken) is not { } record)
+            {
+                continue;
+            }
+
+            if (!(await runtime.Value.ListAsync(cancellationToken)).Any(i => i.Id == record.Id))
             {
                 if (!record.NeedsRebuild)
                 {
                     record.State = InstanceState.Failed;
                     record.StateKey = null;
+                    await instances.UpdateAsync([record], cancellationToken);
                     changed.Add(record);
                     logger.LogWarning("Instance {InstanceId} has a record but no data; it will be rebuilt on its next run", record.Id);
                 }
@@ -56,12 +66,12 @@ public sealed class InstanceReconciliation(
             else if (record.State == InstanceState.Running && !await runtime.Value.IsRunningAsync(record.Id, cancellationToken))
             {
                 record.State = InstanceState.Stopped;
+                await instances.UpdateAsync([record], cancellationToken);
                 changed.Add(record);
                 logger.LogWarning("Instance {InstanceId} was not running; it starts again on its next run", record.Id);
             }
         }
 
-        await instances.UpdateAsync(changed, cancellationToken);
         return new Report(orphans.Count, changed.Count(r => r.State == InstanceState.Stopped), changed.Count(r => r.State == InstanceState.Failed));
     }
 }

@@ -42,7 +42,7 @@ public sealed class LessonWarmup(IProjectGit git, ProjectService projects, RunSe
             var (_, chain, _) = await runs.RunAsync(actorId, null, sources, new HeadSelection(FromFile: exercise) { KeepStartAsLayer = true }, null, cancellationToken);
             var first = chain.Statements.TakeWhile(s => s.Span.File != exercise).Count();
             var start = chain.Keys[first];
-            pool.HoldForLesson(students, start, until);
+            await pool.HoldForLessonAsync(students, start, until, cancellationToken);
             var ready = new LessonReady(exercise, start.ToString(), students, until, runtime.HasLayer(start));
             logger.LogInformation("Lesson warm-up: {Students} instances to wait in {State} (the start of {Exercise}) until {Until:u}", students, start.Short, exercise, until);
             await audit.RecordAsync(new AuditEvent(AuditActions.LessonWarmup, actorId, courseUrl, AuditOutcome.Succeeded,

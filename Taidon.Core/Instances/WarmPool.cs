@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Taidon.Core.Common;
 using Taidon.Core.Runs;
 using Taidon.Core.Snapshots;
 using Taidon.Core.SqlChain;
@@ -18,15 +20,40 @@ public sealed class WarmPool(
     IEngineIdentitySource engine,
     InstanceOptions options,
     DiskReserve disk,
+    ISettingStore settings,
+    IInstanceGate gates,
     TimeProvider clock,
     ILogger<WarmPool> logger)
 {
-    private readonly SemaphoreSlim _filling = new(1, 1);
-    private Lesson? _lesson;
-    private int _lessonClaims;
+    /// <summary>The control-plane setting that holds the lesson, so that every replica (and the app after a restart) sees it.</summary>
+    public const string LessonSetting = "warm-pool.lesson";
 
-    /// <summary>A lesson's hold on the pool: <see cref="Size"/> instances waiting in <see cref="State"/> until <see cref="Until"/>.</summary>
-    public sealed record Lesson(int Size, ChainKey State, DateTimeOffset Until);
+    /// <summary>The refill takes the instance gate of this id, which no instance has: one replica refills at a time.</summary>
+    public static readonly Guid RefillGate = new("7461646f-6e00-7761-726d-2d706f6f6c00");
+
+    /// <summary>How long a replica goes by the lesson it read before it reads it again.</summary>
+    private static readonly TimeSpan LessonFreshFor = TimeSpan.FromSeconds(5);
+
+    private Lesson? _lesson;
+    private DateTimeOffset _lessonReadAt = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// A lesson's hold on the pool: <see cref="Size"/> instances waiting in <see cref="State"/> until
+    /// <see cref="Until"/>; the students who got an instance since <see cref="Planned"/> have theirs.
+    /// </summary>
+    public sealed record Lesson(int Size, ChainKey State, DateTimeOffset Until, DateTimeOffset Planned)
+    {
+        public string Format() => string.Join('|', Size.ToString(CultureInfo.InvariantCulture), State, Until.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), Planned.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+
+        public static Lesson? Parse(string? text) =>
+            text?.Split('|') is [var size, var state, var until, var planned]
+            && int.TryParse(size, CultureInfo.InvariantCulture, out var students)
+            && ChainKey.TryParse(state, out var key)
+            && long.TryParse(until, CultureInfo.InvariantCulture, out var end)
+            && long.TryParse(planned, CultureInfo.InvariantCulture, out var start)
+                ? new Lesson(students, key, DateTimeOffset.FromUnixTimeMilliseconds(end), DateTimeOffset.FromUnixTimeMilliseconds(start))
+                : null;
+    }
 
     /// <summary>Raised when an instance was claimed, or a lesson asked for more: the refill loop wakes.</summary>
     public event Action? RefillWanted;
@@ -36,31 +63,52 @@ public sealed class WarmPool(
     /// <summary>Instances the pool held at its last refill (those of a lesson that ended are given back at the next).</summary>
     public int Pooled { get; private set; }
 
-    /// <summary>The lesson holding the pool now, if any.</summary>
+    /// <summary>The lesson holding the pool now, as this replica last read it.</summary>
     public Lesson? LessonNow => _lesson is { } lesson && lesson.Until > clock.GetUtcNow() ? lesson : null;
 
-    /// <summary>
-    /// The pool's size now: the setting, or while a lesson lasts what its class has not claimed yet (a
-    /// student's claim is not replaced: the class is one instance a student, not two), within the cap.
-    /// </summary>
-    private int Target => Math.Min(options.MaxTotal, Math.Max(options.WarmPoolSize, LessonNow is { } lesson ? Math.Max(0, lesson.Size - Volatile.Read(ref _lessonClaims)) : 0));
+    /// <summary>Whether the pool has work: a size, a lesson (read again from the control plane), or instances to give back.</summary>
+    public async Task<bool> IsWantedAsync(CancellationToken cancellationToken) =>
+        options.WarmPoolSize > 0 || Pooled > 0 || await ReadLessonAsync(cancellationToken) is not null;
 
     /// <summary>
     /// Until <paramref name="until"/>, the pool keeps <paramref name="size"/> instances started and waiting in
     /// <paramref name="state"/> (a class's course, its layer built): a class arriving at once claims them
     /// instead of starting an instance each. After it, the pool goes back to its setting.
     /// </summary>
-    public void HoldForLesson(int size, ChainKey state, DateTimeOffset until)
+    public async Task HoldForLessonAsync(int size, ChainKey state, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        _lesson = new Lesson(size, state, until);
-        Volatile.Write(ref _lessonClaims, 0);
+        var lesson = new Lesson(size, state, until, clock.GetUtcNow());
+        await settings.SetAsync(LessonSetting, lesson.Format(), cancellationToken);
+        (_lesson, _lessonReadAt) = (lesson, clock.GetUtcNow());
         RefillWanted?.Invoke();
+    }
+
+    /// <summary>The lesson now, read from the control plane when this replica's copy is older than a few seconds.</summary>
+    private async Task<Lesson?> ReadLessonAsync(CancellationToken cancellationToken)
+    {
+        if (clock.GetUtcNow() - _lessonReadAt >= LessonFreshFor)
+        {
+            (_lesson, _lessonReadAt) = (Lesson.Parse(await settings.GetAsync(LessonSetting, cancellationToken)), clock.GetUtcNow());
+        }
+
+        return LessonNow;
+    }
+
+    /// <summary>
+    /// The pool's size now: the setting, or while a lesson lasts what its class has not taken yet (a
+    /// student's claim is not replaced: the class is one instance a student, not two), within the cap.
+    /// Students who got an instance since the lesson was planned, on any replica, have taken theirs.
+    /// </summary>
+    private async Task<int> TargetAsync(Lesson? lesson, CancellationToken cancellationToken)
+    {
+        var forLesson = lesson is null ? 0 : Math.Max(0, lesson.Size - await instances.CountOwnedSinceAsync(lesson.Planned, cancellationToken));
+        return Math.Min(options.MaxTotal, Math.Max(options.WarmPoolSize, forLesson));
     }
 
     /// <summary>Takes a started instance for <paramref name="ownerId"/>, or null when the pool is empty.</summary>
     public async Task<Instance?> ClaimAsync(string ownerId, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        if (!Enabled)
+        if (options.WarmPoolSize == 0 && await ReadLessonAsync(cancellationToken) is null)
         {
             return null;
         }
@@ -78,12 +126,6 @@ public sealed class WarmPool(
             {
                 // Normally running already; after a restart of the app it starts here.
                 await runtime.StartAsync(claimed.Id, Limits, cancellationToken);
-                if (LessonNow is not null)
-                {
-                    // Counted once it is the student's: a claimed instance that failed to start is discarded, not handed out.
-                    Interlocked.Increment(ref _lessonClaims);
-                }
-
                 return claimed;
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -98,15 +140,8 @@ public sealed class WarmPool(
     /// <summary>Brings the pool to its size: discards unowned instances that are not pooled, starts stopped ones, creates the rest.</summary>
     public async Task<int> RefillAsync(CancellationToken cancellationToken)
     {
-        await _filling.WaitAsync(cancellationToken);
-        try
-        {
-            return await FillAsync(cancellationToken);
-        }
-        finally
-        {
-            _filling.Release();
-        }
+        await using var held = await gates.EnterAsync(RefillGate, cancellationToken);
+        return await FillAsync(cancellationToken);
     }
 
     private async Task<int> FillAsync(CancellationToken cancellationToken)
@@ -120,8 +155,9 @@ public sealed class WarmPool(
 
         var ready = 0;
         // A lesson's start is a layer (its warm-up kept it); should the cache have dropped it since, the instances wait where most runs go.
-        var popular = LessonNow?.State is { } lesson && runtime.HasLayer(lesson) ? lesson : await PopularStateAsync(cancellationToken);
-        var target = Target;
+        var lessonNow = await ReadLessonAsync(cancellationToken);
+        var popular = lessonNow?.State is { } lesson && runtime.HasLayer(lesson) ? lesson : await PopularStateAsync(cancellationToken);
+        var target = await TargetAsync(lessonNow, cancellationToken);
         foreach (var instance in unowned.Where(i => i.State == InstanceState.Pooled))
         {
             if (ready >= target)

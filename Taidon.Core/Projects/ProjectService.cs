@@ -25,8 +25,25 @@ public sealed class ProjectService(
     /// <summary>The account's first project; a new account gets the sample course (<see cref="Starter"/>).</summary>
     public async Task<Project> DefaultAsync(string ownerId, CancellationToken cancellationToken)
     {
-        var first = await projects.FirstAsync(ownerId, cancellationToken);
-        return first ?? await CreateAsync(ownerId, SampleCourseName, SampleCourse.Files.Select(f => (f.Path, f.Text)), cancellationToken);
+        if (await projects.FirstAsync(ownerId, cancellationToken) is { } first)
+        {
+            return first;
+        }
+
+        try
+        {
+            return await CreateAsync(ownerId, SampleCourseName, SampleCourse.Files.Select(f => (f.Path, f.Text)), cancellationToken);
+        }
+        catch (Exception e) when (e is ProjectRefusedException or QuotaExceededException)
+        {
+            // Another request of the new account made it at the same moment (a guest's sign-in and the page it opens).
+            if (await projects.FirstAsync(ownerId, cancellationToken) is { } made)
+            {
+                return made;
+            }
+
+            throw;
+        }
     }
 
     /// <summary>The project a new account starts with, as it will be made (a visitor sees it before having an account).</summary>
@@ -67,7 +84,16 @@ public sealed class ProjectService(
             throw;
         }
 
-        await projects.AddAsync(record, cancellationToken);
+        try
+        {
+            await projects.AddAsync(record, cancellationToken);
+        }
+        catch
+        {
+            await store.DeleteProjectAsync(ownerId, record.Id, CancellationToken.None);
+            throw;
+        }
+
         logger.LogInformation("Created project {ProjectId} for account {AccountId}", record.Id, ownerId);
         return record;
     }

@@ -47,22 +47,34 @@ public sealed class ActiveRun : IProgress<RunProgress>, IDisposable
     }
 }
 
+/// <summary>What is known of a run in progress, in this process or in another replica (its progress as last reported there).</summary>
+public sealed record RunInProgress(Guid Id, string OwnerId, DateTimeOffset StartedAt, RunProgress? Progress, bool StopRequested)
+{
+    public static RunInProgress Of(ActiveRun run) => new(run.Id, run.OwnerId, run.StartedAt, run.Progress, run.StopRequested);
+}
+
 /// <summary>
 /// The runs in progress, by id, so that their owner can follow and stop them from another request (the
 /// API) or another component (the workspace).
 /// </summary>
 /// <remarks>
-/// In one process the registry is a dictionary; with several replicas a run lives in the process that
-/// executes it, and a registry behind this port must say where (or sticky sessions bring the student back).
+/// A run lives in the process that executes it. With several replicas the registry also says what runs
+/// on the others, and a stop asked of one reaches the replica where the run is.
 /// </remarks>
 public interface IActiveRuns
 {
-    /// <summary>Registers a run; dispose the result when it ends. A null id gets a new one; an id in progress is refused.</summary>
+    /// <summary>
+    /// Registers a run in this process (at once, before any await: a second click meanwhile finds it); dispose
+    /// the result when it ends. A null id gets a new one; an id in progress here is refused.
+    /// </summary>
     ActiveRun Begin(string ownerId, Guid? id, CancellationToken aborted);
 
-    /// <summary>The owner's run with this id, or null (another account's run is never found).</summary>
-    ActiveRun? Find(string ownerId, Guid id);
+    /// <summary>The owner's run with this id, wherever it runs, or null (another account's run is never found).</summary>
+    Task<RunInProgress?> FindAsync(string ownerId, Guid id, CancellationToken cancellationToken);
 
-    /// <summary>The owner's runs in progress, oldest first.</summary>
-    IReadOnlyList<ActiveRun> OfOwner(string ownerId);
+    /// <summary>The owner's runs in progress, wherever they run, oldest first.</summary>
+    Task<IReadOnlyList<RunInProgress>> OfOwnerAsync(string ownerId, CancellationToken cancellationToken);
+
+    /// <summary>Asks the owner's run to stop, wherever it runs; what is known of it, or null when the owner has no such run.</summary>
+    Task<RunInProgress?> StopAsync(string ownerId, Guid id, CancellationToken cancellationToken);
 }

@@ -12,7 +12,7 @@ public sealed class InstanceReconciliationAtStart(InstanceReconciliation reconci
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-/// <summary>Refills the warm pool in the background: at once after a claim or a lesson's hold, else every minute (a pool of size 0 waits for a lesson).</summary>
+/// <summary>Refills the warm pool in the background: at once after a claim or a lesson's hold on this replica, else every minute (a pool of size 0 waits for a lesson).</summary>
 public sealed class WarmPoolRefill(WarmPool pool, ILogger<WarmPoolRefill> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _wanted = new(0, int.MaxValue);
@@ -27,8 +27,9 @@ public sealed class WarmPoolRefill(WarmPool pool, ILogger<WarmPoolRefill> logger
             {
                 try
                 {
-                    // Once at start (what an earlier run of the app left pooled), then while the pool has a size or holds instances.
-                    if (first || pool.Enabled || pool.Pooled > 0)
+                    // Once at start (what an earlier run of the app left pooled), then while the pool has a size, a
+                    // lesson (planned on any replica) or instances to give back.
+                    if (first || await pool.IsWantedAsync(stoppingToken))
                     {
                         first = false;
                         await pool.RefillAsync(stoppingToken);

@@ -23,30 +23,17 @@ public sealed class KubernetesRunTests : IAsyncLifetime
     private static readonly InstanceLimits Limits = new(MaxConnections: 4, StatementTimeout: TimeSpan.FromSeconds(30), Owner: "account-1");
 
     private readonly KubernetesOptions _options = new() { Namespace = Namespace, VolumeSnapshotClassName = "csi-hostpath-snapclass", StartTimeoutSeconds = 60 };
-    private readonly string _directory = Directory.CreateTempSubdirectory("taidon-k8s-").FullName;
-    private FakeKubernetesApi _api = null!;
-    private ProcessKubelet _node = null!;
+    private ProcessCluster _cluster = null!;
 
-    public async Task InitializeAsync()
-    {
-        _api = await FakeKubernetesApi.StartAsync();
-        _node = new ProcessKubelet();
-        _api.Node = _node;
-    }
+    public async Task InitializeAsync() => _cluster = await ProcessCluster.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await _api.DisposeAsync();
-        await _node.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact]
     public async Task AnInstanceIsAPrivateUnprivilegedPostgreSqlAndALayerBringsItsDataBack()
     {
         var engine = EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion);
-        await using var cluster = new InstanceCluster(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _api.Url.ToString() }), _options, NullLogger<InstanceCluster>.Instance);
+        await using var cluster = new InstanceCluster(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _cluster.Api.Url.ToString() }), _options, NullLogger<InstanceCluster>.Instance);
         var runtime = new KubernetesInstanceRuntime(cluster, new VolumeSnapshotLayers(cluster), engine, NullLogger<KubernetesInstanceRuntime>.Instance);
         var id = Guid.NewGuid();
 
@@ -106,16 +93,7 @@ public sealed class KubernetesRunTests : IAsyncLifetime
     [Fact]
     public async Task AStudentsScriptRunsThroughTheAppInAPodAndAnEditedRerunRestoresALayer()
     {
-        await using var app = await TaidonAppFactory.CreateWithInstancesAsync("k8s-runs", new Dictionary<string, string?>
-        {
-            ["Taidon:Runtime:Kind"] = "Kubernetes",
-            ["Taidon:Kubernetes:Namespace"] = Namespace,
-            ["Taidon:Kubernetes:VolumeSnapshotClassName"] = "csi-hostpath-snapclass",
-            ["Taidon:Kubernetes:Kubeconfig"] = _api.WriteKubeconfig(_directory),
-            ["Taidon:Kubernetes:StartTimeoutSeconds"] = "60",
-            ["Taidon:Engine:MajorVersion"] = PostgresBinaries.Locate(null).MajorVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Taidon:Instances:WarmPoolSize"] = "0",
-        });
+        await using var app = await TaidonAppFactory.CreateWithInstancesAsync("k8s-runs", _cluster.AppSettings());
         using var student = await app.GuestApiClientAsync();
 
         var first = await RunAsync(student, "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1), (2);\nSELECT count(*) AS n FROM t;");
@@ -123,9 +101,9 @@ public sealed class KubernetesRunTests : IAsyncLifetime
 
         Assert.Equal("2", first.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
         Assert.Equal("3", second.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
-        var pod = Assert.Single(_api.List(TestNamespace.Pods));
+        var pod = Assert.Single(_cluster.Api.List(TestNamespace.Pods));
         Assert.NotNull(pod["metadata"]!["labels"]!["taidon.io/account"]);
-        Assert.NotEmpty(_api.List(TestNamespace.Snapshots));
+        Assert.NotEmpty(_cluster.Api.List(TestNamespace.Snapshots));
     }
 
     private static async Task<JsonElement> RunAsync(HttpClient client, string script)

@@ -71,6 +71,14 @@ public sealed class LessonWarmupTests : IAsyncLifetime
         // A claimed instance is not replaced: the class of two needs one more, not two.
         await _app.Services.GetRequiredService<WarmPool>().RefillAsync(CancellationToken.None);
         Assert.Single(await WaitingAsync());
+
+        // Another replica's pool (its own, on the same control plane) knows the lesson and what the class
+        // took: it neither gives the waiting instance back nor replaces the claimed one.
+        var otherReplica = ActivatorUtilities.CreateInstance<WarmPool>(_app.Services);
+        Assert.True(await otherReplica.IsWantedAsync(CancellationToken.None));
+        await otherReplica.RefillAsync(CancellationToken.None);
+        Assert.Equal(start, otherReplica.LessonNow?.State.ToString());
+        Assert.Single(await WaitingAsync());
     }
 
     [Fact]

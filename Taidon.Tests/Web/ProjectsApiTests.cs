@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Taidon.Tests.Support;
 
 namespace Taidon.Tests.Web;
@@ -41,6 +42,22 @@ public sealed class ProjectsApiTests : IAsyncLifetime
         var run = await (await guest.PostAsJsonAsync($"/api/v1/projects/{id}/runs", new { run = "test/05_mine.sql" })).Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(run.GetProperty("succeeded").GetBoolean());
         Assert.Equal("106667", run.GetProperty("statements").EnumerateArray().Last().GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
+    }
+
+    [Fact]
+    public async Task ANewAccountsRequestsAtTheSameMomentGetOneSampleCourse()
+    {
+        // A guest's sign-in and the page it opens both ask for the account's first project.
+        using var guest = await _app.GuestApiClientAsync();
+        var owner = await TaidonAppFactory.AccountIdAsync(guest);
+        var projects = _app.Services.GetRequiredService<Taidon.Core.Projects.ProjectService>();
+
+        var made = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => projects.DefaultAsync(owner, CancellationToken.None))));
+
+        var only = Assert.Single(await projects.ListAsync(owner, CancellationToken.None));
+        Assert.All(made, p => Assert.Equal(only.Id, p.Id));
+        // The folders of the copies that lost are gone.
+        Assert.Equal([only.Id.ToString("N")], Directory.EnumerateDirectories(Path.Combine(_app.DataDirectory!, "projects", owner)).Select(Path.GetFileName));
     }
 
     [Theory]

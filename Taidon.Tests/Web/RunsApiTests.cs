@@ -309,6 +309,28 @@ public sealed class RunsApiTests : IAsyncLifetime
         Assert.Equal(id.ToString(), rebuilt.GetProperty("instanceId").GetString());
     }
 
+    [Fact]
+    public async Task ReconciliationLooksAgainAtAnInstanceOnlyOnceTheOperationHoldingItIsDone()
+    {
+        using var client = await ClientAsync();
+        var run = await (await client.PostAsJsonAsync("/api/v1/runs", new { script = "CREATE TABLE t (id int);" })).Content.ReadFromJsonAsync<JsonElement>();
+        var id = Guid.Parse(run.GetProperty("instanceId").GetString()!);
+        var pidFile = Path.Combine(_app.DataDirectory!, "instances", id.ToString("N"), "pgdata", "postmaster.pid");
+        System.Diagnostics.Process.GetProcessById(int.Parse(File.ReadLines(pidFile).First(), System.Globalization.CultureInfo.InvariantCulture)).Kill();
+        await Task.Delay(500);
+
+        // An operation (a run, a restore: on this replica or another) holds the instance and starts it again.
+        var held = await _app.Services.GetRequiredService<IInstanceGate>().EnterAsync(id, CancellationToken.None);
+        var reconciling = _app.Services.GetRequiredService<InstanceReconciliation>().ReconcileAsync(CancellationToken.None);
+        await Task.Delay(300);
+        Assert.False(reconciling.IsCompleted);
+        await _app.Services.GetRequiredService<IInstanceRuntime>().StartAsync(id, new InstanceLimits(), CancellationToken.None);
+        await held.DisposeAsync();
+
+        Assert.Equal(0, (await reconciling).MarkedStopped);
+        Assert.Equal("running", (await client.GetFromJsonAsync<JsonElement>($"/api/v1/instances/{id}")).GetProperty("state").GetString());
+    }
+
     private InstanceLifecycle Lifecycle() => _app.Services.GetRequiredService<InstanceLifecycle>();
 
     private InstanceLifecycle Lifecycle(IMachineLoad machine) => ActivatorUtilities.CreateInstance<InstanceLifecycle>(_app.Services, machine);

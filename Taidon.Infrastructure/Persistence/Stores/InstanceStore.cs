@@ -32,6 +32,12 @@ public sealed class InstanceStore(IDbContextFactory<ControlPlaneDbContext> conte
             : await db.Instances.CountAsync(i => i.OwnerId == ownerId, cancellationToken);
     }
 
+    public async Task<int> CountOwnedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Instances.CountAsync(i => i.OwnerId != null && i.CreatedAt >= since, cancellationToken);
+    }
+
     public async Task<IReadOnlyDictionary<InstanceState, int>> CountByStateAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

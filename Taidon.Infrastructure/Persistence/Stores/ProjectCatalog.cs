@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Taidon.Core.Projects;
 
 namespace Taidon.Infrastructure.Persistence.Stores;
@@ -40,7 +41,15 @@ public sealed class ProjectCatalog(IDbContextFactory<ControlPlaneDbContext> cont
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Projects.Add(project);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // The same name saved a moment earlier by another request of the account (another tab, a sign-in).
+            throw new ProjectRefusedException($"You have a project named '{project.Name}' already; choose another name.");
+        }
     }
 
     public async Task UpdateAsync(Project project, CancellationToken cancellationToken)

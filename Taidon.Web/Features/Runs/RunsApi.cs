@@ -26,24 +26,20 @@ public static class RunsApi
         api.MapPost("/instances/{id:guid}/runs", (Guid id, RunBody body, ClaimsPrincipal user, RunService runs, IActiveRuns active, CancellationToken ct) => RunAsync(id, body, user, runs, active, ct))
             .WithMetadata(new RequestSizeLimitAttribute(SqlChainApi.MaxRequestBytes))
             .WithSummary("Runs a script (or a project's files) on one of your instances.");
-        api.MapGet("/runs", (ClaimsPrincipal user, IActiveRuns active) => TypedResults.Ok(active.OfOwner(user.AccountId()).Select(ToProgress).ToList()))
+        api.MapGet("/runs", async (ClaimsPrincipal user, IActiveRuns active, CancellationToken ct) =>
+            TypedResults.Ok((await active.OfOwnerAsync(user.AccountId(), ct)).Select(ToProgress).ToList()))
             .WithSummary("Your runs in progress, with how far each is.");
         api.MapGet("/runs/history", async (ClaimsPrincipal user, RunService runs, CancellationToken ct, int take = 50) =>
             TypedResults.Ok((await runs.HistoryAsync(user.AccountId(), take, ct)).Select(ToHistory).ToList()))
             .WithSummary($"Your latest runs, newest first (at most {RunService.MaxHistory} are kept): the script, the text that ran, the plan and the outcome.");
-        api.MapGet("/runs/{runId:guid}", Results<Ok<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, IActiveRuns active) =>
-            active.Find(user.AccountId(), runId) is { } run ? TypedResults.Ok(ToProgress(run)) : NoRun(runId))
-            .WithSummary("How far a run in progress is: statement i of n, and what it is doing.");
-        api.MapPost("/runs/{runId:guid}/stop", Results<Accepted<ProgressResult>, ProblemHttpResult> (Guid runId, ClaimsPrincipal user, IActiveRuns active) =>
-        {
-            if (active.Find(user.AccountId(), runId) is not { } run)
-            {
-                return NoRun(runId);
-            }
-
-            run.Stop();
-            return TypedResults.Accepted($"/api/v1/runs/{runId}", ToProgress(run));
-        }).WithSummary("Stops a run in progress: the statement running is cancelled on the server, the rest is skipped.");
+        api.MapGet("/runs/{runId:guid}", async Task<Results<Ok<ProgressResult>, ProblemHttpResult>> (Guid runId, ClaimsPrincipal user, IActiveRuns active, CancellationToken ct) =>
+            await active.FindAsync(user.AccountId(), runId, ct) is { } run ? TypedResults.Ok(ToProgress(run)) : NoRun(runId))
+            .WithSummary("How far a run in progress is: statement i of n, and what it is doing (from any replica of the app).");
+        api.MapPost("/runs/{runId:guid}/stop", async Task<Results<Accepted<ProgressResult>, ProblemHttpResult>> (Guid runId, ClaimsPrincipal user, IActiveRuns active, CancellationToken ct) =>
+            await active.StopAsync(user.AccountId(), runId, ct) is { } run
+                ? TypedResults.Accepted($"/api/v1/runs/{runId}", ToProgress(run))
+                : NoRun(runId))
+            .WithSummary("Stops a run in progress (from any replica of the app): the statement running is cancelled on the server, the rest is skipped.");
 
         api.MapGet("/instances", async (ClaimsPrincipal user, RunService runs, CancellationToken ct) =>
             TypedResults.Ok((await runs.ListAsync(user.AccountId(), ct)).Select(ToResult).ToList()))
@@ -296,7 +292,7 @@ public static class RunsApi
     private static InstanceResult ToResult(Instance i) =>
         new(i.Id, i.State.ToString().ToLowerInvariant(), i.StateKey, i.StateKey?[..ChainKey.ShortLength], i.CreatedAt, i.LastActivityAt, i.ExpiresAt);
 
-    private static ProgressResult ToProgress(ActiveRun run) =>
+    private static ProgressResult ToProgress(RunInProgress run) =>
         new(run.Id, run.StartedAt, run.Progress?.Current ?? 0, run.Progress?.Total ?? 0, run.Progress?.Describe() ?? "starting", run.StopRequested);
 
     private static ProblemHttpResult NoRun(Guid runId) =>
