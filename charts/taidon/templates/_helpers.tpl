@@ -81,6 +81,36 @@ from the instances' tag; the digest decides what is pulled).
 {{- default (printf "%s-data" (include "taidon.fullname" .)) .Values.persistence.existingClaim }}
 {{- end }}
 
+{{/*
+"true" when every app pod sees the same data directory: a claim the chart makes ReadWriteMany, or an
+existing claim the values say is shared (persistence.shared); empty otherwise (an emptyDir, a
+ReadWriteOnce claim).
+*/}}
+{{- define "taidon.sharedData" -}}
+{{- with .Values.persistence }}
+{{- if and .enabled (ternary .shared (has "ReadWriteMany" .accessModes) (not (empty .existingClaim))) }}true{{ end }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the app's pods may overlap (rolling updates): instances run in pods of their own (runtime
+kubernetes), the control-plane database outside the app's pods, and the data directory is shared.
+*/}}
+{{- define "taidon.rollingUpdate" -}}
+{{- if and (eq .Values.runtime "kubernetes") (ne .Values.controlPlane.mode "embedded") (include "taidon.sharedData" .) }}true{{ end }}
+{{- end }}
+
+{{/*
+The annotations of an object: the chart's (a dict) under the user's (a dict), the user's winning. The
+argument is a dict {chart, user}.
+*/}}
+{{- define "taidon.annotations" -}}
+{{- $annotations := merge (dict) (deepCopy (.user | default dict)) (.chart | default dict) }}
+{{- with $annotations }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
 {{/* The bundled PostgreSQL's name (its StatefulSet, Service and Secret). */}}
 {{- define "taidon.postgresql.fullname" -}}
 {{- printf "%s-postgresql" (include "taidon.fullname" .) | trunc 63 | trimSuffix "-" }}
@@ -128,7 +158,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail (printf "runtime %q is unknown: use \"embedded\" or \"kubernetes\"." .Values.runtime) }}
 {{- end }}
 {{- if gt (int .Values.replicaCount) 1 }}
-{{- fail "replicaCount must be 0 or 1: projects (and with the embedded runtime, the instances and snapshot layers) live in the one pod's data volume." }}
+{{- if ne .Values.runtime "kubernetes" }}
+{{- fail (printf "replicaCount %d needs runtime kubernetes: with runtime embedded the instances and the snapshot layers are processes and files of the one pod. Set replicaCount to 1, or runtime to kubernetes." (int .Values.replicaCount)) }}
+{{- end }}
+{{- if eq .Values.controlPlane.mode "embedded" }}
+{{- fail (printf "replicaCount %d needs the control-plane database outside the app's pods: controlPlane.mode embedded runs it inside the one pod's data directory. Set controlPlane.mode to bundled or external." (int .Values.replicaCount)) }}
+{{- end }}
+{{- if not (include "taidon.sharedData" .) }}
+{{- $wanted := "persistence.accessModes [ReadWriteMany] and a persistence.storageClass that provides it (NFS, CephFS, Longhorn RWX), or persistence.existingClaim with persistence.shared: true" }}
+{{- if not .Values.persistence.enabled }}
+{{- fail (printf "replicaCount %d needs the data volume shared, so that every pod sees the same projects, and persistence.enabled is false (each pod would have an emptyDir and projects of its own): set persistence.enabled to true, with %s." (int .Values.replicaCount) $wanted) }}
+{{- else if .Values.persistence.existingClaim }}
+{{- fail (printf "replicaCount %d needs the data volume shared, so that every pod sees the same projects: persistence.existingClaim %q is not said to be shared. If that claim is ReadWriteMany, set persistence.shared: true; otherwise use a claim that is." (int .Values.replicaCount) .Values.persistence.existingClaim) }}
+{{- else }}
+{{- fail (printf "replicaCount %d needs the data volume shared, so that every pod sees the same projects, and persistence.accessModes is %s: set %s." (int .Values.replicaCount) (toJson .Values.persistence.accessModes) $wanted) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with (.Values.lifecycle | default dict).preStopSleepSeconds }}
+{{- if ge (int .) (int $.Values.terminationGracePeriodSeconds) }}
+{{- fail (printf "lifecycle.preStopSleepSeconds (%d) must be less than terminationGracePeriodSeconds (%d): the grace period holds the sleep and then the app's own stop." (int .) (int $.Values.terminationGracePeriodSeconds)) }}
+{{- end }}
 {{- end }}
 {{- if eq .Values.runtime "kubernetes" }}
 {{- if not .Values.instances.volumeSnapshotClassName }}
