@@ -88,6 +88,8 @@ public static class DependencyInjection
         services.AddTaidonForwardedHeaders();
         services.AddTaidonRateLimiting();
         services.AddTaidonTelemetry(builder.Configuration);
+        services.AddSingleton<CircuitConnections>();
+        services.AddHostedService<GracefulStop>();
     }
 
     public static void UseTaidonPipeline(this WebApplication app)
@@ -114,6 +116,8 @@ public static class DependencyInjection
                 pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
             });
 
+        var circuits = app.Services.GetRequiredService<CircuitConnections>();
+        app.Use((context, next) => circuits.TrackAsync(context, next));
         app.UseAuditClientAddress();
         app.UseRequestLocalization();
         app.UseRouting();

@@ -5,6 +5,7 @@ public sealed class ActiveRun : IProgress<RunProgress>, IDisposable
 {
     private readonly CancellationTokenSource _stop;
     private readonly Action<ActiveRun> _ended;
+    private int _disposed;
 
     public ActiveRun(Guid id, string ownerId, DateTimeOffset startedAt, CancellationToken aborted, Action<ActiveRun> ended)
     {
@@ -38,10 +39,27 @@ public sealed class ActiveRun : IProgress<RunProgress>, IDisposable
         Changed?.Invoke(value);
     }
 
-    public void Stop() => _stop.Cancel();
+    /// <summary>Stops the run; one that has ended already is left as it is.</summary>
+    public void Stop()
+    {
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Ended meanwhile.
+        }
+    }
 
+    /// <summary>Ends the run (once; a second call does nothing).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _ended(this);
         _stop.Dispose();
     }
@@ -68,6 +86,9 @@ public interface IActiveRuns
     /// the result when it ends. A null id gets a new one; an id in progress here is refused.
     /// </summary>
     ActiveRun Begin(string ownerId, Guid? id, CancellationToken aborted);
+
+    /// <summary>The runs in progress in this process (a replica that stops waits for them).</summary>
+    IReadOnlyCollection<ActiveRun> Here { get; }
 
     /// <summary>The owner's run with this id, wherever it runs, or null (another account's run is never found).</summary>
     Task<RunInProgress?> FindAsync(string ownerId, Guid id, CancellationToken cancellationToken);

@@ -44,6 +44,8 @@ public sealed class ControlPlaneActiveRuns : IActiveRuns, IHostedService, IAsync
     /// <summary>This process among the replicas (the pod's name in Kubernetes).</summary>
     public string Replica { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
 
+    public IReadOnlyCollection<ActiveRun> Here => _here.Here;
+
     public ActiveRun Begin(string ownerId, Guid? id, CancellationToken aborted)
     {
         var run = _here.Begin(ownerId, id, aborted);
@@ -210,10 +212,10 @@ public sealed class ControlPlaneActiveRuns : IActiveRuns, IHostedService, IAsync
             ended.Add(id);
         }
 
-        var running = final ? [] : _here.All.Where(r => _registered.TryGetValue(r.Id, out var t) && t.IsCompleted).ToList();
+        var running = final ? [] : _here.Here.Where(r => _registered.TryGetValue(r.Id, out var t) && t.IsCompleted).ToList();
         if (final)
         {
-            ended.AddRange(_here.All.Select(r => r.Id));
+            ended.AddRange(_here.Here.Select(r => r.Id));
         }
 
         if (ended.Count == 0 && running.Count == 0)
@@ -318,7 +320,7 @@ public sealed class ControlPlaneActiveRuns : IActiveRuns, IHostedService, IAsync
 
     private void StopHere(Guid id)
     {
-        if (_here.Here(id) is { StopRequested: false } run)
+        if (_here.WithId(id) is { StopRequested: false } run)
         {
             _logger.LogInformation("Run {RunId} stopped at the request of another replica", id);
             run.Stop();

@@ -24,12 +24,11 @@ public sealed class ProcessActiveRuns(TimeProvider clock, Action<ActiveRun>? end
     }
 
     /// <summary>The run with this id in this process, whoever owns it (a stop already checked against its owner).</summary>
-    public ActiveRun? Here(Guid id) => _runs.GetValueOrDefault(id);
+    public ActiveRun? WithId(Guid id) => _runs.GetValueOrDefault(id);
 
-    /// <summary>Every run in progress in this process.</summary>
-    public IReadOnlyCollection<ActiveRun> All => [.. _runs.Values];
+    public IReadOnlyCollection<ActiveRun> Here => [.. _runs.Values];
 
-    public ActiveRun? Find(string ownerId, Guid id) => Here(id) is { } run && run.OwnerId == ownerId ? run : null;
+    public ActiveRun? Find(string ownerId, Guid id) => WithId(id) is { } run && run.OwnerId == ownerId ? run : null;
 
     public IReadOnlyList<ActiveRun> OfOwner(string ownerId) => [.. _runs.Values.Where(r => r.OwnerId == ownerId).OrderBy(r => r.StartedAt)];
 

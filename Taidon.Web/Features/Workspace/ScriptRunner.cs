@@ -44,7 +44,9 @@ public sealed class ScriptRunner(
             return;
         }
 
-        // Claimed before the first await: a second Ctrl+Enter or click meanwhile finds the run going.
+        // Claimed before the first await: a second Ctrl+Enter or click meanwhile finds the run going. It
+        // ends on the server once the backend has answered (a replica that stops waits for that, not for
+        // the page's decorations).
         using var run = active.Begin(session.Owner, null, CancellationToken.None);
         session.Running = run;
         run.Changed += Reported;
@@ -74,6 +76,7 @@ public sealed class ScriptRunner(
                 (instance, chain, result) = await backend.RunAsync(session.Owner, null, session.Sources(), selection ?? new HeadSelection(FromFile: session.Current.Path), run, run.Token);
             }
 
+            run.Dispose();
             session.Last = new LastRun(chain, result);
             session.Instance = instance;
             if (session.Schema is null || result.Outcomes.Any(o => o.ChangedState))
@@ -131,6 +134,7 @@ public sealed class ScriptRunner(
         {
             await autosave.FlushAsync();
             await new TestRunner(backend, session).RunAsync(run, render);
+            run.Dispose();
             await decorations.SchemaChangedAsync(session.Instance is null ? null : await backend.DescribeAsync(session.Owner, session.Instance.Id));
             await decorations.RefreshMarksAsync();
             session.History = await backend.HistoryAsync(session.Owner, WorkspaceSession.HistoryShown);
