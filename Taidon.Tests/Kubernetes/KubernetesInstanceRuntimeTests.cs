@@ -17,7 +17,7 @@ namespace Taidon.Tests.Kubernetes;
 /// The Kubernetes runtime against a fake API server over real HTTP: what it sends (names, labels, limits,
 /// security context, dataSource), and how it reads the cluster back (watches, failures, 404, 409, retries).
 /// </summary>
-public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
+public sealed class KubernetesInstanceRuntimeTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Namespace = TestNamespace.Name;
     private const string Pods = TestNamespace.Pods;
@@ -254,11 +254,20 @@ public sealed class KubernetesInstanceRuntimeTests : IAsyncLifetime
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = 200 };
 
         var mark = _api.Requests.Count;
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         await Parallel.ForEachAsync(ids, parallel, async (id, ct) => await runtime.CreateAsync(id, Limits, ct));
         var created = _api.Requests.Skip(mark).ToList();
+        var createCpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
         mark = _api.Requests.Count;
+        cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         await Parallel.ForEachAsync(ids, parallel, async (id, ct) => await runtime.RestoreAsync(id, key, Limits, ct));
         var restored = _api.Requests.Skip(mark).ToList();
+        var restoreCpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
+
+        // The CPU of this process per start: the runtime's and the fake API server's together (both run here),
+        // an upper bound of what a start costs the app (docs/benchmarks.md has the figure of a run alone).
+        output.WriteLine($"CPU per create: {createCpu.TotalMilliseconds / ids.Count:0.00} ms, per restore: {restoreCpu.TotalMilliseconds / ids.Count:0.00} ms " +
+            $"(this process: runtime and fake API server); API calls per create {(double)created.Count / ids.Count:0.00}, per restore {(double)restored.Count / ids.Count:0.00}");
 
         // Per new instance: its volume, its Secret, its pod; per restore, the new volume, the pod deleted, the
         // Secret annotated, the new pod, the old volume deleted. Nothing is read: pods, Secrets and snapshots come
