@@ -79,6 +79,18 @@ public sealed class LessonWarmupTests : IAsyncLifetime
         await otherReplica.RefillAsync(CancellationToken.None);
         Assert.Equal(start, otherReplica.LessonNow?.State.ToString());
         Assert.Single(await WaitingAsync());
+
+        // Should the cache drop the lesson's layer, an instance the pool still owes the class waits where
+        // most runs go (or in the base state) instead of failing to be made.
+        var runtime = _app.Services.GetRequiredService<IInstanceRuntime>();
+        var waitingOne = Assert.Single(await WaitingAsync());
+        await runtime.DeleteAsync(waitingOne.Id, CancellationToken.None);
+        await store.RemoveAsync(waitingOne.Id, CancellationToken.None);
+        Assert.True(await runtime.Layers.RemoveAsync(Taidon.Core.SqlChain.ChainKey.Parse(start), CancellationToken.None));
+        Assert.Equal(1, await _app.Services.GetRequiredService<WarmPool>().RefillAsync(CancellationToken.None));
+        var remade = Assert.Single(await store.AllAsync(CancellationToken.None), i => i.OwnerId is null && i.State == InstanceState.Pooled);
+        Assert.NotEqual(start, remade.StateKey);
+        Assert.True(await runtime.IsRunningAsync(remade.Id, CancellationToken.None));
     }
 
     [Fact]
