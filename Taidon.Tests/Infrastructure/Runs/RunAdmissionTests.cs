@@ -11,6 +11,29 @@ public sealed class RunAdmissionTests
         new(new AdmissionOptions { ConcurrentRuns = concurrent, QueuedRuns = queued, MaxWaitSeconds = maxWaitSeconds }, TimeProvider.System);
 
     [Fact]
+    public async Task WithoutASettingFiveRunsACoreGoAtOnceAndTheNextWaits()
+    {
+        // A run spends much of its time waiting (a PostgreSQL start, a btrfs commit, the wire): five a core keep the cores busy.
+        var options = new AdmissionOptions();
+        Assert.Equal(5 * Environment.ProcessorCount, options.EffectiveConcurrentRuns);
+        var admission = new ProcessRunAdmission(options, TimeProvider.System);
+        var turns = new List<IAsyncDisposable>();
+        for (var i = 0; i < options.EffectiveConcurrentRuns; i++)
+        {
+            turns.Add(await admission.EnterAsync(null, CancellationToken.None));
+        }
+
+        var next = admission.EnterAsync(null, CancellationToken.None);
+        Assert.False(next.IsCompleted);
+        await turns[0].DisposeAsync();
+        await (await next).DisposeAsync();
+        foreach (var turn in turns.Skip(1))
+        {
+            await turn.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task RunsPastTheLimitWaitInOrderAndLearnTheirPlaceAsItMoves()
     {
         var admission = Admission(concurrent: 1, queued: 10);
