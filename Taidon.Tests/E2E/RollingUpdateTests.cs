@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Taidon.Core.Runs;
@@ -67,12 +70,19 @@ public sealed class RollingUpdateTests(BrowserFixture browser, ITestOutputHelper
         var (student, run) = await RunInProgressAsync();
         output.WriteLine($"The student is on replica {student}; run {run.Id} in progress.");
 
-        // The rollout: a new replica joins, the student's leaves the proxy, then stops (as after its preStop sleep).
+        // Students on the API run meanwhile, through the proxy, whichever replica it sends them to.
+        using var rollout = new CancellationTokenSource();
+        var outcomes = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var classmates = Enumerable.Range(0, 3).Select(_ => RunUntilAsync(rollout.Token, outcomes)).ToList();
+
+        // The rollout: a new replica joins, the student's leaves the proxy, then stops (after a second, as
+        // after its preStop sleep: requests already sent to it arrive).
         var loadedAt = await page.EvaluateAsync<double>("() => performance.timeOrigin");
         _live["c"] = Replica();
         var leaving = _live[student].App;
         _live.Remove(student);
         _proxy.Route(Addresses());
+        await Task.Delay(TimeSpan.FromSeconds(1));
         var stopping = Stopwatch.StartNew();
         var stopped = leaving.DisposeAsync().AsTask();
 
@@ -86,8 +96,13 @@ public sealed class RollingUpdateTests(BrowserFixture browser, ITestOutputHelper
         output.WriteLine($"The workspace was back {back.TotalSeconds:0.0} s after replica {student} began to stop; it stopped in {stopping.Elapsed.TotalSeconds:0.0} s.");
         Assert.True(back < TimeSpan.FromSeconds(10), $"the workspace took {back.TotalSeconds:0.0} s to come back");
 
-        // The run ended on the replica that stopped, and is in the student's history.
+        // The run ended on the replica that stopped, and is in the student's history; no classmate's run was lost.
         Assert.Equal(1, await SucceededRunsAsync(run.OwnerId));
+        await rollout.CancelAsync();
+        await Task.WhenAll(classmates);
+        output.WriteLine($"The classmates ran {outcomes.Count} times during the rollout.");
+        Assert.All(outcomes, o => Assert.Equal("succeeded", o));
+        Assert.True(outcomes.Count >= 6, $"only {outcomes.Count} runs");
         await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("pg_sleep(3) AS slept");
 
         // And the student runs again, on a replica still there.
@@ -106,6 +121,27 @@ public sealed class RollingUpdateTests(BrowserFixture browser, ITestOutputHelper
     private async Task<int> SucceededRunsAsync(string owner) =>
         (await _live["c"].App.Services.GetRequiredService<IRunJournal>().HistoryAsync(owner, 10, CancellationToken.None))
             .Count(h => h.Outcome == "succeeded" && h.Text.Contains("pg_sleep(3) AS slept", StringComparison.Ordinal));
+
+    /// <summary>A student on the API: a guest of its own, running small scripts through the proxy until told to stop.</summary>
+    private async Task RunUntilAsync(CancellationToken stop, System.Collections.Concurrent.ConcurrentQueue<string> outcomes)
+    {
+        using var client = new HttpClient { BaseAddress = _proxy.Url, Timeout = TimeSpan.FromSeconds(90) };
+        var guest = await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", guest.GetProperty("token").GetString());
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            try
+            {
+                using var response = await client.PostAsJsonAsync("/api/v1/runs", new { script = $"CREATE TABLE t (id int);\nINSERT INTO t VALUES ({n});\nSELECT count(*) FROM t;" });
+                var body = await response.Content.ReadAsStringAsync();
+                outcomes.Enqueue(response.IsSuccessStatusCode && body.Contains("\"succeeded\":true", StringComparison.Ordinal) ? "succeeded" : $"{(int)response.StatusCode}: {body[..Math.Min(300, body.Length)]}");
+            }
+            catch (HttpRequestException e)
+            {
+                outcomes.Enqueue("lost: " + e.Message);
+            }
+        }
+    }
 
     /// <summary>Which replica runs the student's run, and the run: polled until one has it.</summary>
     private async Task<(string Replica, ActiveRun Run)> RunInProgressAsync()
