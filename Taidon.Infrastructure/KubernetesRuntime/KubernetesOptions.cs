@@ -39,7 +39,7 @@ public sealed class KubernetesOptions : IValidatableObject
 {
     public const string SectionName = "Taidon:Kubernetes";
 
-    /// <summary>The namespace of the instances, their volumes, snapshots and Git tokens; the app's service account needs the chart's Role there.</summary>
+    /// <summary>The namespace of the instances, their volumes, layers and Git tokens; the app's service account needs the chart's Role there.</summary>
     public string? Namespace { get; set; }
 
     /// <summary>
@@ -66,7 +66,7 @@ public sealed class KubernetesOptions : IValidatableObject
     /// </summary>
     public List<string> ImagePullSecrets { get; set; } = [];
 
-    /// <summary>The StorageClass of the instances' volumes (its CSI driver must take snapshots); empty means the cluster's default.</summary>
+    /// <summary>The StorageClass of the instances' volumes (with snapshot layers its CSI driver must take snapshots); empty means the cluster's default.</summary>
     public string? StorageClassName { get; set; }
 
     /// <summary>The VolumeSnapshotClass of the snapshot layers (minikube: csi-hostpath-snapclass); with it, layers are snapshots unless <see cref="Layers"/> says otherwise.</summary>
