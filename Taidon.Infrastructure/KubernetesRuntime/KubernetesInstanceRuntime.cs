@@ -308,11 +308,20 @@ public sealed class KubernetesInstanceRuntime(
             var annotated = await AnnotateAsync(instanceId, volume, key, cancellationToken);
             await StartAsync(instanceId, limits, annotated, cancellationToken);
         }
+        catch (InstanceUnavailableException) when (cluster.Pods.Find(InstanceNames.Pod(instanceId)) is { } pod && InitFailure(pod) is { } unpack)
+        {
+            // The layer did not reach the new volume (its archive is gone from the layers' volume): it is damaged,
+            // and the run plans again without it.
+            CountFailure("restore");
+            await layers.RemoveAsync(key, cancellationToken);
+            throw new SnapshotDamagedException(key, unpack);
+        }
         catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             CountFailure("restore");
             throw;
         }
+
         if (previous is not null && previous != volume)
         {
             await DeleteVolumeAsync(previous, cancellationToken);
@@ -448,11 +457,9 @@ public sealed class KubernetesInstanceRuntime(
             return $"the pod {pod.Status.Phase.ToLowerInvariant()} ({pod.Status.Reason}: {pod.Status.Message})";
         }
 
-        // An init container (unpacking a layer) that failed: the kubelet would only try it again (Init:Error, then Init:CrashLoopBackOff).
-        if (pod.Status?.InitContainerStatuses?.FirstOrDefault(c => c.State?.Terminated is { ExitCode: not 0 } || c.LastState?.Terminated is { ExitCode: not 0 }) is { } init)
+        if (InitFailure(pod) is { } init)
         {
-            var ended = init.State?.Terminated is { ExitCode: not 0 } now ? now : init.LastState.Terminated;
-            return $"Init:Error: the init container {init.Name} exited with {ended.ExitCode}: {ended.Message?.Trim()}";
+            return init;
         }
 
         return pod.Status?.ContainerStatuses?
@@ -460,6 +467,22 @@ public sealed class KubernetesInstanceRuntime(
             .Where(w => w?.Reason is not null && FatalWaiting.Contains(w.Reason))
             .Select(w => $"{w!.Reason}: {w.Message}")
             .FirstOrDefault();
+    }
+
+    /// <summary>
+    /// An init container (unpacking a layer) that failed, said as the kubelet would (Init:Error; it would only try
+    /// it again, then Init:CrashLoopBackOff); null when none did.
+    /// </summary>
+    private static string? InitFailure(V1Pod pod)
+    {
+        var init = pod.Status?.InitContainerStatuses?.FirstOrDefault(c => c.State?.Terminated is { ExitCode: not 0 } || c.LastState?.Terminated is { ExitCode: not 0 });
+        if (init is null)
+        {
+            return null;
+        }
+
+        var ended = init.State?.Terminated is { ExitCode: not 0 } now ? now : init.LastState.Terminated;
+        return $"Init:Error: the init container {init.Name} exited with {ended.ExitCode}: {ended.Message?.Trim()}";
     }
 
     private static string Describe(V1Pod? pod)

@@ -130,6 +130,32 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARestoreWhoseArchiveIsGoneDiscardsTheLayerSoTheRunPlansAgain()
+    {
+        await using var cluster = NewCluster();
+        var layers = new ArchiveLayers(cluster);
+        var runtime = new KubernetesInstanceRuntime(cluster, layers, _engine, NullLogger<KubernetesInstanceRuntime>.Instance);
+        var id = Guid.NewGuid();
+        await runtime.CreateAsync(id, Limits, CancellationToken.None);
+        var key = _engine.Root.Next("CREATE TABLE t (id int)");
+        await runtime.CaptureAsync(id, key, _engine.Root, Limits, CancellationToken.None);
+
+        // The layers' volume lost the archive (wiped, or restored from an old backup): its record is all that is left.
+        File.Delete(Path.Combine(_cluster.LayersDirectory, InstanceNames.Layer(key) + ".tar"));
+        var damaged = await Assert.ThrowsAsync<Taidon.Core.Snapshots.SnapshotDamagedException>(() => runtime.RestoreAsync(id, key, Limits, CancellationToken.None));
+
+        Assert.Contains("Init:Error: the init container unpack exited with 1", damaged.Message, StringComparison.Ordinal);
+        Assert.Contains("is not on the layers' volume", damaged.Message, StringComparison.Ordinal);
+        Assert.False(layers.Contains(key));
+        Assert.Null(_cluster.Api.Find(TestNamespace.ConfigMaps, InstanceNames.Layer(key)));
+
+        // What the run does next: restore another layer (here the base state) into a new volume, which starts.
+        await runtime.RestoreAsync(id, _engine.Root, Limits, CancellationToken.None);
+        Assert.True(await runtime.IsRunningAsync(id, CancellationToken.None));
+        await runtime.DeleteAsync(id, CancellationToken.None);
+    }
+
+    [Fact]
     public async Task TwoRuntimesBuildingTheBaseStateAtOnceEndWithOneLayer()
     {
         await using var first = NewCluster();
