@@ -21,18 +21,25 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
 
     private readonly KubernetesOptions _options = new() { Namespace = TestNamespace.Name, LayersClaim = ProcessCluster.LayersClaim, StartTimeoutSeconds = 60 };
     private readonly EngineIdentity _engine = EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion);
+    private readonly List<InstanceCluster> _watches = [];
     private ProcessCluster _cluster = null!;
 
     public async Task InitializeAsync() => _cluster = await ProcessCluster.StartAsync(snapshots: false);
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        foreach (var watches in _watches)
+        {
+            await watches.DisposeAsync();
+        }
+
+        await _cluster.DisposeAsync();
+    }
 
     [Fact]
     public async Task AnInstanceArchivedAsALayerIsRestoredIntoAnotherWithItsDataAndTheLayerCountsTheArchivesRealBytes()
     {
-        await using var cluster = NewCluster();
-        var layers = new ArchiveLayers(cluster);
-        var runtime = new KubernetesInstanceRuntime(cluster, layers, _engine, NullLogger<KubernetesInstanceRuntime>.Instance);
+        var (layers, runtime) = NewRuntime();
         var id = Guid.NewGuid();
 
         var connection = await runtime.CreateAsync(id, Limits, CancellationToken.None);
@@ -105,9 +112,7 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
     [Fact]
     public async Task ACaptureWhosePodFailsSaysWhatFailedAndWhereToLookAndRecordsNoLayer()
     {
-        await using var cluster = NewCluster();
-        var layers = new ArchiveLayers(cluster);
-        var runtime = new KubernetesInstanceRuntime(cluster, layers, _engine, NullLogger<KubernetesInstanceRuntime>.Instance);
+        var (layers, runtime) = NewRuntime();
         var id = Guid.NewGuid();
         await runtime.CreateAsync(id, Limits, CancellationToken.None);
 
@@ -132,9 +137,7 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
     [Fact]
     public async Task ARestoreWhoseArchiveIsGoneDiscardsTheLayerSoTheRunPlansAgain()
     {
-        await using var cluster = NewCluster();
-        var layers = new ArchiveLayers(cluster);
-        var runtime = new KubernetesInstanceRuntime(cluster, layers, _engine, NullLogger<KubernetesInstanceRuntime>.Instance);
+        var (layers, runtime) = NewRuntime();
         var id = Guid.NewGuid();
         await runtime.CreateAsync(id, Limits, CancellationToken.None);
         var key = _engine.Root.Next("CREATE TABLE t (id int)");
@@ -158,9 +161,7 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
     [Fact]
     public async Task TwoRuntimesBuildingTheBaseStateAtOnceEndWithOneLayer()
     {
-        await using var first = NewCluster();
-        await using var second = NewCluster();
-        var runtimes = new[] { first, second }.Select(c => new KubernetesInstanceRuntime(c, new ArchiveLayers(c), _engine, NullLogger<KubernetesInstanceRuntime>.Instance)).ToList();
+        var runtimes = new[] { NewRuntime().Runtime, NewRuntime().Runtime };
 
         var ids = new[] { Guid.NewGuid(), Guid.NewGuid() };
         await Task.WhenAll(runtimes.Select((r, i) => r.CreateAsync(ids[i], Limits, CancellationToken.None)));
@@ -227,6 +228,12 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
             [.. options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(p => p.ErrorMessage!)];
     }
 
-    private InstanceCluster NewCluster() =>
-        new(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _cluster.Api.Url.ToString() }), _options, NullLogger<InstanceCluster>.Instance);
+    /// <summary>A runtime with archive layers on the fake cluster, as one replica of the app has it (its own watches).</summary>
+    private (ArchiveLayers Layers, KubernetesInstanceRuntime Runtime) NewRuntime()
+    {
+        var cluster = new InstanceCluster(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _cluster.Api.Url.ToString() }), _options, NullLogger<InstanceCluster>.Instance);
+        _watches.Add(cluster);
+        var layers = new ArchiveLayers(cluster);
+        return (layers, new KubernetesInstanceRuntime(cluster, layers, _engine, NullLogger<KubernetesInstanceRuntime>.Instance));
+    }
 }
