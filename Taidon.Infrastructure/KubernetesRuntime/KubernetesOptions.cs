@@ -104,7 +104,10 @@ public sealed class KubernetesOptions : IValidatableObject
     /// <summary>Taints the instances tolerate, e.g. those of dedicated instance nodes.</summary>
     public List<InstanceToleration> Tolerations { get; set; } = [];
 
-    /// <summary>How long a pod may take to be ready (image pull, scheduling, volume from a snapshot) before the run says it failed.</summary>
+    /// <summary>
+    /// How long a pod may take to be ready (image pull, scheduling, volume from a snapshot or an archive unpacked)
+    /// before the run says it failed; also how long an archiving pod may take.
+    /// </summary>
     [Range(10, 3600, ErrorMessage = "Taidon:Kubernetes:StartTimeoutSeconds must be between 10 and 3600.")]
     public int StartTimeoutSeconds { get; set; } = 180;
 
