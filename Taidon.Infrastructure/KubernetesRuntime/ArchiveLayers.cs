@@ -65,6 +65,7 @@ public sealed class ArchiveLayers(InstanceCluster cluster) : VolumeLayers
         }
 
         await cluster.Archives.WaitAsync(InstanceNames.Layer(key), IsRecorded, cluster.Options.StartTimeout, cancellationToken);
+        cluster.Logger.LogInformation("Archived the volume {Volume} as the layer {Key} ({Bytes} bytes)", volume, key.Short, bytes);
     }
 
     public override Task WaitReadyAsync(ChainKey key, CancellationToken cancellationToken) =>
@@ -104,6 +105,7 @@ public sealed class ArchiveLayers(InstanceCluster cluster) : VolumeLayers
     /// </summary>
     private async Task<string> RunAsync(V1Pod pod, string what, CancellationToken cancellationToken)
     {
+        await SweepEndedPodsAsync(cancellationToken);
         var name = pod.Metadata.Name;
         try
         {
@@ -138,6 +140,22 @@ public sealed class ArchiveLayers(InstanceCluster cluster) : VolumeLayers
         {
             await KubernetesCalls.DeleteAsync(c => cluster.Client.CoreV1.DeleteNamespacedPodAsync(name, cluster.Namespace, gracePeriodSeconds: 0, cancellationToken: c),
                 cluster.Logger, "delete a layer pod", CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Deletes archiving pods that ended over an hour ago: left by a replica that stopped before it removed its
+    /// own (reconciliation looks at instances only). A pod still running, or just ended, may be another replica's.
+    /// </summary>
+    private async Task SweepEndedPodsAsync(CancellationToken cancellationToken)
+    {
+        var ended = cluster.Pods.Objects.Where(p => InstanceNames.ValueOf(p.Metadata.Labels, InstanceNames.ComponentLabel) == InstanceNames.ArchiverComponent
+            && p.Status?.Phase is "Succeeded" or "Failed"
+            && p.Metadata.CreationTimestamp < DateTime.UtcNow.AddHours(-1));
+        foreach (var pod in ended)
+        {
+            await KubernetesCalls.DeleteAsync(c => cluster.Client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, cluster.Namespace, gracePeriodSeconds: 0, cancellationToken: c),
+                cluster.Logger, "delete a layer pod left over", cancellationToken);
         }
     }
 

@@ -48,6 +48,13 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
             await ScalarAsync(session, "CREATE TABLE kept (id int); INSERT INTO kept VALUES (1); SELECT 'ok'");
         }
 
+        // An archiving pod a replica left behind when it stopped, ended long ago.
+        _cluster.Api.Put(TestNamespace.Pods, System.Text.Json.Nodes.JsonNode.Parse("""
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"archive-left-over","creationTimestamp":"2026-01-01T00:00:00Z",
+             "labels":{"app.kubernetes.io/managed-by":"taidon","app.kubernetes.io/instance":"taidon","app.kubernetes.io/component":"layer-archiver"}},
+             "spec":{"restartPolicy":"Never","containers":[{"name":"archive","image":"postgres:15-bookworm"}]},"status":{"phase":"Succeeded"}}
+            """)!.AsObject());
+
         var key = _engine.Root.Next("CREATE TABLE kept (id int)");
         var capture = await runtime.CaptureAsync(id, key, _engine.Root, Limits, CancellationToken.None);
 
@@ -64,7 +71,7 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
         Assert.True(layers.Contains(_engine.Root));
         Assert.DoesNotContain(Directory.GetFiles(_cluster.LayersDirectory), f => f.EndsWith(".part", StringComparison.Ordinal));
 
-        // The capture's pod is gone; the instance runs again on its volume.
+        // The capture's pod is gone, and the one left over; the instance runs again on its volume.
         Assert.Single(_cluster.Api.List(TestNamespace.Pods));
         connection = await runtime.StartAsync(id, Limits, CancellationToken.None);
         await using (var session = await OpenAsync(connection))
