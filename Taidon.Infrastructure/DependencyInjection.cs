@@ -241,8 +241,9 @@ public static class DependencyInjection
     }
 
     /// <summary>
-    /// The Kubernetes runtime: pods, volumes and VolumeSnapshots in <c>Taidon:Kubernetes:Namespace</c>, through
-    /// the service account's token (or a kubeconfig); Git tokens as Secrets there.
+    /// The Kubernetes runtime: pods, volumes and layers (VolumeSnapshots, or archives on <c>LayersClaim</c>, as
+    /// <c>Taidon:Kubernetes:Layers</c> says) in <c>Taidon:Kubernetes:Namespace</c>, through the service account's
+    /// token (or a kubeconfig); Git tokens as Secrets there. The start stops when the cluster lacks what the layers need.
     /// </summary>
     private static void AddKubernetesRuntime(this IServiceCollection services)
     {
@@ -258,10 +259,15 @@ public static class DependencyInjection
                 : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig));
         });
         services.AddSingleton<InstanceCluster>();
+        services.AddHostedService<LayerSupportCheck>();
         services.AddHostedService<InstanceClusterWatches>();
-        services.AddSingleton<VolumeSnapshotLayers>();
+        services.AddSingleton<VolumeLayers>(sp =>
+        {
+            var cluster = sp.GetRequiredService<InstanceCluster>();
+            return cluster.Options.LayerMode == LayerKind.Archives ? new ArchiveLayers(cluster) : new VolumeSnapshotLayers(cluster);
+        });
         services.AddSingleton<KubernetesInstanceRuntime>(sp => new KubernetesInstanceRuntime(
-            sp.GetRequiredService<InstanceCluster>(), sp.GetRequiredService<VolumeSnapshotLayers>(),
+            sp.GetRequiredService<InstanceCluster>(), sp.GetRequiredService<VolumeLayers>(),
             sp.GetRequiredService<EngineIdentityProvider>().Identity, sp.GetRequiredService<ILogger<KubernetesInstanceRuntime>>(),
             sp.GetRequiredService<TaidonTelemetry>()));
         services.AddSingleton(sp => new Lazy<IInstanceRuntime>(() =>

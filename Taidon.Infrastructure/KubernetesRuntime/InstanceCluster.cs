@@ -7,8 +7,10 @@ namespace Taidon.Infrastructure.KubernetesRuntime;
 
 /// <summary>
 /// The instances namespace as the runtime sees it: the API client, and the watched indexes of the
-/// runtime's pods, instance Secrets and VolumeSnapshots (one watch each, shared by every wait and read:
-/// a start reads its Secret from here, not from the API server).
+/// runtime's pods, instance Secrets and layers (one watch each, shared by every wait and read: a start
+/// reads its Secret from here, not from the API server). Layers are VolumeSnapshots or archive records
+/// (ConfigMaps), whichever <see cref="KubernetesOptions.LayerMode"/> says: a cluster without the snapshot
+/// CRDs is never asked for snapshots.
 /// </summary>
 public sealed class InstanceCluster : IAsyncDisposable
 {
@@ -22,10 +24,11 @@ public sealed class InstanceCluster : IAsyncDisposable
             async c =>
             {
                 var pods = await KubernetesCalls.RetryAsync(
-                    t => client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, options.Release), cancellationToken: t), logger, "list pods", c);
+                    t => client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: InstanceNames.ReleaseSelector(options.Release), cancellationToken: t), logger, "list pods", c);
                 return ([.. pods.Items], pods.Metadata?.ResourceVersion);
             },
-            (version, onError, c) => client.CoreV1.WatchListNamespacedPodAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, options.Release),
+            // Instances' pods and the one-shot pods that archive and unpack layers.
+            (version, onError, c) => client.CoreV1.WatchListNamespacedPodAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.ReleaseSelector(options.Release),
                 resourceVersion: version, timeoutSeconds: (int)ObjectIndex<V1Pod>.WatchTimeout.TotalSeconds, onError: onError, cancellationToken: c),
             logger);
         Secrets = new ObjectIndex<V1Secret>(
@@ -38,7 +41,24 @@ public sealed class InstanceCluster : IAsyncDisposable
             (version, onError, c) => client.CoreV1.WatchListNamespacedSecretAsync(Namespace, allowWatchBookmarks: true, labelSelector: InstanceNames.Selector(InstanceNames.InstanceComponent, options.Release),
                 resourceVersion: version, timeoutSeconds: (int)ObjectIndex<V1Secret>.WatchTimeout.TotalSeconds, onError: onError, cancellationToken: c),
             logger);
-        Snapshots = new ObjectIndex<VolumeSnapshot>(
+        if (options.LayerMode == LayerKind.Archives)
+        {
+            _archives = new ObjectIndex<V1ConfigMap>(
+                async c =>
+                {
+                    var records = await KubernetesCalls.RetryAsync(
+                        t => client.CoreV1.ListNamespacedConfigMapAsync(Namespace, labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent, options.Release), cancellationToken: t),
+                        logger, "list layer records", c);
+                    return ([.. records.Items], records.Metadata?.ResourceVersion);
+                },
+                (version, onError, c) => client.CoreV1.WatchListNamespacedConfigMapAsync(Namespace, allowWatchBookmarks: true,
+                    labelSelector: InstanceNames.Selector(InstanceNames.LayerComponent, options.Release), resourceVersion: version,
+                    timeoutSeconds: (int)ObjectIndex<V1ConfigMap>.WatchTimeout.TotalSeconds, onError: onError, cancellationToken: c),
+                logger);
+            return;
+        }
+
+        _snapshots = new ObjectIndex<VolumeSnapshot>(
             async c =>
             {
                 var snapshots = await KubernetesCalls.RetryAsync(
@@ -62,7 +82,17 @@ public sealed class InstanceCluster : IAsyncDisposable
 
     public ObjectIndex<V1Secret> Secrets { get; }
 
-    public ObjectIndex<VolumeSnapshot> Snapshots { get; }
+    /// <summary>The VolumeSnapshot layers (only when layers are snapshots).</summary>
+    public ObjectIndex<VolumeSnapshot> Snapshots => _snapshots ?? throw new InvalidOperationException("The snapshot layers' index is asked for, but Taidon:Kubernetes:Layers is Archives.");
+
+    /// <summary>The archive layers' records, a ConfigMap per layer (only when layers are archives).</summary>
+    public ObjectIndex<V1ConfigMap> Archives => _archives ?? throw new InvalidOperationException("The archive layers' index is asked for, but Taidon:Kubernetes:Layers is Snapshots.");
+
+    private readonly ObjectIndex<VolumeSnapshot>? _snapshots;
+    private readonly ObjectIndex<V1ConfigMap>? _archives;
+
+    /// <summary>The layers' index, whichever it is, for what both kinds share (start, stop).</summary>
+    private IAsyncDisposable LayerIndex => (IAsyncDisposable?)_snapshots ?? _archives!;
 
     private async IAsyncEnumerable<(WatchEventType, VolumeSnapshot)> WatchSnapshotsAsync(string? version, Action<Exception> onError, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -87,12 +117,13 @@ public sealed class InstanceCluster : IAsyncDisposable
         {
             await Pods.StartAsync(Options.StartTimeout, cancellationToken);
             await Secrets.StartAsync(Options.StartTimeout, cancellationToken);
-            await Snapshots.StartAsync(Options.StartTimeout, cancellationToken);
+            await (_snapshots is not null ? _snapshots.StartAsync(Options.StartTimeout, cancellationToken) : _archives!.StartAsync(Options.StartTimeout, cancellationToken));
         }
         catch (InvalidOperationException e)
         {
             throw new Core.Instances.InstanceUnavailableException(
-                $"{e.Message} Check Taidon:Kubernetes:Namespace ({Namespace}), the app's Role there, and that the VolumeSnapshot CRDs are installed.", e);
+                $"{e.Message} Check Taidon:Kubernetes:Namespace ({Namespace}), the app's Role there, and "
+                + (_snapshots is not null ? "that the VolumeSnapshot CRDs are installed (without them, set Taidon:Kubernetes:Layers=Archives and LayersClaim)." : "that it may list configmaps (archive layers)."), e);
         }
     }
 
@@ -100,7 +131,7 @@ public sealed class InstanceCluster : IAsyncDisposable
     {
         await Pods.DisposeAsync();
         await Secrets.DisposeAsync();
-        await Snapshots.DisposeAsync();
+        await LayerIndex.DisposeAsync();
     }
 }
 
@@ -117,7 +148,7 @@ public sealed class InstanceClusterWatches(InstanceCluster cluster, ILogger<Inst
             try
             {
                 await cluster.StartAsync(CancellationToken.None);
-                logger.LogInformation("Watching the instances' pods, secrets and snapshots in {Namespace}", cluster.Namespace);
+                logger.LogInformation("Watching the instances' pods, secrets and {Layers} in {Namespace}", cluster.Options.LayerMode, cluster.Namespace);
             }
             catch (Exception e)
             {

@@ -17,9 +17,10 @@ namespace Taidon.Infrastructure.KubernetesRuntime;
 /// <summary>
 /// The Kubernetes runtime: an instance is a pod running PostgreSQL on a PersistentVolumeClaim in the
 /// instances namespace, with a Secret holding its student password, which volume is current and which
-/// state it holds. A snapshot layer is a VolumeSnapshot of a stopped instance's volume; restoring one is
-/// a new volume whose <c>dataSource</c> is that snapshot. Pod readiness and snapshot progress come from
-/// watches (<see cref="InstanceCluster"/>); transient API errors are retried (<see cref="KubernetesCalls"/>).
+/// state it holds. A snapshot layer is taken of a stopped instance's volume and restored into a new volume,
+/// as a VolumeSnapshot (the volume's <c>dataSource</c>) or as an archive (unpacked by the pod's init
+/// container), whichever <see cref="VolumeLayers"/> the cluster offers. Pod readiness and layer progress come
+/// from watches (<see cref="InstanceCluster"/>); transient API errors are retried (<see cref="KubernetesCalls"/>).
 /// </summary>
 /// <remarks>
 /// The runtime never connects to an instance as a superuser: the pod sets the student's password from
@@ -28,7 +29,7 @@ namespace Taidon.Infrastructure.KubernetesRuntime;
 /// </remarks>
 public sealed class KubernetesInstanceRuntime(
     InstanceCluster cluster,
-    VolumeSnapshotLayers layers,
+    VolumeLayers layers,
     EngineIdentity engine,
     ILogger<KubernetesInstanceRuntime> logger,
     TaidonTelemetry? telemetry = null) : IInstanceRuntime
@@ -97,7 +98,7 @@ public sealed class KubernetesInstanceRuntime(
             // A turn of this replica's starts, held until the pod is ready (ConcurrentStarts).
             await _starts.WaitAsync(cancellationToken);
             starting = true;
-            pod = _manifests.Pod(instanceId, volume, limits, StateOf(secret));
+            pod = _manifests.Pod(instanceId, volume, limits, StateOf(secret), KeyOf(secret, InstanceNames.VolumeLayerAnnotation));
             try
             {
                 pod = await CreateOrRefuseAsync(pod, c => Client.CoreV1.CreateNamespacedPodAsync(pod, Namespace, cancellationToken: c), "create a pod", cancellationToken);
@@ -256,11 +257,11 @@ public sealed class KubernetesInstanceRuntime(
         V1Secret? annotated = null;
         try
         {
-            // A snapshot takes a turn of the starts: the CSI driver is what a class's starts and captures share.
+            // A layer takes a turn of the starts: the CSI driver (or the node's disks) is what a class's starts and captures share.
             await _starts.WaitAsync(cancellationToken);
             try
             {
-                await TakeSnapshotAsync(Annotation(secret, InstanceNames.VolumeAnnotation)!, key, parent, cancellationToken);
+                await TakeLayerAsync(Annotation(secret, InstanceNames.VolumeAnnotation)!, key, parent, cancellationToken);
             }
             finally
             {
@@ -275,25 +276,24 @@ public sealed class KubernetesInstanceRuntime(
         }
 
         // Cut is enough: the layer counts (HasLayer) once the driver has it ready, which on cloud disks takes minutes.
-        return LayerCapture.Done(VolumeSnapshotLayers.ToLayer(cluster.Snapshots.Find(InstanceNames.Layer(key))!)!, sessionsKept: false);
+        return LayerCapture.Done(layers.Find(key) ?? throw new InvalidOperationException($"The layer {key.Short} was taken and is gone already."), sessionsKept: false);
     }
 
     public async Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken)
     {
         await StartWatchingAsync(cancellationToken);
         var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
-        var snapshot = cluster.Snapshots.Find(InstanceNames.Layer(key));
-        if (snapshot?.Status?.Error?.Message is { } error)
+        if (layers.Failure(key) is { } error)
         {
             CountFailure("restore");
             await layers.RemoveAsync(key, cancellationToken);
             throw new SnapshotDamagedException(key, error);
         }
 
-        if (!VolumeSnapshotLayers.IsReady(snapshot))
+        if (!layers.Contains(key))
         {
             // Evicted meanwhile (the collector may run in another replica): the run plans again and replays.
-            throw new SnapshotDamagedException(key, "its VolumeSnapshot is gone or not ready");
+            throw new SnapshotDamagedException(key, "it is gone or not ready");
         }
 
         using var use = layers.Use(key);
@@ -308,11 +308,20 @@ public sealed class KubernetesInstanceRuntime(
             var annotated = await AnnotateAsync(instanceId, volume, key, cancellationToken);
             await StartAsync(instanceId, limits, annotated, cancellationToken);
         }
+        catch (InstanceUnavailableException) when (cluster.Pods.Find(InstanceNames.Pod(instanceId)) is { } pod && InitFailure(pod) is { } unpack)
+        {
+            // The layer did not reach the new volume (its archive is gone from the layers' volume): it is damaged,
+            // and the run plans again without it.
+            CountFailure("restore");
+            await layers.RemoveAsync(key, cancellationToken);
+            throw new SnapshotDamagedException(key, unpack);
+        }
         catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             CountFailure("restore");
             throw;
         }
+
         if (previous is not null && previous != volume)
         {
             await DeleteVolumeAsync(previous, cancellationToken);
@@ -325,7 +334,10 @@ public sealed class KubernetesInstanceRuntime(
     /// <summary>The base state's volume: small, since every volume made from the base state is at least its size.</summary>
     public const int BaseVolumeMegabytes = 256;
 
-    /// <summary>The base state (h_0) as a layer: a pod initializes an empty volume, which is snapshotted once, by whoever comes first.</summary>
+    /// <summary>
+    /// The base state (h_0) as a layer: a pod initializes an empty volume, which is taken as a layer once, by
+    /// whoever comes first (two replicas at once end with one layer: the second's is the first's).
+    /// </summary>
     private async Task EnsureBaseLayerAsync(InstanceLimits limits, CancellationToken cancellationToken)
     {
         if (layers.Contains(engine.Root))
@@ -341,14 +353,13 @@ public sealed class KubernetesInstanceRuntime(
                 return;
             }
 
-            if (VolumeSnapshotLayers.IsUsable(cluster.Snapshots.Find(InstanceNames.Layer(engine.Root))) is not true)
+            if (layers.IsUsable(engine.Root) is not true)
             {
                 await BuildBaseLayerAsync(limits with { Owner = null, StorageMegabytes = BaseVolumeMegabytes }, cancellationToken);
             }
 
             // Made here or by another replica: new volumes come from it once it is ready.
-            await cluster.Snapshots.WaitAsync(InstanceNames.Layer(engine.Root), s => SnapshotFailure(s) is { } failure ? throw failure : VolumeSnapshotLayers.IsReady(s),
-                cluster.Options.StartTimeout, cancellationToken);
+            await layers.WaitReadyAsync(engine.Root, cancellationToken);
         }
         finally
         {
@@ -366,7 +377,7 @@ public sealed class KubernetesInstanceRuntime(
             await CreateSecretAsync(builder, volume, null, limits, cancellationToken);
             await StartAsync(builder, limits, cancellationToken);
             await StopAsync(builder, cancellationToken);
-            await TakeSnapshotAsync(volume, engine.Root, null, cancellationToken);
+            await TakeLayerAsync(volume, engine.Root, null, cancellationToken);
             logger.LogInformation("Took the base state {Key} for new instances", engine.Root.Short);
         }
         finally
@@ -383,49 +394,12 @@ public sealed class KubernetesInstanceRuntime(
         }
     }
 
-    /// <summary>Snapshots a stopped instance's volume and waits until the snapshot is cut (the volume may then be used again).</summary>
-    private async Task TakeSnapshotAsync(string volume, ChainKey key, ChainKey? parent, CancellationToken cancellationToken)
+    /// <summary>Takes a layer of a stopped instance's volume; returns when the volume may be used again.</summary>
+    private async Task TakeLayerAsync(string volume, ChainKey key, ChainKey? parent, CancellationToken cancellationToken)
     {
-        var labels = InstanceNames.Labels(InstanceNames.LayerComponent, cluster.Options.Release);
-        labels[InstanceNames.StateLabel] = key.Short;
-        var annotations = new Dictionary<string, string> { [InstanceNames.ChainKeyAnnotation] = key.ToString() };
-        if (parent is { } parentKey)
-        {
-            annotations[InstanceNames.ParentKeyAnnotation] = parentKey.ToString();
-        }
-
-        // A snapshot of this key that failed (or is going) would stand in the way for good: it is removed first.
-        if (VolumeSnapshotLayers.IsUsable(cluster.Snapshots.Find(InstanceNames.Layer(key))) is false)
-        {
-            await layers.RemoveAsync(key, cancellationToken);
-            await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key), s => s is null, cluster.Options.StartTimeout, cancellationToken);
-        }
-
-        var snapshot = new VolumeSnapshot
-        {
-            Metadata = new V1ObjectMeta { Name = InstanceNames.Layer(key), Labels = labels, Annotations = annotations },
-            Spec = new VolumeSnapshotSpec
-            {
-                VolumeSnapshotClassName = cluster.Options.VolumeSnapshotClassName,
-                Source = new VolumeSnapshotSource { PersistentVolumeClaimName = volume },
-            },
-        };
         try
         {
-            try
-            {
-                await KubernetesCalls.RetryAsync(
-                    c => Client.CustomObjects.CreateNamespacedCustomObjectAsync(snapshot, VolumeSnapshot.Group, VolumeSnapshot.Version, Namespace, VolumeSnapshot.Plural, cancellationToken: c),
-                    logger, "create a volume snapshot", cancellationToken);
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
-            {
-                // The same state was snapshotted already (by another instance or replica): one layer per key.
-            }
-
-            await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key),
-                s => SnapshotFailure(s) is { } failure ? throw failure : s?.Status?.CreationTime is not null || s?.Status?.ReadyToUse == true,
-                cluster.Options.StartTimeout, cancellationToken);
+            await layers.TakeAsync(volume, key, parent, cancellationToken);
         }
         catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
@@ -434,12 +408,8 @@ public sealed class KubernetesInstanceRuntime(
         }
     }
 
-    /// <summary>Counted for the alert on failing snapshots (a CSI driver or VolumeSnapshotClass that stopped working).</summary>
+    /// <summary>Counted for the alert on failing layers (a CSI driver or VolumeSnapshotClass that stopped working, a full layers' volume).</summary>
     private void CountFailure(string kind) => telemetry?.SnapshotsFailed.Add(1, new KeyValuePair<string, object?>("kind", kind));
-
-    private static Exception? SnapshotFailure(VolumeSnapshot? snapshot) => snapshot?.Status?.Error?.Message is { } message
-        ? new InvalidOperationException($"The volume snapshot {snapshot.Metadata.Name} failed: {message}. Check the VolumeSnapshotClass '{snapshot.Spec.VolumeSnapshotClassName}' and its CSI driver.")
-        : null;
 
     private async Task<V1Pod> WaitReadyAsync(V1Pod created, CancellationToken cancellationToken)
     {
@@ -487,11 +457,32 @@ public sealed class KubernetesInstanceRuntime(
             return $"the pod {pod.Status.Phase.ToLowerInvariant()} ({pod.Status.Reason}: {pod.Status.Message})";
         }
 
+        if (InitFailure(pod) is { } init)
+        {
+            return init;
+        }
+
         return pod.Status?.ContainerStatuses?
             .Select(c => c.State?.Waiting)
             .Where(w => w?.Reason is not null && FatalWaiting.Contains(w.Reason))
             .Select(w => $"{w!.Reason}: {w.Message}")
             .FirstOrDefault();
+    }
+
+    /// <summary>
+    /// An init container (unpacking a layer) that failed, said as the kubelet would (Init:Error; it would only try
+    /// it again, then Init:CrashLoopBackOff); null when none did.
+    /// </summary>
+    private static string? InitFailure(V1Pod pod)
+    {
+        var init = pod.Status?.InitContainerStatuses?.FirstOrDefault(c => c.State?.Terminated is { ExitCode: not 0 } || c.LastState?.Terminated is { ExitCode: not 0 });
+        if (init is null)
+        {
+            return null;
+        }
+
+        var ended = init.State?.Terminated is { ExitCode: not 0 } now ? now : init.LastState.Terminated;
+        return $"Init:Error: the init container {init.Name} exited with {ended.ExitCode}: {ended.Message?.Trim()}";
     }
 
     private static string Describe(V1Pod? pod)
@@ -544,7 +535,9 @@ public sealed class KubernetesInstanceRuntime(
         var secret = _manifests.Secret(instanceId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(18)), volume, limits);
         if (state is { } key)
         {
+            // The volume is made from this state's layer.
             secret.Metadata.Annotations[InstanceNames.StateAnnotation] = key.ToString();
+            secret.Metadata.Annotations[InstanceNames.VolumeLayerAnnotation] = key.ToString();
         }
 
         try
@@ -564,14 +557,17 @@ public sealed class KubernetesInstanceRuntime(
         }
     }
 
-    /// <summary>Records on the instance's Secret which volume is current and which state it holds (a new pod is made from them).</summary>
-    /// <summary>Records the instance's state (and volume) on its Secret; returns the Secret as patched.</summary>
+    /// <summary>
+    /// Records on the instance's Secret which state it holds and, when it moves to a new volume (made from
+    /// that state's layer), which volume is current (a new pod is made from them); returns the Secret as patched.
+    /// </summary>
     private async Task<V1Secret> AnnotateAsync(Guid instanceId, string? volume, ChainKey state, CancellationToken cancellationToken)
     {
         var annotations = new Dictionary<string, string> { [InstanceNames.StateAnnotation] = state.ToString() };
         if (volume is not null)
         {
             annotations[InstanceNames.VolumeAnnotation] = volume;
+            annotations[InstanceNames.VolumeLayerAnnotation] = state.ToString();
         }
 
         var patch = new V1Patch(new
@@ -604,14 +600,15 @@ public sealed class KubernetesInstanceRuntime(
     /// <summary>Remembers the Secret as this runtime just wrote it.</summary>
     private V1Secret Wrote(Guid instanceId, V1Secret secret) => _written[instanceId] = secret;
 
-    private long? LayerBytes(ChainKey key) =>
-        cluster.Snapshots.Find(InstanceNames.Layer(key))?.Status?.RestoreSize is { } size ? (long)size.ToDecimal() : null;
+    private long? LayerBytes(ChainKey key) => layers.Find(key)?.SizeBytes;
 
     private static string? VolumeOf(V1Pod pod) => pod.Spec?.Volumes?.FirstOrDefault(v => v.Name == "data")?.PersistentVolumeClaim?.ClaimName;
 
     private static string? Annotation(V1Secret secret, string name) => InstanceNames.ValueOf(secret.Metadata.Annotations, name);
 
-    private static ChainKey? StateOf(V1Secret secret) => ChainKey.TryParse(Annotation(secret, InstanceNames.StateAnnotation), out var key) ? key : null;
+    private static ChainKey? StateOf(V1Secret secret) => KeyOf(secret, InstanceNames.StateAnnotation);
+
+    private static ChainKey? KeyOf(V1Secret secret, string annotation) => ChainKey.TryParse(Annotation(secret, annotation), out var key) ? key : null;
 
     private static string Password(V1Secret secret) =>
         InstanceNames.ValueOf(secret, "password") ?? throw new InvalidOperationException($"The secret {secret.Metadata.Name} has no password.");

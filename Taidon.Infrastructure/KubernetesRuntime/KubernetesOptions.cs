@@ -8,8 +8,21 @@ public enum RuntimeKind
     /// <summary>Local PostgreSQL processes and a snapshot store on this machine's disk, started by the app (no setup).</summary>
     Embedded,
 
-    /// <summary>A pod and a volume per instance, snapshot layers as CSI VolumeSnapshots.</summary>
+    /// <summary>A pod and a volume per instance, snapshot layers as CSI VolumeSnapshots or archives (<see cref="LayerKind"/>).</summary>
     Kubernetes,
+}
+
+/// <summary>How the Kubernetes runtime keeps snapshot layers: what the cluster offers decides.</summary>
+public enum LayerKind
+{
+    /// <summary>CSI VolumeSnapshots of the instances' volumes (needs a CSI driver that takes snapshots and <c>VolumeSnapshotClassName</c>).</summary>
+    Snapshots,
+
+    /// <summary>
+    /// Archives of a stopped instance's volume on a shared volume (<c>LayersClaim</c>), unpacked into a new
+    /// volume by an init container: any cluster with a StorageClass works (k3s's local-path, on-premises).
+    /// </summary>
+    Archives,
 }
 
 /// <summary>Settings of <c>Taidon:Runtime</c>.</summary>
@@ -26,7 +39,7 @@ public sealed class KubernetesOptions : IValidatableObject
 {
     public const string SectionName = "Taidon:Kubernetes";
 
-    /// <summary>The namespace of the instances, their volumes, snapshots and Git tokens; the app's service account needs the chart's Role there.</summary>
+    /// <summary>The namespace of the instances, their volumes, layers and Git tokens; the app's service account needs the chart's Role there.</summary>
     public string? Namespace { get; set; }
 
     /// <summary>
@@ -53,11 +66,29 @@ public sealed class KubernetesOptions : IValidatableObject
     /// </summary>
     public List<string> ImagePullSecrets { get; set; } = [];
 
-    /// <summary>The StorageClass of the instances' volumes (its CSI driver must take snapshots); empty means the cluster's default.</summary>
+    /// <summary>The StorageClass of the instances' volumes (with snapshot layers its CSI driver must take snapshots); empty means the cluster's default.</summary>
     public string? StorageClassName { get; set; }
 
-    /// <summary>The VolumeSnapshotClass of the snapshot layers (minikube: csi-hostpath-snapclass).</summary>
+    /// <summary>The VolumeSnapshotClass of the snapshot layers (minikube: csi-hostpath-snapclass); with it, layers are snapshots unless <see cref="Layers"/> says otherwise.</summary>
     public string? VolumeSnapshotClassName { get; set; }
+
+    /// <summary>
+    /// <c>Snapshots</c> or <c>Archives</c>; unset, snapshots when <see cref="VolumeSnapshotClassName"/> is set,
+    /// else archives when <see cref="LayersClaim"/> is set (<see cref="LayerMode"/>).
+    /// </summary>
+    public LayerKind? Layers { get; set; }
+
+    /// <summary>
+    /// The PersistentVolumeClaim in the instances' namespace that holds the archive layers (one file per layer):
+    /// ReadWriteMany when instances run on several nodes; ReadWriteOnce does on a one-node cluster.
+    /// </summary>
+    public string? LayersClaim { get; set; }
+
+    /// <summary>The way layers are kept, as set or as the settings imply; null when neither is possible (<see cref="Validate"/> refuses that).</summary>
+    public LayerKind? LayerMode => Layers
+        ?? (!string.IsNullOrWhiteSpace(VolumeSnapshotClassName) ? LayerKind.Snapshots
+            : !string.IsNullOrWhiteSpace(LayersClaim) ? LayerKind.Archives
+            : null);
 
     /// <summary>
     /// Node labels an instance's node must have (a required node affinity), each as <c>label=value</c>, e.g.
@@ -73,7 +104,10 @@ public sealed class KubernetesOptions : IValidatableObject
     /// <summary>Taints the instances tolerate, e.g. those of dedicated instance nodes.</summary>
     public List<InstanceToleration> Tolerations { get; set; } = [];
 
-    /// <summary>How long a pod may take to be ready (image pull, scheduling, volume from a snapshot) before the run says it failed.</summary>
+    /// <summary>
+    /// How long a pod may take to be ready (image pull, scheduling, volume from a snapshot or an archive unpacked)
+    /// before the run says it failed; also how long an archiving pod may take.
+    /// </summary>
     [Range(10, 3600, ErrorMessage = "Taidon:Kubernetes:StartTimeoutSeconds must be between 10 and 3600.")]
     public int StartTimeoutSeconds { get; set; } = 180;
 
@@ -96,11 +130,27 @@ public sealed class KubernetesOptions : IValidatableObject
                 [nameof(Namespace)]);
         }
 
-        if (string.IsNullOrWhiteSpace(VolumeSnapshotClassName))
+        switch (LayerMode)
         {
-            yield return new ValidationResult(
-                "Taidon:Kubernetes:VolumeSnapshotClassName must name the VolumeSnapshotClass of the snapshot layers (minikube: csi-hostpath-snapclass; see `kubectl get volumesnapshotclass`).",
-                [nameof(VolumeSnapshotClassName)]);
+            case null:
+                yield return new ValidationResult(
+                    "The Kubernetes runtime needs a way to keep snapshot layers: set Taidon:Kubernetes:VolumeSnapshotClassName to a VolumeSnapshotClass (needs a CSI driver that "
+                    + "takes snapshots; see `kubectl get volumesnapshotclass`), or Taidon:Kubernetes:LayersClaim to a PersistentVolumeClaim in the instances' namespace for "
+                    + "archive layers (any StorageClass; ReadWriteMany when instances run on several nodes), and Taidon:Kubernetes:Layers to Snapshots or Archives.",
+                    [nameof(VolumeSnapshotClassName), nameof(LayersClaim)]);
+                break;
+            case LayerKind.Snapshots when string.IsNullOrWhiteSpace(VolumeSnapshotClassName):
+                yield return new ValidationResult(
+                    "Taidon:Kubernetes:Layers is Snapshots: Taidon:Kubernetes:VolumeSnapshotClassName must name the VolumeSnapshotClass of the snapshot layers (minikube: csi-hostpath-snapclass; "
+                    + "see `kubectl get volumesnapshotclass`). Without CSI snapshots, set Layers to Archives and LayersClaim.",
+                    [nameof(VolumeSnapshotClassName)]);
+                break;
+            case LayerKind.Archives when string.IsNullOrWhiteSpace(LayersClaim) || !InstanceNames.IsDnsSubdomain(LayersClaim):
+                yield return new ValidationResult(
+                    $"Taidon:Kubernetes:Layers is Archives: Taidon:Kubernetes:LayersClaim '{LayersClaim}' must name a PersistentVolumeClaim in the instances' namespace for the archives "
+                    + "(ReadWriteMany when instances run on several nodes; the chart makes it with instances.layers: archives).",
+                    [nameof(LayersClaim)]);
+                break;
         }
 
         if (!string.IsNullOrEmpty(Kubeconfig) && !File.Exists(Kubeconfig))

@@ -1,32 +1,29 @@
-using System.Collections.Concurrent;
+using System.Net;
 using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Taidon.Core.Snapshots;
 using Taidon.Core.SqlChain;
 
 namespace Taidon.Infrastructure.KubernetesRuntime;
 
 /// <summary>
-/// The snapshot layers of the Kubernetes runtime: VolumeSnapshots named by their chain key, read from
+/// The snapshot layers of the Kubernetes runtime as CSI VolumeSnapshots named by their chain key, read from
 /// the watched index. A layer counts once its snapshot is ready to use; one with an error is not a layer.
 /// </summary>
-public sealed class VolumeSnapshotLayers(InstanceCluster cluster) : ISnapshotLayers
+public sealed class VolumeSnapshotLayers(InstanceCluster cluster) : VolumeLayers
 {
-    private readonly ConcurrentDictionary<ChainKey, int> _inUse = new();
+    public override bool Contains(ChainKey key) => IsReady(cluster.Snapshots.Find(InstanceNames.Layer(key)));
 
-    public bool Contains(ChainKey key) => IsReady(cluster.Snapshots.Find(InstanceNames.Layer(key)));
+    protected override IEnumerable<SnapshotLayer> Ready() => cluster.Snapshots.Objects.Where(IsReady).Select(ToLayer).OfType<SnapshotLayer>();
 
-    public IReadOnlyList<SnapshotLayer> List() =>
-        [.. cluster.Snapshots.Objects
-            .Where(IsReady)
-            .Select(ToLayer)
-            .OfType<SnapshotLayer>()
-            .OrderBy(l => l.CreatedAt)];
+    public override SnapshotLayer? Find(ChainKey key) => cluster.Snapshots.Find(InstanceNames.Layer(key)) is { } snapshot ? ToLayer(snapshot) : null;
 
-    public long TotalBytes() => List().Sum(l => l.SizeBytes);
+    public override bool? IsUsable(ChainKey key) => IsUsable(cluster.Snapshots.Find(InstanceNames.Layer(key)));
 
-    public bool IsInUse(ChainKey key) => _inUse.TryGetValue(key, out var count) && count > 0;
+    public override string? Failure(ChainKey key) => cluster.Snapshots.Find(InstanceNames.Layer(key))?.Status?.Error?.Message;
 
-    public async Task<bool> RemoveAsync(ChainKey key, CancellationToken cancellationToken)
+    public override async Task<bool> RemoveAsync(ChainKey key, CancellationToken cancellationToken)
     {
         if (cluster.Snapshots.Find(InstanceNames.Layer(key)) is null)
         {
@@ -40,12 +37,44 @@ public sealed class VolumeSnapshotLayers(InstanceCluster cluster) : ISnapshotLay
         return true;
     }
 
-    /// <summary>Marks the layer as read by a restore until the result is disposed (the garbage collector skips it meanwhile).</summary>
-    public IDisposable Use(ChainKey key)
+    /// <summary>Snapshots a stopped instance's volume and waits until the snapshot is cut (the volume may then be used again).</summary>
+    public override async Task TakeAsync(string volume, ChainKey key, ChainKey? parent, CancellationToken cancellationToken)
     {
-        _inUse.AddOrUpdate(key, 1, (_, count) => count + 1);
-        return new Release(() => _inUse.AddOrUpdate(key, 0, (_, count) => count - 1));
+        // A snapshot of this key that failed (or is going) would stand in the way for good: it is removed first.
+        if (IsUsable(key) is false)
+        {
+            await RemoveAsync(key, cancellationToken);
+            await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key), s => s is null, cluster.Options.StartTimeout, cancellationToken);
+        }
+
+        var (labels, annotations) = Metadata(cluster.Options.Release, key, parent);
+        var snapshot = new VolumeSnapshot
+        {
+            Metadata = new V1ObjectMeta { Name = InstanceNames.Layer(key), Labels = labels, Annotations = annotations },
+            Spec = new VolumeSnapshotSpec
+            {
+                VolumeSnapshotClassName = cluster.Options.VolumeSnapshotClassName,
+                Source = new VolumeSnapshotSource { PersistentVolumeClaimName = volume },
+            },
+        };
+        try
+        {
+            await KubernetesCalls.RetryAsync(
+                c => cluster.Client.CustomObjects.CreateNamespacedCustomObjectAsync(snapshot, VolumeSnapshot.Group, VolumeSnapshot.Version, cluster.Namespace, VolumeSnapshot.Plural, cancellationToken: c),
+                cluster.Logger, "create a volume snapshot", cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // The same state was snapshotted already (by another instance or replica): one layer per key.
+        }
+
+        await cluster.Snapshots.WaitAsync(InstanceNames.Layer(key),
+            s => SnapshotFailure(s) is { } failure ? throw failure : s?.Status?.CreationTime is not null || s?.Status?.ReadyToUse == true,
+            cluster.Options.StartTimeout, cancellationToken);
     }
+
+    public override Task WaitReadyAsync(ChainKey key, CancellationToken cancellationToken) =>
+        cluster.Snapshots.WaitAsync(InstanceNames.Layer(key), s => SnapshotFailure(s) is { } failure ? throw failure : IsReady(s), cluster.Options.StartTimeout, cancellationToken);
 
     /// <summary>Null when there is no snapshot; false when it failed or is being deleted (it must be removed before the key is taken again).</summary>
     public static bool? IsUsable(VolumeSnapshot? snapshot) =>
@@ -61,24 +90,12 @@ public sealed class VolumeSnapshotLayers(InstanceCluster cluster) : ISnapshotLay
             return null;
         }
 
-        ChainKey? parent = snapshot.Metadata.Annotations?.TryGetValue(InstanceNames.ParentKeyAnnotation, out var raw) == true && ChainKey.TryParse(raw, out var parsed)
-            ? parsed
-            : null;
         var created = snapshot.Status?.CreationTime ?? snapshot.Metadata.CreationTimestamp ?? DateTime.UnixEpoch;
         var size = snapshot.Status?.RestoreSize is { } quantity ? (long)quantity.ToDecimal() : 0;
-        return new SnapshotLayer(key, parent, size, 0, new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)), "csi:" + snapshot.Spec.VolumeSnapshotClassName);
+        return new SnapshotLayer(key, ParentOf(snapshot.Metadata.Annotations), size, 0, new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)), "csi:" + snapshot.Spec.VolumeSnapshotClassName);
     }
 
-    private sealed class Release(Action release) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                release();
-            }
-        }
-    }
+    private static InvalidOperationException? SnapshotFailure(VolumeSnapshot? snapshot) => snapshot?.Status?.Error?.Message is { } message
+        ? new InvalidOperationException($"The volume snapshot {snapshot.Metadata.Name} failed: {message}. Check the VolumeSnapshotClass '{snapshot.Spec.VolumeSnapshotClassName}' and its CSI driver.")
+        : null;
 }

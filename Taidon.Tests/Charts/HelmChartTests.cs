@@ -97,10 +97,7 @@ public sealed class HelmChartTests
             "/secrets: create,delete,get,list,patch,update,watch",
             "snapshot.storage.k8s.io/volumesnapshots: create,delete,list,watch",
         ];
-        var granted = role.Rules
-            .SelectMany(r => r.ApiGroups.SelectMany(g => r.Resources.Select(resource => $"{g}/{resource}: {string.Join(',', r.Verbs.Order(StringComparer.Ordinal))}")))
-            .Order(StringComparer.Ordinal);
-        Assert.Equal(rights, granted);
+        Assert.Equal(rights, Rights(role));
 
         var binding = Assert.Single(objects.OfType<V1RoleBinding>());
         Assert.Equal(instances, binding.Metadata.NamespaceProperty);
@@ -144,7 +141,6 @@ public sealed class HelmChartTests
     [InlineData("ci/embedded-values.yaml")]
     [InlineData("ci/external-db-values.yaml")]
     [InlineData("ci/bundled-existing-secret-values.yaml")]
-    [InlineData("ci/k3s-values.yaml")]
     public async Task TheEmbeddedRuntimeRendersNoInstancesObjectsAndMountsNoApiToken(string valuesFile)
     {
         var objects = await RenderAsync(Path.Combine(Chart, valuesFile));
@@ -222,22 +218,67 @@ public sealed class HelmChartTests
 
     [Theory]
     [InlineData("minikube")]
-    [InlineData("k3s")]
     public void TheValuesInCiAreTheOnesTheReadmeInstalls(string name)
     {
         Assert.Equal(File.ReadAllText(Path.Combine(Chart, $"values-{name}.yaml")), File.ReadAllText(Path.Combine(Chart, "ci", $"{name}-values.yaml")));
     }
 
-    [Fact]
-    public void TheSchoolValuesInCiAreTheReadmesWithTheApiServerThatAnInstallLooksUp()
+    [Theory]
+    [InlineData("school")]
+    [InlineData("k3s")]
+    public void TheValuesInCiAreTheReadmesWithTheApiServerThatAnInstallLooksUp(string name)
     {
         // Rendered without a cluster, the API server's address cannot be looked up: the copy names one.
-        var school = File.ReadAllText(Path.Combine(Chart, "values-school.yaml"));
-        Assert.Contains("  kubernetesApi: []\n", school, StringComparison.Ordinal);
+        var installed = File.ReadAllText(Path.Combine(Chart, $"values-{name}.yaml"));
+        Assert.Contains("  kubernetesApi: []\n", installed, StringComparison.Ordinal);
         Assert.Equal(
-            school.Replace("  kubernetesApi: []\n", "  kubernetesApi:\n    - cidr: 10.0.0.10/32\n      ports: [6443]\n", StringComparison.Ordinal),
-            File.ReadAllText(Path.Combine(Chart, "ci", "school-values.yaml")));
+            installed.Replace("  kubernetesApi: []\n", "  kubernetesApi:\n    - cidr: 10.0.0.10/32\n      ports: [6443]\n", StringComparison.Ordinal),
+            File.ReadAllText(Path.Combine(Chart, "ci", $"{name}-values.yaml")));
     }
+
+    [Fact]
+    public async Task OnK3sTheLayersAreArchivesOnAClaimOfTheirOwnRecordedInConfigMaps()
+    {
+        var objects = await RenderAsync(Path.Combine(Chart, "ci", "k3s-values.yaml"));
+
+        var env = Assert.Single(objects.OfType<V1Deployment>()).Spec.Template.Spec.Containers.Single().Env.Where(e => e.Value is not null).ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal("Kubernetes", env["Taidon__Runtime__Kind"]);
+        Assert.Equal("Archives", env["Taidon__Kubernetes__Layers"]);
+        Assert.DoesNotContain("Taidon__Kubernetes__VolumeSnapshotClassName", env.Keys);
+        var claim = Assert.Single(objects.OfType<V1PersistentVolumeClaim>(), c => c.Metadata.Name == env["Taidon__Kubernetes__LayersClaim"]);
+        Assert.Equal(env["Taidon__Kubernetes__Namespace"], claim.Metadata.NamespaceProperty);
+        Assert.Equal(["ReadWriteOnce"], claim.Spec.AccessModes);
+        Assert.Equal("local-path", claim.Spec.StorageClassName);
+        Assert.Equal("keep", claim.GetAnnotation("helm.sh/resource-policy"));
+        Assert.Equal("local-path", env["Taidon__Kubernetes__StorageClassName"]);
+
+        Assert.Equal(
+            ["/configmaps: create,delete,list,watch", "/persistentvolumeclaims: create,delete,get,list", "/pods: create,delete,get,list,patch,watch", "/secrets: create,delete,get,list,patch,update,watch"],
+            Rights(Assert.Single(objects.OfType<V1Role>())));
+
+        // What the app makes of these settings: archive layers on that claim.
+        var options = new ConfigurationBuilder().AddInMemoryCollection(env.Select(e => KeyValuePair.Create(e.Key.Replace("__", ":", StringComparison.Ordinal), (string?)e.Value))).Build()
+            .GetSection(Taidon.Infrastructure.KubernetesRuntime.KubernetesOptions.SectionName).Get<Taidon.Infrastructure.KubernetesRuntime.KubernetesOptions>()!;
+        Assert.Equal(Taidon.Infrastructure.KubernetesRuntime.LayerKind.Archives, options.LayerMode);
+        Assert.Equal(claim.Metadata.Name, options.LayersClaim);
+    }
+
+    [Fact]
+    public async Task SnapshotLayersGrantNoConfigMapsAndMakeNoLayersClaimAndArchivesCanBeChosenBesideASnapshotClass()
+    {
+        var minikube = await RenderAsync(Path.Combine(Chart, "ci", "minikube-values.yaml"));
+        Assert.DoesNotContain(Rights(Assert.Single(minikube.OfType<V1Role>())), r => r.StartsWith("/configmaps", StringComparison.Ordinal));
+        Assert.DoesNotContain(minikube.OfType<V1PersistentVolumeClaim>(), c => c.Metadata.Name == "taidon-layers");
+        Assert.Equal("Snapshots", Assert.Single(Assert.Single(minikube.OfType<V1Deployment>()).Spec.Template.Spec.Containers.Single().Env, e => e.Name == "Taidon__Kubernetes__Layers").Value);
+
+        var archives = await RenderAsync(Path.Combine(Chart, "ci", "minikube-values.yaml"), "--set", "instances.layers=archives");
+        Assert.Contains("/configmaps: create,delete,list,watch", Rights(Assert.Single(archives.OfType<V1Role>())));
+        Assert.DoesNotContain(Rights(Assert.Single(archives.OfType<V1Role>())), r => r.Contains("volumesnapshots", StringComparison.Ordinal));
+        Assert.Equal(["ReadWriteMany"], Assert.Single(archives.OfType<V1PersistentVolumeClaim>(), c => c.Metadata.Name == "taidon-layers").Spec.AccessModes);
+    }
+
+    private static List<string> Rights(V1Role role) =>
+        [.. role.Rules.SelectMany(r => r.ApiGroups.SelectMany(g => r.Resources.Select(resource => $"{g}/{resource}: {string.Join(',', r.Verbs.Order(StringComparer.Ordinal))}"))).Order(StringComparer.Ordinal)];
 
     [Fact]
     public async Task TheSchoolQuotaHoldsWhatItsSettingsLetTheAppCreate()
@@ -256,7 +297,9 @@ public sealed class HelmChartTests
     [InlineData("runtime=foo", "runtime")]
     [InlineData("replicaCount=-1", "replicaCount")]
     [InlineData("taidon.logFormat=xml", "logFormat")]
-    [InlineData("runtime=kubernetes", "volumeSnapshotClassName")]
+    [InlineData("runtime=kubernetes,instances.layers=snapshots", "volumeSnapshotClassName")]
+    [InlineData("instances.layers=tapes", "layers")]
+    [InlineData("instances.archives.accessModes[0]=ReadOnlyMany", "accessModes")]
     [InlineData("runtime=kubernetes,instances.volumeSnapshotClassName=csi-hostpath-snapclass,replicaCount=2", "replicaCount")]
     [InlineData("instances.startTimeoutSeconds=5", "startTimeoutSeconds")]
     [InlineData("monitoring.metricsPort=8080", "metricsPort")]

@@ -17,8 +17,9 @@ namespace Taidon.Tests.Kubernetes;
 /// to, storing objects by path (core <c>/api/v1</c> and group <c>/apis/…</c> namespaced resources) with
 /// resource versions, label and field selectors, 404 and 409, merge patches, and watches that stream
 /// events from a resource version. Every request is recorded. Small controllers stand in for the kubelet
-/// (a pod becomes ready, or fails for a listed image; deletion is graceful) and the CSI snapshotter (a
-/// VolumeSnapshot is cut and ready, or fails for a listed class). VolumeSnapshots are checked against the
+/// (a pod becomes ready, or fails for a listed image; deletion is graceful; with a <see cref="ProcessKubelet"/>,
+/// init containers and one-shot pods run to their end and report as the kubelet does) and the CSI snapshotter (a
+/// VolumeSnapshot is cut and ready, or fails for a listed class); a cluster without the snapshot API is a switch. VolumeSnapshots are checked against the
 /// CRD's schema as the real API server would.
 /// </summary>
 public sealed class FakeKubernetesApi : IAsyncDisposable
@@ -57,6 +58,9 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
 
     /// <summary>When set, pods run as real processes on this machine and volumes and snapshots are directories (see <see cref="ProcessKubelet"/>).</summary>
     public ProcessKubelet? Node { get; set; }
+
+    /// <summary>Whether the cluster has the snapshot API (off: as k3s with local-path, every snapshot path is 404).</summary>
+    public bool SnapshotApi { get; set; } = true;
 
     /// <summary>How long the server keeps a watch open (the client watches again after).</summary>
     public TimeSpan WatchLifetime { get; set; } = TimeSpan.FromMinutes(5);
@@ -196,7 +200,7 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         }
 
         var (collection, name) = Route(request.Path.Value ?? "");
-        if (collection is null)
+        if (collection is null || (!SnapshotApi && collection.StartsWith("/apis/snapshot.storage.k8s.io/", StringComparison.Ordinal)))
         {
             await WriteStatusAsync(context, HttpStatusCode.NotFound, "NotFound", $"the server could not find the requested resource {request.Path}");
             return;
@@ -395,8 +399,19 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
         await Task.Delay(20);
         if (collection.EndsWith("/pods", StringComparison.Ordinal) && KubeletRuns && Node is not null)
         {
-            var (address, failure) = await Node.StartPodAsync(Find(collection, name)!, (secret, key) => SecretValue(collection[..^"pods".Length] + "secrets", secret, key));
-            Update(collection, name, pod => pod["status"] = address is not null
+            var created = Find(collection, name);
+            if (created is null)
+            {
+                return; // deleted meanwhile
+            }
+
+            var (address, failure, initFailure, ended) = await Node.StartPodAsync(created, (secret, key) => SecretValue(collection[..^"pods".Length] + "secrets", secret, key));
+            var restarts = created["spec"]?["restartPolicy"]?.GetValue<string>() != "Never";
+            Update(collection, name, pod => pod["status"] = initFailure is not null
+                ? PodStatus(restarts ? "Pending" : "Failed", initFailure, pod["spec"]!["containers"]![0]!["name"]!.GetValue<string>())
+                : ended is not null
+                ? PodStatus(ended.ExitCode == 0 ? "Succeeded" : "Failed", null, null, ended)
+                : address is not null
                 ? new JsonObject
                 {
                     ["phase"] = "Running",
@@ -449,6 +464,47 @@ public sealed class FakeKubernetesApi : IAsyncDisposable
                     : JsonNode.Parse($$$"""{"boundVolumeSnapshotContentName":"snapcontent-{{{name}}}","creationTime":"{{{now}}}","readyToUse":true,"restoreSize":"{{{bytes?.ToString(CultureInfo.InvariantCulture) ?? "1Gi"}}}"}""");
             });
         }
+    }
+
+    /// <summary>
+    /// A pod whose init container failed (as the kubelet reports Init:Error: the container terminated, the main
+    /// one waiting in PodInitializing), or whose one container ran to its end (Succeeded or Failed, terminated).
+    /// </summary>
+    private static JsonObject PodStatus(string phase, ContainerEnd? init, string? waiting, ContainerEnd? ended = null)
+    {
+        static JsonObject Terminated(ContainerEnd end) => new()
+        {
+            ["name"] = end.Name,
+            ["ready"] = false,
+            ["restartCount"] = 0,
+            ["image"] = "",
+            ["imageID"] = "",
+            ["state"] = new JsonObject
+            {
+                ["terminated"] = new JsonObject { ["exitCode"] = end.ExitCode, ["reason"] = end.ExitCode == 0 ? "Completed" : "Error", ["message"] = end.Message },
+            },
+        };
+
+        var status = new JsonObject { ["phase"] = phase, ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "False" }) };
+        if (init is not null)
+        {
+            status["initContainerStatuses"] = new JsonArray(Terminated(init));
+            status["containerStatuses"] = new JsonArray(new JsonObject
+            {
+                ["name"] = waiting,
+                ["ready"] = false,
+                ["restartCount"] = 0,
+                ["image"] = "",
+                ["imageID"] = "",
+                ["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "PodInitializing" } },
+            });
+        }
+        else if (ended is not null)
+        {
+            status["containerStatuses"] = new JsonArray(Terminated(ended));
+        }
+
+        return status;
     }
 
     /// <summary>A Secret's value in the pods' namespace, as the kubelet resolves secretKeyRef.</summary>
@@ -651,4 +707,5 @@ public static class TestNamespace
     public const string Volumes = "/api/v1/namespaces/" + Name + "/persistentvolumeclaims";
     public const string Secrets = "/api/v1/namespaces/" + Name + "/secrets";
     public const string Snapshots = "/apis/snapshot.storage.k8s.io/v1/namespaces/" + Name + "/volumesnapshots";
+    public const string ConfigMaps = "/api/v1/namespaces/" + Name + "/configmaps";
 }

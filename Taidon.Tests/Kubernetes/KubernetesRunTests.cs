@@ -1,13 +1,11 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using Taidon.Core.Instances;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.KubernetesRuntime;
 using Taidon.Infrastructure.LocalRuntime;
 using Taidon.Tests.Support;
+using static Taidon.Tests.Kubernetes.PodSql;
 
 namespace Taidon.Tests.Kubernetes;
 
@@ -46,8 +44,8 @@ public sealed class KubernetesRunTests : IAsyncLifetime
         }
 
         // The student reaches only the working database, only with the password from the Secret.
-        await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(connection with { Database = "postgres" }));
-        await Assert.ThrowsAsync<PostgresException>(() => OpenAsync(connection with { Password = "wrong" }));
+        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => OpenAsync(connection with { Database = "postgres" }));
+        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => OpenAsync(connection with { Password = "wrong" }));
 
         var key = engine.Root.Next("CREATE TABLE kept (id int)");
         await runtime.CaptureAsync(id, key, engine.Root, Limits, CancellationToken.None);
@@ -104,26 +102,5 @@ public sealed class KubernetesRunTests : IAsyncLifetime
         var pod = Assert.Single(_cluster.Api.List(TestNamespace.Pods));
         Assert.NotNull(pod["metadata"]!["labels"]!["taidon.io/account"]);
         Assert.NotEmpty(_cluster.Api.List(TestNamespace.Snapshots));
-    }
-
-    private static async Task<JsonElement> RunAsync(HttpClient client, string script)
-    {
-        var response = await client.PostAsJsonAsync("/api/v1/runs", new { script });
-        var run = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.True(response.IsSuccessStatusCode && run.GetProperty("succeeded").GetBoolean(), run.ToString());
-        return run;
-    }
-
-    private static async Task<NpgsqlConnection> OpenAsync(InstanceConnection connection)
-    {
-        var session = new NpgsqlConnection(Taidon.Infrastructure.Sql.NpgsqlSqlSessionFactory.ConnectionString(connection, "taidon-tests"));
-        await session.OpenAsync();
-        return session;
-    }
-
-    private static async Task<string?> ScalarAsync(NpgsqlConnection session, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, session);
-        return (string?)await command.ExecuteScalarAsync();
     }
 }

@@ -135,6 +135,16 @@ argument is a dict {chart, user}.
 {{- default (printf "%s-instances" .Release.Namespace) .Values.instances.namespace | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* How the Kubernetes runtime keeps layers: instances.layers, else snapshots with a VolumeSnapshotClass and archives without. */}}
+{{- define "taidon.layers" -}}
+{{- .Values.instances.layers | default (ternary "snapshots" "archives" (not (empty .Values.instances.volumeSnapshotClassName))) }}
+{{- end }}
+
+{{/* The claim of the archive layers, in the instances' namespace. */}}
+{{- define "taidon.layersClaim" -}}
+{{- printf "%s-layers" (include "taidon.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{/* The instances' image (the app's Taidon__Kubernetes__InstanceImage, and the pre-puller's). */}}
 {{- define "taidon.instanceImage" -}}
 {{- include "taidon.imageRef" (dict "root" . "image" .Values.instances.image "tag" .Values.instances.image.tag) }}
@@ -181,8 +191,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- end }}
 {{- if eq .Values.runtime "kubernetes" }}
-{{- if not .Values.instances.volumeSnapshotClassName }}
-{{- fail "runtime is kubernetes: set instances.volumeSnapshotClassName to the VolumeSnapshotClass of the instances' CSI driver (minikube: csi-hostpath-snapclass)." }}
+{{- $layers := include "taidon.layers" . }}
+{{- if not (has $layers (list "snapshots" "archives")) }}
+{{- fail (printf "instances.layers %q is unknown: use \"snapshots\" (CSI VolumeSnapshots) or \"archives\" (a claim of archives, any StorageClass)." $layers) }}
+{{- end }}
+{{- if and (eq $layers "snapshots") (not .Values.instances.volumeSnapshotClassName) }}
+{{- fail "runtime is kubernetes with instances.layers snapshots: set instances.volumeSnapshotClassName to the VolumeSnapshotClass of the instances' CSI driver (minikube: csi-hostpath-snapclass), or instances.layers to archives on a cluster without CSI snapshots." }}
+{{- end }}
+{{- /* Installed (not rendered alone): the cluster's APIs are known. */}}
+{{- if and (eq $layers "snapshots") (lookup "v1" "Service" "default" "kubernetes") (not (.Capabilities.APIVersions.Has "snapshot.storage.k8s.io/v1")) }}
+{{- fail "instances.layers is snapshots and this cluster has no snapshot.storage.k8s.io/v1 API (no CSI snapshots: k3s's local-path, many on-premises clusters). Set instances.layers to archives (see instances.archives), or install the snapshot CRDs and a CSI driver that takes snapshots." }}
 {{- end }}
 {{- if eq (include "taidon.instancesNamespace" .) .Release.Namespace }}
 {{- fail (printf "instances.namespace is the release's namespace %q: give the instances a namespace of their own (its quota, limits and policy are meant for them alone)." .Release.Namespace) }}
