@@ -261,6 +261,7 @@ public static class DependencyInjection
         services.AddSingleton<InstanceCluster>();
         services.AddHostedService<LayerSupportCheck>();
         services.AddHostedService<InstanceClusterWatches>();
+        services.AddHealthChecks().AddCheck<InstanceClusterHealthCheck>("instances-cluster", tags: ["ready"]);
         services.AddSingleton<VolumeLayers>(sp =>
         {
             var cluster = sp.GetRequiredService<InstanceCluster>();

@@ -91,6 +91,10 @@ public sealed class InstanceCluster : IAsyncDisposable
     private readonly ObjectIndex<VolumeSnapshot>? _snapshots;
     private readonly ObjectIndex<V1ConfigMap>? _archives;
 
+    /// <summary>Every watched index by what it holds, for readiness.</summary>
+    public IReadOnlyList<(string Kind, IWatchedIndex Index)> Indexes =>
+        [("pods", Pods), ("secrets", Secrets), _snapshots is not null ? ("volume snapshots", _snapshots) : ("archive layers", _archives!)];
+
     /// <summary>The layers' index, whichever it is, for what both kinds share (start, stop).</summary>
     private IAsyncDisposable LayerIndex => (IAsyncDisposable?)_snapshots ?? _archives!;
 

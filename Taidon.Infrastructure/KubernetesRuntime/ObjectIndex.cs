@@ -14,7 +14,7 @@ namespace Taidon.Infrastructure.KubernetesRuntime;
 public sealed class ObjectIndex<T>(
     Func<CancellationToken, Task<(IReadOnlyList<T> Items, string? ResourceVersion)>> list,
     Func<string?, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Object)>> watch,
-    ILogger logger) : IAsyncDisposable
+    ILogger logger) : IWatchedIndex, IAsyncDisposable
     where T : IKubernetesObject<V1ObjectMeta>
 {
     private readonly ConcurrentDictionary<string, T> _objects = new(StringComparer.Ordinal);
@@ -25,6 +25,7 @@ public sealed class ObjectIndex<T>(
     private Task? _loop;
     private long _version;
     private Exception? _lastError;
+    private DateTimeOffset? _failingSince;
 
     public IReadOnlyCollection<T> Objects => [.. _objects.Values];
 
@@ -58,6 +59,21 @@ public sealed class ObjectIndex<T>(
     }
 
     public T? Find(string name) => _objects.GetValueOrDefault(name);
+
+    /// <summary>Whether the first list is in (until then the index knows nothing).</summary>
+    public bool IsListed => _listed.Task.IsCompleted;
+
+    /// <summary>Since when listing or watching has failed with no success since (null while it works), and the last failure.</summary>
+    public (DateTimeOffset Since, string Problem)? Failing
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failingSince is { } since && _lastError is { } error ? (since, KubernetesCalls.Describe(error)) : null;
+            }
+        }
+    }
 
     /// <summary>
     /// Waits until <paramref name="done"/> says yes for the object as the watch last saw it (null when it
@@ -125,6 +141,11 @@ public sealed class ObjectIndex<T>(
                 Advance(version);
                 Notify();
                 _listed.TrySetResult();
+                lock (_gate)
+                {
+                    _failingSince = null;
+                }
+
                 backoff = TimeSpan.FromMilliseconds(250);
                 while (!stopping.IsCancellationRequested)
                 {
@@ -185,7 +206,12 @@ public sealed class ObjectIndex<T>(
             }
             catch (Exception e)
             {
-                _lastError = e;
+                lock (_gate)
+                {
+                    _lastError = e;
+                    _failingSince ??= DateTimeOffset.UtcNow;
+                }
+
                 logger.LogWarning("Watching {Kind} failed ({Problem}); listing again in {Delay} ms", typeof(T).Name, KubernetesCalls.Describe(e), (int)backoff.TotalMilliseconds);
                 try
                 {
@@ -234,4 +260,14 @@ public sealed class ObjectIndex<T>(
 
         _stopping.Dispose();
     }
+}
+
+/// <summary>How a watched index stands, whatever it holds (for readiness).</summary>
+public interface IWatchedIndex
+{
+    /// <summary>Whether the first list is in.</summary>
+    bool IsListed { get; }
+
+    /// <summary>Since when listing or watching has failed with no success since, and the last failure; null while it works.</summary>
+    (DateTimeOffset Since, string Problem)? Failing { get; }
 }

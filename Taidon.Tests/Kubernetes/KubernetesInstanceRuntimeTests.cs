@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Taidon.Core.Common;
 using Taidon.Core.Instances;
@@ -276,6 +277,29 @@ public sealed class KubernetesInstanceRuntimeTests(Xunit.Abstractions.ITestOutpu
         Assert.True(restored.Count <= 5 * ids.Count, Calls(restored));
         Assert.InRange(_api.MostPodsStartingAtOnce, 2, 16);
         Assert.Equal(1001, _api.List(Pods).Count);
+    }
+
+    [Fact]
+    public async Task AReplicaIsReadyOnceItSeesTheInstancesNamespaceAndNotWhileItsWatchesFail()
+    {
+        await using var cluster = NewCluster();
+        var check = new InstanceClusterHealthCheck(cluster, TimeProvider.System, grace: TimeSpan.Zero);
+        Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+
+        await cluster.StartAsync(CancellationToken.None);
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+
+        // The API server stops answering for pods (a Role taken away, a network that broke): the watch ends, listing fails.
+        _api.Fail("GET", Pods, HttpStatusCode.ServiceUnavailable, count: 10_000);
+        _api.ExpireWatches();
+        HealthCheckResult result = default;
+        for (var tries = 0; tries < 100 && (result = await check.CheckHealthAsync(new HealthCheckContext())).Status == HealthStatus.Healthy; tries++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Contains("pods", result.Description, StringComparison.Ordinal);
     }
 
     [Fact]
