@@ -203,11 +203,12 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
         Assert.Equal("3", second.GetProperty("statements")[2].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
 
         // The rerun restored a layer: a new volume for the student's instance, which its pod's init container unpacked a recorded archive into.
-        var pod = Assert.Single(_cluster.Api.List(TestNamespace.Pods));
+        // (A layer the run found costly to replay may still be archiving: only the instance's pod is looked at.)
+        var pod = Assert.Single(_cluster.Api.List(TestNamespace.Pods), p => p["metadata"]!["labels"]![InstanceNames.ComponentLabel]!.GetValue<string>() == InstanceNames.InstanceComponent);
         var name = pod["metadata"]!["name"]!.GetValue<string>();
         var volumes = _cluster.Api.Requests.Count(r => r.Method == "POST" && r.Path.StartsWith(TestNamespace.Volumes, StringComparison.Ordinal)
             && r.Body!["metadata"]!["name"]!.GetValue<string>().StartsWith(name, StringComparison.Ordinal));
-        Assert.Equal(2, volumes);
+        Assert.InRange(volumes, 2, 3);
         var unpacked = pod["spec"]!["initContainers"]![0]!["args"]![2]!.GetValue<string>();
         Assert.NotNull(_cluster.Api.Find(TestNamespace.ConfigMaps, unpacked));
         Assert.True(File.Exists(Path.Combine(_cluster.LayersDirectory, unpacked + ".tar")));
