@@ -216,6 +216,40 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void AnArchivingPodRunsOnceAsAnInstanceWouldReadingTheVolumeOnlyAndAnInstanceUnpacksFromTheClaimReadOnly()
+    {
+        var manifests = new InstanceManifests(_options);
+        var key = _engine.Root.Next("CREATE TABLE t (id int)");
+        var instance = manifests.Pod(Guid.NewGuid(), "instance-volume", Limits, key, unpack: key);
+
+        var archiving = manifests.ArchivePod("archive-pod", "instance-volume", key);
+
+        Assert.Equal("Never", archiving.Spec.RestartPolicy);
+        var container = Assert.Single(archiving.Spec.Containers);
+        Assert.Null(container.ReadinessProbe);
+        Assert.Equal("/dev/termination-log", container.TerminationMessagePath);
+        Assert.Equal("FallbackToLogsOnError", container.TerminationMessagePolicy);
+        Assert.Equal(instance.Spec.Containers[0].Image, container.Image);
+        Assert.Equal(KubernetesJson.Serialize(instance.Spec.SecurityContext), KubernetesJson.Serialize(archiving.Spec.SecurityContext));
+        Assert.Equal(KubernetesJson.Serialize(instance.Spec.Containers[0].SecurityContext), KubernetesJson.Serialize(container.SecurityContext));
+        Assert.False(archiving.Spec.AutomountServiceAccountToken);
+        Assert.True(Assert.Single(archiving.Spec.Volumes, v => v.Name == "data").PersistentVolumeClaim.ReadOnlyProperty);
+        Assert.True(Assert.Single(container.VolumeMounts, m => m.Name == "data").ReadOnlyProperty);
+        Assert.Equal(ProcessCluster.LayersClaim, Assert.Single(archiving.Spec.Volumes, v => v.Name == "layers").PersistentVolumeClaim.ClaimName);
+        Assert.Equal(InstanceNames.ArchiverComponent, archiving.Metadata.Labels[InstanceNames.ComponentLabel]);
+        Assert.Equal("taidon", archiving.Metadata.Labels[InstanceNames.ReleaseLabel]);
+
+        // The instance's pod: its init container unpacks that layer, the claim read-only; the volume has no data source.
+        var unpack = Assert.Single(instance.Spec.InitContainers);
+        Assert.Equal(InstanceNames.Layer(key), unpack.Args[2]);
+        Assert.True(Assert.Single(unpack.VolumeMounts, m => m.Name == "layers").ReadOnlyProperty);
+        Assert.True(Assert.Single(instance.Spec.Volumes, v => v.Name == "layers").PersistentVolumeClaim.ReadOnlyProperty);
+        Assert.DoesNotContain(instance.Spec.Containers[0].VolumeMounts, m => m.Name == "layers");
+        Assert.Null(manifests.Volume(Guid.NewGuid(), "v", Limits, key, 1024).Spec.DataSource);
+        Assert.Null(manifests.Pod(Guid.NewGuid(), "v", Limits, key).Spec.InitContainers);
+    }
+
+    [Fact]
     public void TheLayersAreSnapshotsWithASnapshotClassArchivesWithAClaimAndNeitherIsRefusedNamingBoth()
     {
         Assert.Equal(LayerKind.Snapshots, new KubernetesOptions { VolumeSnapshotClassName = "csi", LayersClaim = "layers" }.LayerMode);
