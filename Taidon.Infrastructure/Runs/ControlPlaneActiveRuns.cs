@@ -30,6 +30,7 @@ public sealed class ControlPlaneActiveRuns : IActiveRuns, IHostedService, IAsync
     private readonly ConcurrentDictionary<Guid, Task> _registered = new();
     private readonly ConcurrentQueue<Guid> _ended = new();
     private readonly CancellationTokenSource _stopping = new();
+    private volatile bool _disposed;
     private Task _flushing = Task.CompletedTask;
     private Task _listening = Task.CompletedTask;
 
@@ -104,6 +105,12 @@ public sealed class ControlPlaneActiveRuns : IActiveRuns, IHostedService, IAsync
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_disposed)
+        {
+            // A host may stop the service after its container disposed it: it is stopped already.
+            return;
+        }
+
         await _stopping.CancelAsync();
         await Task.WhenAll(_flushing, _listening).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         // The rows of runs still going (their requests are being aborted) go with this replica.
@@ -112,12 +119,14 @@ public sealed class ControlPlaneActiveRuns : IActiveRuns, IHostedService, IAsync
 
     public async ValueTask DisposeAsync()
     {
-        if (!_stopping.IsCancellationRequested)
+        if (_disposed)
         {
-            await _stopping.CancelAsync();
+            return;
         }
 
+        await _stopping.CancelAsync();
         await Task.WhenAll(_flushing, _listening).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _disposed = true;
         _stopping.Dispose();
     }
 
