@@ -181,19 +181,7 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
     [Fact]
     public async Task WithTheK3sValuesSettingsAStudentsScriptRunsThroughTheAppAndAnEditedRerunRestoresAnArchiveLayer()
     {
-        // The app's Kubernetes settings as the chart renders them from the k3s values (a cluster without snapshots).
-        var rendered = await Charts.HelmChartTests.RenderAsync(Path.Combine(Charts.HelmChartTests.Chart, "ci", "k3s-values.yaml"));
-        var settings = Assert.Single(rendered.OfType<k8s.Models.V1Deployment>()).Spec.Template.Spec.Containers.Single().Env
-            .Where(e => e.Value is not null && (e.Name.StartsWith("Taidon__Kubernetes__", StringComparison.Ordinal) || e.Name.StartsWith("Taidon__Runtime__", StringComparison.Ordinal)))
-            .ToDictionary(e => e.Name.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
-        Assert.Equal(TestNamespace.Name, settings["Taidon:Kubernetes:Namespace"]);
-        Assert.Equal(ProcessCluster.LayersClaim, settings["Taidon:Kubernetes:LayersClaim"]);
-        foreach (var (key, value) in _cluster.AppSettings().Where(s => s.Key is "Taidon:Kubernetes:Kubeconfig" or "Taidon:Kubernetes:StartTimeoutSeconds" or "Taidon:Instances:WarmPoolSize"))
-        {
-            settings[key] = value;
-        }
-
-        await using var app = await TaidonAppFactory.CreateWithInstancesAsync("k8s-archives", settings);
+        await using var app = await TaidonAppFactory.CreateWithInstancesAsync("k8s-archives", await K3sSettingsAsync());
         using var student = await app.GuestApiClientAsync();
 
         var first = await RunAsync(student, "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1), (2);\nSELECT count(*) AS n FROM t;");
@@ -268,6 +256,54 @@ public sealed class KubernetesArchiveLayerTests : IAsyncLifetime
 
         static List<string> Problems(KubernetesOptions options) =>
             [.. options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(p => p.ErrorMessage!)];
+    }
+
+    [Fact]
+    public async Task WithTheK3sValuesSettingsAClassRunsOneCourseAndEditsItAndEachLayerIsArchivedOnce()
+    {
+        await using var app = await TaidonAppFactory.CreateWithInstancesAsync("k8s-class", await K3sSettingsAsync());
+        const string Init = "CREATE TABLE pupils (id int PRIMARY KEY, name text);\nINSERT INTO pupils SELECT g, 'pupil ' || g FROM generate_series(1, 20000) g;\nCREATE INDEX ON pupils (name);\n";
+        const int Students = 6;
+
+        // A class arriving together: each student runs the course's exercise, then edits it and runs again.
+        var answers = await Task.WhenAll(Enumerable.Range(1, Students).Select(async n =>
+        {
+            using var student = await app.GuestApiClientAsync();
+            var first = await RunAsync(student, Init + "SELECT count(*) FROM pupils;");
+            var edited = await RunAsync(student, Init + $"SELECT count(*) FROM pupils WHERE id <= {n * 100};");
+            return (First: Value(first), Edited: Value(edited));
+        }));
+
+        Assert.All(answers, a => Assert.Equal("20000", a.First));
+        Assert.Equal(Enumerable.Range(1, Students).Select(n => (n * 100).ToString(System.Globalization.CultureInfo.InvariantCulture)), answers.Select(a => a.Edited));
+        Assert.Equal(Students, _cluster.Api.List(TestNamespace.Pods).Count(p => p["metadata"]!["labels"]![InstanceNames.ComponentLabel]!.GetValue<string>() == InstanceNames.InstanceComponent));
+        // Each layer (the base state at least, which six students starting at once all need) is archived once, whoever needed it first.
+        var recorded = _cluster.Api.List(TestNamespace.ConfigMaps).Count;
+        var archivingPods = _cluster.Api.Requests.Count(r => r.Method == "POST" && r.Path.StartsWith(TestNamespace.Pods, StringComparison.Ordinal)
+            && r.Body!["metadata"]!["name"]!.GetValue<string>().StartsWith("archive-", StringComparison.Ordinal));
+        Assert.InRange(recorded, 1, 2 * Students);
+        Assert.Equal(recorded, archivingPods);
+        Assert.DoesNotContain(_cluster.Api.Requests, r => r.Path.Contains("snapshot.storage.k8s.io", StringComparison.Ordinal));
+
+        static string? Value(System.Text.Json.JsonElement run) =>
+            run.GetProperty("statements")[3].GetProperty("results")[0].GetProperty("rows")[0][0].GetString();
+    }
+
+    /// <summary>The app's settings as the chart renders them from the k3s values (a cluster without snapshots), pointed at the fake cluster.</summary>
+    private async Task<Dictionary<string, string?>> K3sSettingsAsync()
+    {
+        var rendered = await Charts.HelmChartTests.RenderAsync(Path.Combine(Charts.HelmChartTests.Chart, "ci", "k3s-values.yaml"));
+        var settings = Assert.Single(rendered.OfType<k8s.Models.V1Deployment>()).Spec.Template.Spec.Containers.Single().Env
+            .Where(e => e.Value is not null && (e.Name.StartsWith("Taidon__Kubernetes__", StringComparison.Ordinal) || e.Name.StartsWith("Taidon__Runtime__", StringComparison.Ordinal)))
+            .ToDictionary(e => e.Name.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
+        Assert.Equal(TestNamespace.Name, settings["Taidon:Kubernetes:Namespace"]);
+        Assert.Equal(ProcessCluster.LayersClaim, settings["Taidon:Kubernetes:LayersClaim"]);
+        foreach (var (key, value) in _cluster.AppSettings().Where(s => s.Key is "Taidon:Kubernetes:Kubeconfig" or "Taidon:Kubernetes:StartTimeoutSeconds" or "Taidon:Instances:WarmPoolSize"))
+        {
+            settings[key] = value;
+        }
+
+        return settings;
     }
 
     /// <summary>A runtime with archive layers on the fake cluster, as one replica of the app has it (its own watches).</summary>
