@@ -6,7 +6,7 @@ using Taidon.Tests.Support;
 namespace Taidon.Tests.Kubernetes;
 
 /// <summary>
-/// Two replicas of the app on one control plane, one fake cluster (its pods real PostgreSQL processes) and
+/// Two replicas of the app, two processes, on one control plane, one fake cluster (its pods real PostgreSQL processes) and
 /// one projects folder, as the chart runs them with <c>replicaCount: 2</c>: a student's requests land on
 /// either, as they do without sticky sessions.
 /// </summary>
@@ -24,11 +24,12 @@ public sealed class KubernetesReplicaTests : IAsyncLifetime
         var settings = _cluster.AppSettings();
         await using var first = await TaidonAppFactory.CreateWithInstancesAsync("k8s-replicas", settings);
         using var onFirst = await first.GuestApiClientAsync();
-        await using var second = new TaidonAppFactory(first.ConnectionString, new Dictionary<string, string?>(settings) { ["Taidon:DataDirectory"] = first.DataDirectory });
-        using var onSecond = second.CreateClient();
+        // The second replica is a process of its own: nothing in memory is shared with the first.
+        await using var second = await AppProcess.StartAsync(first.ConnectionString, new Dictionary<string, string?>(settings) { ["Taidon:DataDirectory"] = first.DataDirectory });
+        using var onSecond = new HttpClient { BaseAddress = second.Url };
         onSecond.DefaultRequestHeaders.Authorization = onFirst.DefaultRequestHeaders.Authorization;
         using var strangerOnFirst = await first.GuestApiClientAsync();
-        using var stranger = second.CreateClient();
+        using var stranger = new HttpClient { BaseAddress = second.Url };
         stranger.DefaultRequestHeaders.Authorization = strangerOnFirst.DefaultRequestHeaders.Authorization;
         Assert.Equal("1", Value(await RunAsync(onFirst, "SELECT 1 AS one;"), 0));
 

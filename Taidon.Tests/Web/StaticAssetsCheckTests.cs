@@ -14,9 +14,7 @@ public sealed class StaticAssetsCheckTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("taidon-assets-").FullName;
 
-    // Taidon.Web's own build output, built with the tests in the same configuration.
-    private static readonly string BuildOutput = Path.Combine(
-        Repository.Root, "Taidon.Web", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, new DirectoryInfo(AppContext.BaseDirectory).Name);
+    private static readonly string BuildOutput = AppProcess.BuildOutput;
 
     [Fact]
     public async Task TheBuildOutputRunInProductionRefusesToStartBeforeTheMigrationsAndSaysToPublish()
