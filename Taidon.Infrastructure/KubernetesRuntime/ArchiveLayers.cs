@@ -31,7 +31,8 @@ public sealed class ArchiveLayers(InstanceCluster cluster) : VolumeLayers
 
     public override string? Failure(ChainKey key) => null;
 
-    public override async Task TakeAsync(string volume, ChainKey key, ChainKey? parent, CancellationToken cancellationToken)
+    /// <summary>Archives the volume; the layer's bytes are the archive's, whatever <paramref name="bytes"/> PostgreSQL measured.</summary>
+    public override async Task TakeAsync(string volume, ChainKey key, ChainKey? parent, long? bytes, CancellationToken cancellationToken)
     {
         if (Contains(key))
         {
@@ -40,13 +41,13 @@ public sealed class ArchiveLayers(InstanceCluster cluster) : VolumeLayers
 
         var name = InstanceNames.ArchiverPod("archive", key);
         var message = await RunAsync(_manifests.ArchivePod(name, volume, key), "archive the volume " + volume, cancellationToken);
-        if (!long.TryParse(message, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes))
+        if (!long.TryParse(message, NumberStyles.None, CultureInfo.InvariantCulture, out var archived))
         {
             throw new InvalidOperationException($"The archive pod {name} ended without the archive's size (it said '{message}'). Check that the image {cluster.Options.InstanceImage} has tar, wc and tr.");
         }
 
         var (labels, annotations) = Metadata(cluster.Options.Release, key, parent);
-        annotations[InstanceNames.BytesAnnotation] = bytes.ToString(CultureInfo.InvariantCulture);
+        annotations[InstanceNames.BytesAnnotation] = archived.ToString(CultureInfo.InvariantCulture);
         annotations[InstanceNames.CreatedAnnotation] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
         var record = new V1ConfigMap
         {
@@ -65,7 +66,7 @@ public sealed class ArchiveLayers(InstanceCluster cluster) : VolumeLayers
         }
 
         await cluster.Archives.WaitAsync(InstanceNames.Layer(key), IsRecorded, cluster.Options.StartTimeout, cancellationToken);
-        cluster.Logger.LogInformation("Archived the volume {Volume} as the layer {Key} ({Bytes} bytes)", volume, key.Short, bytes);
+        cluster.Logger.LogInformation("Archived the volume {Volume} as the layer {Key} ({Bytes} bytes)", volume, key.Short, archived);
     }
 
     public override Task WaitReadyAsync(ChainKey key, CancellationToken cancellationToken) =>

@@ -228,31 +228,44 @@ public sealed class KubernetesInstanceRuntime(
         var running = pod is not null && IsReady(pod);
         var now = Environment.TickCount64;
         _sizes.TryGetValue(instanceId, out var measured);
-        if (running && (measured.At == 0 || now - measured.At > 60_000) && await FindSecretAsync(instanceId, cancellationToken) is { } secret)
+        if (running && (measured.At == 0 || now - measured.At > 60_000) && await FindSecretAsync(instanceId, cancellationToken) is { } secret
+            && await MeasureAsync(instanceId, pod!, secret, cancellationToken) is { } bytes)
         {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                await using var connection = new NpgsqlConnection(NpgsqlSqlSessionFactory.PlatformConnectionString(Login(pod!, secret), "taidon-usage"));
-                await connection.OpenAsync(timeout.Token);
-                // Qualified: the student owns the session's search_path and could shadow the functions.
-                await using var size = new NpgsqlCommand("SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::bigint", connection);
-                measured = _sizes[instanceId] = (Convert.ToInt64(await size.ExecuteScalarAsync(timeout.Token), System.Globalization.CultureInfo.InvariantCulture), now);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidCastException or FormatException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                // The page shows the last measure, or none.
-                logger.LogWarning("Could not measure instance {InstanceId}: {Problem}", instanceId, e.Message);
-            }
+            measured = _sizes[instanceId] = (bytes, now);
         }
 
         return measured.At == 0 ? null : new InstanceUsage(measured.Bytes, running);
     }
 
+    /// <summary>
+    /// The working database's size as PostgreSQL reports it, over the student's own login (5 s at most); null
+    /// when it cannot be asked.
+    /// </summary>
+    private async Task<long?> MeasureAsync(Guid instanceId, V1Pod pod, V1Secret secret, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await using var connection = new NpgsqlConnection(NpgsqlSqlSessionFactory.PlatformConnectionString(Login(pod, secret), "taidon-usage"));
+            await connection.OpenAsync(timeout.Token);
+            // Qualified: the student owns the session's search_path and could shadow the functions.
+            await using var size = new NpgsqlCommand("SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::bigint", connection);
+            return Convert.ToInt64(await size.ExecuteScalarAsync(timeout.Token), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidCastException or FormatException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // The page shows the last measure, or none; a layer counts its volume's size instead.
+            logger.LogWarning("Could not measure instance {InstanceId}: {Problem}", instanceId, e.Message);
+            return null;
+        }
+    }
+
     public async Task<LayerCapture> CaptureAsync(Guid instanceId, ChainKey key, ChainKey? parent, InstanceLimits limits, CancellationToken cancellationToken)
     {
         var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
+        // What the layer holds, in real bytes for the cache's budget (a snapshot's restoreSize is its volume's whole size).
+        var bytes = cluster.Pods.Find(InstanceNames.Pod(instanceId)) is { } pod && IsReady(pod) ? await MeasureAsync(instanceId, pod, secret, cancellationToken) : null;
         await StopAsync(instanceId, cancellationToken);
         V1Secret? annotated = null;
         try
@@ -261,7 +274,7 @@ public sealed class KubernetesInstanceRuntime(
             await _starts.WaitAsync(cancellationToken);
             try
             {
-                await TakeLayerAsync(Annotation(secret, InstanceNames.VolumeAnnotation)!, key, parent, cancellationToken);
+                await TakeLayerAsync(Annotation(secret, InstanceNames.VolumeAnnotation)!, key, parent, bytes, cancellationToken);
             }
             finally
             {
@@ -377,7 +390,7 @@ public sealed class KubernetesInstanceRuntime(
             await CreateSecretAsync(builder, volume, null, limits, cancellationToken);
             await StartAsync(builder, limits, cancellationToken);
             await StopAsync(builder, cancellationToken);
-            await TakeLayerAsync(volume, engine.Root, null, cancellationToken);
+            await TakeLayerAsync(volume, engine.Root, null, null, cancellationToken);
             logger.LogInformation("Took the base state {Key} for new instances", engine.Root.Short);
         }
         finally
@@ -395,11 +408,11 @@ public sealed class KubernetesInstanceRuntime(
     }
 
     /// <summary>Takes a layer of a stopped instance's volume; returns when the volume may be used again.</summary>
-    private async Task TakeLayerAsync(string volume, ChainKey key, ChainKey? parent, CancellationToken cancellationToken)
+    private async Task TakeLayerAsync(string volume, ChainKey key, ChainKey? parent, long? bytes, CancellationToken cancellationToken)
     {
         try
         {
-            await layers.TakeAsync(volume, key, parent, cancellationToken);
+            await layers.TakeAsync(volume, key, parent, bytes, cancellationToken);
         }
         catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {

@@ -26,8 +26,9 @@ public abstract class VolumeLayers : ISnapshotLayers
     /// <summary>
     /// Takes the layer <paramref name="key"/> of a stopped instance's <paramref name="volume"/>, once per key (one
     /// taken meanwhile by another instance or replica stands); returns when the volume may be used again.
+    /// <paramref name="bytes"/>: the state's size as PostgreSQL measured it before the stop, when known.
     /// </summary>
-    public abstract Task TakeAsync(string volume, ChainKey key, ChainKey? parent, CancellationToken cancellationToken);
+    public abstract Task TakeAsync(string volume, ChainKey key, ChainKey? parent, long? bytes, CancellationToken cancellationToken);
 
     /// <summary>Waits until the layer (taken here or by another replica) can be restored; throws when it failed.</summary>
     public abstract Task WaitReadyAsync(ChainKey key, CancellationToken cancellationToken);

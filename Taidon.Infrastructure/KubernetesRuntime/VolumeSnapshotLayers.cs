@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -37,8 +38,11 @@ public sealed class VolumeSnapshotLayers(InstanceCluster cluster) : VolumeLayers
         return true;
     }
 
-    /// <summary>Snapshots a stopped instance's volume and waits until the snapshot is cut (the volume may then be used again).</summary>
-    public override async Task TakeAsync(string volume, ChainKey key, ChainKey? parent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Snapshots a stopped instance's volume and waits until the snapshot is cut (the volume may then be used
+    /// again). The measured <paramref name="bytes"/> go on the snapshot: its restoreSize is the volume's size.
+    /// </summary>
+    public override async Task TakeAsync(string volume, ChainKey key, ChainKey? parent, long? bytes, CancellationToken cancellationToken)
     {
         // A snapshot of this key that failed (or is going) would stand in the way for good: it is removed first.
         if (IsUsable(key) is false)
@@ -48,6 +52,11 @@ public sealed class VolumeSnapshotLayers(InstanceCluster cluster) : VolumeLayers
         }
 
         var (labels, annotations) = Metadata(cluster.Options.Release, key, parent);
+        if (bytes is { } measured)
+        {
+            annotations[InstanceNames.BytesAnnotation] = measured.ToString(CultureInfo.InvariantCulture);
+        }
+
         var snapshot = new VolumeSnapshot
         {
             Metadata = new V1ObjectMeta { Name = InstanceNames.Layer(key), Labels = labels, Annotations = annotations },
@@ -91,7 +100,10 @@ public sealed class VolumeSnapshotLayers(InstanceCluster cluster) : VolumeLayers
         }
 
         var created = snapshot.Status?.CreationTime ?? snapshot.Metadata.CreationTimestamp ?? DateTime.UnixEpoch;
-        var size = snapshot.Status?.RestoreSize is { } quantity ? (long)quantity.ToDecimal() : 0;
+        // What PostgreSQL measured when it was taken, else what the driver says a restore needs (the volume's size).
+        var size = long.TryParse(InstanceNames.ValueOf(snapshot.Metadata.Annotations, InstanceNames.BytesAnnotation), NumberStyles.None, CultureInfo.InvariantCulture, out var measured)
+            ? measured
+            : snapshot.Status?.RestoreSize is { } quantity ? (long)quantity.ToDecimal() : 0;
         return new SnapshotLayer(key, ParentOf(snapshot.Metadata.Annotations), size, 0, new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)), "csi:" + snapshot.Spec.VolumeSnapshotClassName);
     }
 

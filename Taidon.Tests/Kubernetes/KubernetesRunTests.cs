@@ -48,7 +48,12 @@ public sealed class KubernetesRunTests : IAsyncLifetime
         await Assert.ThrowsAsync<Npgsql.PostgresException>(() => OpenAsync(connection with { Password = "wrong" }));
 
         var key = engine.Root.Next("CREATE TABLE kept (id int)");
-        await runtime.CaptureAsync(id, key, engine.Root, Limits, CancellationToken.None);
+        var capture = await runtime.CaptureAsync(id, key, engine.Root, Limits, CancellationToken.None);
+        // The layer counts what PostgreSQL measured (the working database), not the snapshot's restoreSize (the whole volume).
+        var snapshotBytes = long.Parse(_cluster.Api.Find(TestNamespace.Snapshots, InstanceNames.Layer(key))!["status"]!["restoreSize"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        var layer = await capture.Published;
+        Assert.InRange(layer.SizeBytes, 1024 * 1024, snapshotBytes - 1);
+        Assert.Equal(layer.SizeBytes, long.Parse(_cluster.Api.Find(TestNamespace.Snapshots, InstanceNames.Layer(key))!["metadata"]!["annotations"]![InstanceNames.BytesAnnotation]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
         connection = await runtime.StartAsync(id, Limits, CancellationToken.None);
         await using (var session = await OpenAsync(connection))
         {
