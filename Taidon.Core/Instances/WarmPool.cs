@@ -58,8 +58,6 @@ public sealed class WarmPool(
     /// <summary>Raised when an instance was claimed, or a lesson asked for more: the refill loop wakes.</summary>
     public event Action? RefillWanted;
 
-    public bool Enabled => options.WarmPoolSize > 0 || LessonNow is not null;
-
     /// <summary>Instances the pool held at its last refill (those of a lesson that ended are given back at the next).</summary>
     public int Pooled { get; private set; }
 

@@ -266,6 +266,12 @@ public sealed class KubernetesInstanceRuntime(
         var secret = await FindSecretAsync(instanceId, cancellationToken) ?? throw new InvalidOperationException($"There is no instance {instanceId}.");
         // What the layer holds, in real bytes for the cache's budget (a snapshot's restoreSize is its volume's whole size).
         var bytes = cluster.Pods.Find(InstanceNames.Pod(instanceId)) is { } pod && IsReady(pod) ? await MeasureAsync(instanceId, pod, secret, cancellationToken) : null;
+        if (bytes is { } measured)
+        {
+            // The admin page's measure too: the capture has just taken it.
+            _sizes[instanceId] = (measured, Environment.TickCount64);
+        }
+
         await StopAsync(instanceId, cancellationToken);
         V1Secret? annotated = null;
         try
