@@ -82,6 +82,68 @@ public static class ScriptRerunBenchmarks
                 "UPDATE people SET city = 'Lima' WHERE id % 1000 = {0};",
                 "SELECT count(*) + {0} FROM people WHERE city = 'Lima';",
             ]),
+        // The issue's size (a load of a second or more before the exercise): what a rerun's 0.05 is meant for.
+        new("a load in one transaction with foreign keys, then DML (the issue's size)",
+            """
+            BEGIN;
+            CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric(12, 2) NOT NULL CHECK (balance >= 0));
+            INSERT INTO accounts SELECT g, 'owner ' || g, g % 1000 FROM generate_series(1, 100000) g;
+            CREATE TABLE transfers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, source int NOT NULL REFERENCES accounts, target int NOT NULL REFERENCES accounts, amount numeric(12, 2) NOT NULL);
+            INSERT INTO transfers (source, target, amount) SELECT 1 + g % 100000, 1 + (g * 7) % 100000, g % 50 FROM generate_series(1, 300000) g;
+            COMMIT;
+            CREATE INDEX transfers_source ON transfers (source);
+            CREATE INDEX transfers_target ON transfers (target);
+            ANALYZE;
+            """,
+            [
+                "UPDATE accounts SET balance = balance - 10 - {0} WHERE id = 17;",
+                "UPDATE accounts SET balance = balance + 10 + {0} WHERE id = 18;",
+                "SELECT id, balance, {0} AS edit FROM accounts WHERE id IN (17, 18) ORDER BY id;",
+                "SELECT count(*), sum(amount) FROM transfers WHERE source = 17 + {0};",
+            ]),
+        new("rows inserted one at a time in a PL/pgSQL loop (the issue's size)",
+            """
+            CREATE TABLE readings (sensor int NOT NULL, taken_at timestamp NOT NULL, value double precision NOT NULL);
+            DO $$
+            BEGIN
+              FOR s IN 1..40 LOOP
+                FOR g IN 1..12500 LOOP
+                  INSERT INTO readings VALUES (s, timestamp '2024-01-01' + g * interval '1 minute', sin(g / 100.0) * s);
+                END LOOP;
+              END LOOP;
+            END
+            $$;
+            CREATE INDEX readings_sensor ON readings (sensor, taken_at);
+            ANALYZE readings;
+            """,
+            [
+                "CREATE TABLE hourly AS SELECT sensor, date_trunc('hour', taken_at) AS hour, avg(value) AS mean FROM readings WHERE sensor <= 3 + {0} GROUP BY 1, 2;",
+                "SELECT sensor, max(mean), {0} AS edit FROM hourly GROUP BY sensor ORDER BY sensor;",
+                "DELETE FROM hourly WHERE mean < 0 - {0};",
+                "SELECT count(*) + {0} FROM hourly;",
+            ]),
+        new("rows through a trigger that keeps running totals (the issue's size)",
+            """
+            CREATE TABLE sales (id int PRIMARY KEY, region int NOT NULL, amount numeric(10, 2) NOT NULL);
+            CREATE TABLE region_totals (region int PRIMARY KEY, total numeric(14, 2) NOT NULL DEFAULT 0);
+            INSERT INTO region_totals SELECT g, 0 FROM generate_series(0, 49) g;
+            CREATE FUNCTION add_sale() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              UPDATE region_totals SET total = total + NEW.amount WHERE region = NEW.region;
+              RETURN NEW;
+            END
+            $$;
+            CREATE TRIGGER sales_total AFTER INSERT ON sales FOR EACH ROW EXECUTE FUNCTION add_sale();
+            INSERT INTO sales SELECT g, g % 50, (g % 997) / 10.0 FROM generate_series(1, 60000) g;
+            CREATE INDEX sales_region ON sales (region);
+            ANALYZE;
+            """,
+            [
+                "INSERT INTO sales VALUES (1000000 + {0}, 7, 12.50);",
+                "SELECT region, total FROM region_totals WHERE region IN (7, 8 + {0}) ORDER BY region;",
+                "UPDATE region_totals SET total = 0 WHERE region = 49 - {0};",
+                "SELECT count(*) + {0} FROM sales WHERE region = 7;",
+            ]),
     ];
 
     /// <param name="iterations">Edits of each exercise statement.</param>
@@ -118,7 +180,8 @@ public static class ScriptRerunBenchmarks
         var student = await instances.CreateAsync(Limits);
         var first = await RunAsync(executor, edits, student, original, engine.Root);
         var layerBytes = first.LayersTaken.Sum(l => l.Layer.SizeBytes);
-        Console.Error.WriteLine($"  first run: {first.Duration.TotalMilliseconds:F0} ms, {first.Plan.Describe()}, layers taken: {first.LayersTaken.Count} in {string.Join(", ", first.LayersTaken.Select(l => $"{l.BuildTime.TotalMilliseconds:F0} ms"))}");
+        Console.Error.WriteLine($"  first run: {first.Duration.TotalMilliseconds:F0} ms, {first.Plan.Describe()}, statements {string.Join(", ", first.Outcomes.Select(o => $"{o.Duration.TotalMilliseconds:F0}"))} ms, "
+            + $"layers taken: {first.LayersTaken.Count} ({string.Join(", ", first.LayersTaken.Select(l => $"after statement {IndexOf(original.Keys, l.Layer.Key)} in {l.BuildTime.TotalMilliseconds:F0} ms"))})");
         var state = first.FinalState;
 
         var worst = TimeSpan.Zero;
@@ -147,6 +210,8 @@ public static class ScriptRerunBenchmarks
 
         Console.WriteLine($"| {shape.Name} | {plain.TotalMilliseconds:F0} ms | {first.Duration.TotalMilliseconds:F0} ms ({first.Duration / plain:F2}) | {worst.TotalMilliseconds:F0} ms, {worstAt} ({worst / first.Duration:F3}) | {layerBytes / 1048576.0:F0} MB |");
     }
+
+    private static int IndexOf(IReadOnlyList<ChainKey> keys, ChainKey key) => keys.Select((k, i) => (k, i)).First(p => p.k == key).i;
 
     private static Task<RunResult> RunAsync(RunExecutor executor, ScriptEdits edits, Guid instance, AnalyzedChain chain, ChainKey? state) =>
         executor.RunAsync(new ChainRun(instance, Limits, chain, 0, chain.Statements.Count, state, new ResultLimits(), EditPoint: edits.Learn("student", "script.sql", chain.Keys)), null, CancellationToken.None);

@@ -54,7 +54,7 @@ public static class DependencyInjection
         services.TryAddTimeProvider();
         services.AddSingleton<TaidonTelemetry>();
 
-        // First hosted service: migrations and seeding before the jobs start; it stops last.
+        // First hosted service: migrations, Hangfire's schema and seeding before the jobs start; it stops last.
         services.AddHostedService<ControlPlaneStartup>();
         // Second: the key ring is checked before Data Protection's own start-up, which makes a new key when it cannot read the current one.
         services.AddHostedService<KeyRingCheck>();
@@ -103,7 +103,7 @@ public static class DependencyInjection
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(
                 storage => storage.UseNpgsqlConnection(sp.GetRequiredService<ControlPlaneConnection>().ConnectionString),
-                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true }));
+                HangfireSchema.StorageOptions()));
         var jobs = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
         if (jobs.RunServer)
         {

@@ -83,6 +83,8 @@ public static class DependencyInjection
 
         services.AddProblemDetails();
         services.AddExceptionHandler<InstallationAtCapacityHandler>();
+        services.AddSingleton(new BusyControlPlane(Taidon.Infrastructure.Persistence.ControlPlaneBusy.Is));
+        services.AddExceptionHandler<ControlPlaneBusyHandler>();
         services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecuritySchemeTransformer>());
         services.AddTaidonForwardedHeaders();
@@ -90,6 +92,9 @@ public static class DependencyInjection
         services.AddTaidonTelemetry(builder.Configuration);
         services.AddSingleton<CircuitConnections>();
         services.AddHostedService<GracefulStop>();
+        services.AddSingleton<WarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<WarmUp>());
+        services.AddHealthChecks().AddCheck<WarmUp>("warm-up", tags: ["ready"]);
     }
 
     public static void UseTaidonPipeline(this WebApplication app)

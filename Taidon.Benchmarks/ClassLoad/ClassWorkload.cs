@@ -6,7 +6,7 @@ namespace Taidon.Benchmarks.ClassLoad;
 /// The fixed workload of a class, written down before any tuning: a course project (an init/ script
 /// that builds three tables with about 25,000 rows, a test/ exercise that creates a view and counts a
 /// join), students arriving within <see cref="ArrivalWindow"/>, each editing the exercise every
-/// <see cref="ThinkMin"/> to <see cref="ThinkMax"/>: every other edit changes state (the view), the
+/// <see cref="ThinkMin"/> to <see cref="ThinkMax"/>, saving it and running it: every other edit changes state (the view), the
 /// others only read.
 /// </summary>
 public sealed record ClassWorkload(
@@ -20,6 +20,9 @@ public sealed record ClassWorkload(
 {
     /// <summary>When the class has arrived and had its first answers: the arrival window and one minute more.</summary>
     public TimeSpan SteadyFrom => ArrivalWindow + TimeSpan.FromMinutes(1);
+
+    /// <summary>A student's think time before the next edit: between <see cref="ThinkMin"/> and <see cref="ThinkMax"/>.</summary>
+    public TimeSpan Think(Random random) => ThinkMin + TimeSpan.FromTicks((long)(random.NextDouble() * (ThinkMax - ThinkMin).Ticks));
 
     public static ClassWorkload Default(int students, TimeSpan duration, int browsers) =>
         new(students, duration, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20), browsers);

@@ -28,6 +28,9 @@ internal sealed class PlannedLesson : IAsyncDisposable
 
     public string CourseUrl => _git.PublicUrl("course");
 
+    /// <summary>The workspace's address that opens the course: what the teacher gives the class (a guest gets it as a project of their own).</summary>
+    public string CourseLink => "/?git=" + Uri.EscapeDataString(CourseUrl);
+
     /// <summary>The settings the app needs for it (under Taidon:): the Git server's host allowed (it is on loopback), the admin's password.</summary>
     public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
@@ -59,7 +62,8 @@ internal sealed class PlannedLesson : IAsyncDisposable
             course = CourseUrl,
             startsAt = DateTimeOffset.UtcNow.AddMinutes(1),
             minutes = (int)Math.Ceiling(workload.Duration.TotalMinutes) + 10,
-            students = workload.Students,
+            // The browser students are of the class too: they open the course link (ClassCircuits).
+            students = workload.Students + workload.Browsers,
         });
         var answer = await planned.Content.ReadAsStringAsync();
         if (!planned.IsSuccessStatusCode)
@@ -73,7 +77,7 @@ internal sealed class PlannedLesson : IAsyncDisposable
         {
             var pooled = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/instances?state=Pooled");
             waiting = (pooled.ValueKind == JsonValueKind.Array ? pooled : pooled.GetProperty("items")).GetArrayLength();
-            if (waiting >= workload.Students)
+            if (waiting >= workload.Students + workload.Browsers)
             {
                 break;
             }
@@ -81,7 +85,7 @@ internal sealed class PlannedLesson : IAsyncDisposable
             await Task.Delay(TimeSpan.FromSeconds(5));
         }
 
-        Console.WriteLine($"Lesson ready in {(DateTime.UtcNow - started).TotalSeconds:0} s: {waiting} instances waiting for {workload.Students} students; app memory {ClassLoadHarness.Mb(app.AppMemoryBytes())}");
+        Console.WriteLine($"Lesson ready in {(DateTime.UtcNow - started).TotalSeconds:0} s: {waiting} instances waiting for {workload.Students + workload.Browsers} students; app memory {ClassLoadHarness.Mb(app.AppMemoryBytes())}");
     }
 
     /// <summary>The admin signs in and makes a token on the access tokens page, as a person would.</summary>

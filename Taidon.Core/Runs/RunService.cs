@@ -74,6 +74,14 @@ public sealed class RunService(
     private const int MaxPreviewsKept = 2_000;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AnalyzedChain> _lastPreview = new();
 
+    /// <summary>
+    /// Instances whose last run changed them but could not be recorded (the control plane did not answer):
+    /// their recorded state is behind their real one, so until a run of theirs is recorded it is not
+    /// trusted and the next run restores. (Per process: where replicas share instances, a run on another
+    /// replica could still trust it.)
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, byte> _unrecorded = new();
+
     /// <summary>The instance settings by default (the warm pool's instances, owned by nobody yet).</summary>
     public InstanceLimits Limits => options.ToLimits();
 
@@ -284,6 +292,11 @@ public sealed class RunService(
             throw new ArgumentException("The script cannot be split: " + chain.Problems[0], nameof(sources));
         }
 
+        if (_unrecorded.ContainsKey(record.Id))
+        {
+            record.Ran(null, clock.GetUtcNow());
+        }
+
         var run = Prepare(record, quota, limits, chain, head);
         if (run.HeadEnd > run.HeadStart)
         {
@@ -302,13 +315,28 @@ public sealed class RunService(
         }
 
         var startKey = record.StateKey;
-        var result = await executor.RunAsync(run, progress, cancellationToken);
-        Measure(result);
+        RunResult result;
+        DateTimeOffset now;
+        try
+        {
+            result = await executor.RunAsync(run, progress, cancellationToken);
+            Measure(result);
 
-        // What the run did is recorded even when it was stopped. A reset to a statement runs no head: it is not a run of the student's.
-        var now = clock.GetUtcNow();
-        record.Ran(result.FinalState, now);
-        await journal.RecordAsync(Recorded(record, result, run.HeadEnd > run.HeadStart ? HistoryEntry(ownerId, chain, result, head, sources, now) : null, TrimNow(ownerId), now), CancellationToken.None);
+            // What the run did is recorded even when it was stopped. A reset to a statement runs no head: it is not a run of the student's.
+            now = clock.GetUtcNow();
+            record.Ran(result.FinalState, now);
+            await journal.RecordAsync(Recorded(record, result, run.HeadEnd > run.HeadStart ? HistoryEntry(ownerId, chain, result, head, sources, now) : null, TrimNow(ownerId), now), CancellationToken.None);
+            _unrecorded.TryRemove(record.Id, out _);
+        }
+        catch
+        {
+            // The run failed past its first statement (the control plane timed out as the run or its outcomes
+            // were written, the connection broke): whatever it did to the instance, the control plane still
+            // names the state before it.
+            _unrecorded.TryAdd(record.Id, 0);
+            throw;
+        }
+
         if (run.HeadEnd > run.HeadStart)
         {
             var outcome = result.Stopped ? "stopped" : result.Succeeded ? "succeeded" : "failed";

@@ -27,8 +27,17 @@ public static partial class SessionEffects
         }
 
         return Mentions.Any(m => text.Contains(m, StringComparison.OrdinalIgnoreCase))
-            || (MayRunCode(statement) && (text.Contains("execute", StringComparison.OrdinalIgnoreCase) || SetOfCustomVariable().IsMatch(text)));
+            || (MayRunCode(statement) && !IsTrigger(text) && (text.Contains("execute", StringComparison.OrdinalIgnoreCase) || SetOfCustomVariable().IsMatch(text)));
     }
+
+    /// <summary>
+    /// CREATE TRIGGER names its function in an EXECUTE FUNCTION clause and has no body: it runs nothing. The
+    /// function it fires was judged when it was made (its EXECUTE or SET in its body count there).
+    /// </summary>
+    private static bool IsTrigger(string text) => CreateTrigger().IsMatch(text);
+
+    [GeneratedRegex(@"^\s*create\s+(or\s+replace\s+)?(constraint\s+|event\s+)?trigger\s", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex CreateTrigger();
 
     /// <summary>The index of the first statement before <paramref name="end"/> that may set one, or <paramref name="end"/> when none does.</summary>
     public static int FirstUnlistedSetting(IReadOnlyList<SqlStatement> statements, int end)

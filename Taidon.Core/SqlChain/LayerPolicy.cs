@@ -22,8 +22,13 @@ public sealed record LayerPolicy(TimeSpan RewindBudget, TimeSpan MinimumLayerCos
         EditPointCost = TimeSpan.MaxValue,
     };
 
-    /// <summary>Inside the script being run, the most an edit below a layer replays after restoring it.</summary>
-    public TimeSpan ScriptRewindBudget { get; init; } = TimeSpan.FromMilliseconds(150);
+    /// <summary>
+    /// Inside the script being run, the most an edit below a layer replays after restoring it. 50 ms, about
+    /// what a capture costs on btrfs: a script's last build statement (an index, ANALYZE) often costs 50-100 ms,
+    /// and the layer after it is where its exercise statements are edited. <see cref="CaptureShare"/> keeps
+    /// the first run close to a plain one however many statements reach it.
+    /// </summary>
+    public TimeSpan ScriptRewindBudget { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>At the edit point, a layer pays once the replay since the last one costs this (an edit there is likely again).</summary>
     public TimeSpan EditPointCost { get; init; } = TimeSpan.FromMilliseconds(50);

@@ -51,7 +51,12 @@ public sealed record InstanceStorage(string Instances, string Snapshots, string?
         Directory.CreateDirectory(dataDirectory);
         if (IsMounted(mountPoint))
         {
-            // Left mounted by an earlier run of the app (or mounted by the operator).
+            // Left mounted by an earlier run of the app (or mounted by the operator); one mounted before the app used direct I/O is switched to it.
+            if (MountSource(mountPoint) is { } source && source.StartsWith("/dev/loop", StringComparison.Ordinal))
+            {
+                ProcessRunner.Run("losetup", ["--direct-io=on", source], null, TimeSpan.FromMinutes(1));
+            }
+
             logger.LogInformation("Instances and layers are on the btrfs filesystem mounted at {MountPoint}", mountPoint);
             return onImage with { MountedImage = null };
         }
@@ -94,7 +99,7 @@ public sealed record InstanceStorage(string Instances, string Snapshots, string?
             }
 
             Directory.CreateDirectory(mountPoint);
-            Run("mount", "-o", "loop,noatime", image, mountPoint);
+            Mount(image, mountPoint);
             File.SetUnixFileMode(mountPoint, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
             logger.LogWarning(
                 "The data directory is on {Filesystem}, which cannot share blocks between copies: instances and layers go to the btrfs image {Image} ({Gigabytes} GB, sparse), mounted at {MountPoint} (Taidon:Storage:CopyOnWrite=off turns this off)",
@@ -105,6 +110,34 @@ public sealed record InstanceStorage(string Instances, string Snapshots, string?
         {
             logger.LogWarning(e, "Could not make the btrfs image {Image}: instances and layers stay on {Filesystem} (full copies)", image, filesystem);
             return plain;
+        }
+    }
+
+    /// <summary>
+    /// Mounts the image through a loop device that writes to it with direct I/O. Through ext4's page cache
+    /// (what <c>mount -o loop</c> does) every block is copied and allocated twice, and a btrfs snapshot,
+    /// which first writes back what the statements left dirty, took 8-10 ms a MB here; direct, about 1.
+    /// Where the loop device cannot be set up so, the image is mounted as before.
+    /// </summary>
+    private static void Mount(string image, string mountPoint)
+    {
+        var attached = ProcessRunner.Run("losetup", ["--find", "--show", "--direct-io=on", image], null, TimeSpan.FromMinutes(1));
+        var device = attached.StandardOutput.Trim();
+        if (attached.ExitCode != 0 || !device.StartsWith("/dev/", StringComparison.Ordinal))
+        {
+            Run("mount", "-o", "loop,noatime", image, mountPoint);
+            return;
+        }
+
+        try
+        {
+            Run("mount", "-o", "noatime", device, mountPoint);
+        }
+        finally
+        {
+            // Detaching a mounted loop device only marks it to go with the unmount (as mount -o loop does);
+            // detaching an unmounted one frees it at once.
+            ProcessRunner.Run("losetup", ["-d", device], null, TimeSpan.FromMinutes(1));
         }
     }
 
@@ -123,10 +156,17 @@ public sealed record InstanceStorage(string Instances, string Snapshots, string?
         }
     }
 
-    private static bool IsMounted(string path)
+    private static bool IsMounted(string path) => MountFields(path) is not null;
+
+    /// <summary>What is mounted at <paramref name="path"/> (a device, for a loop-mounted image its loop device), or null.</summary>
+    private static string? MountSource(string path) =>
+        MountFields(path) is { } fields && Array.IndexOf(fields, "-") is var separator and >= 0 && separator + 2 < fields.Length ? fields[separator + 2] : null;
+
+    /// <summary>The line of /proc/self/mountinfo for <paramref name="path"/>, split: the mount point is the fifth field, the source the second after the "-".</summary>
+    private static string[]? MountFields(string path)
     {
         var full = Path.GetFullPath(path).TrimEnd('/');
-        return File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')).Any(f => f.Length > 4 && Unescape(f[4]) == full);
+        return File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')).FirstOrDefault(f => f.Length > 4 && Unescape(f[4]) == full);
     }
 
     private static string Unescape(string path) => path.Replace("\\040", " ", StringComparison.Ordinal);

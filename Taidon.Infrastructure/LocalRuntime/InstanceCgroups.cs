@@ -20,6 +20,12 @@ public sealed class InstanceCgroups
     private readonly ILogger _logger;
     private readonly bool _unified;
 
+    /// <summary>
+    /// The bounds written to each instance's group by this process: a restart with the same plan only moves
+    /// the new postmaster in (writing cpu.max makes the kernel walk its CPU bandwidth tree, at every start).
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (long? Memory, long? Quota)> _written = new();
+
     private InstanceCgroups(ILogger logger, bool unified)
     {
         _logger = logger;
@@ -75,26 +81,33 @@ public sealed class InstanceCgroups
             var memory = Quota.MemoryBytes(limits.Memory);
             var quota = Quota.Millicores(limits.Cpu) is { } millicores ? millicores * CpuPeriodMicroseconds / 1000 : (long?)null;
             var groups = _unified ? [Group(Mount, instanceId)] : new[] { Group(Path.Combine(Mount, "memory"), instanceId), Group(Path.Combine(Mount, "cpu"), instanceId) };
-            foreach (var group in groups)
+            var written = _written.TryGetValue(instanceId, out var bounds) && bounds == (memory, quota) && groups.All(Directory.Exists);
+            // The group keeps its bounds between the instance's postmasters.
+            if (!written)
             {
-                Directory.CreateDirectory(group);
+                foreach (var group in groups)
+                {
+                    Directory.CreateDirectory(group);
+                }
+
+                if (_unified)
+                {
+                    Write(groups[0], "memory.max", memory?.ToString(CultureInfo.InvariantCulture) ?? "max");
+                    Write(groups[0], "memory.swap.max", "0", optional: true);
+                    Write(groups[0], "cpu.max", quota is { } q ? $"{q} {CpuPeriodMicroseconds}" : "max");
+                }
+                else
+                {
+                    // memory+swap may never be below memory: lift it first, so that a plan made larger applies too.
+                    Write(groups[0], "memory.memsw.limit_in_bytes", "-1", optional: true);
+                    Write(groups[0], "memory.limit_in_bytes", memory?.ToString(CultureInfo.InvariantCulture) ?? "-1");
+                    Write(groups[0], "memory.memsw.limit_in_bytes", memory?.ToString(CultureInfo.InvariantCulture) ?? "-1", optional: true);
+                    Write(groups[1], "cpu.cfs_period_us", CpuPeriodMicroseconds.ToString(CultureInfo.InvariantCulture));
+                    Write(groups[1], "cpu.cfs_quota_us", quota?.ToString(CultureInfo.InvariantCulture) ?? "-1");
+                }
             }
 
-            if (_unified)
-            {
-                Write(groups[0], "memory.max", memory?.ToString(CultureInfo.InvariantCulture) ?? "max");
-                Write(groups[0], "memory.swap.max", "0", optional: true);
-                Write(groups[0], "cpu.max", quota is { } q ? $"{q} {CpuPeriodMicroseconds}" : "max");
-            }
-            else
-            {
-                // memory+swap may never be below memory: lift it first, so that a plan made larger applies too.
-                Write(groups[0], "memory.memsw.limit_in_bytes", "-1", optional: true);
-                Write(groups[0], "memory.limit_in_bytes", memory?.ToString(CultureInfo.InvariantCulture) ?? "-1");
-                Write(groups[0], "memory.memsw.limit_in_bytes", memory?.ToString(CultureInfo.InvariantCulture) ?? "-1", optional: true);
-                Write(groups[1], "cpu.cfs_period_us", CpuPeriodMicroseconds.ToString(CultureInfo.InvariantCulture));
-                Write(groups[1], "cpu.cfs_quota_us", quota?.ToString(CultureInfo.InvariantCulture) ?? "-1");
-            }
+            _written[instanceId] = (memory, quota);
 
             // The postmaster first, so that what it forks from now on is born inside; then what it forked already.
             foreach (var pid in new[] { postmasterPid }.Concat(Children(postmasterPid)))
@@ -114,6 +127,7 @@ public sealed class InstanceCgroups
     /// <summary>Removes a deleted instance's group (its processes are gone).</summary>
     public void Remove(Guid instanceId)
     {
+        _written.TryRemove(instanceId, out _);
         foreach (var group in _unified ? [Group(Mount, instanceId)] : new[] { Group(Path.Combine(Mount, "memory"), instanceId), Group(Path.Combine(Mount, "cpu"), instanceId) })
         {
             try

@@ -17,7 +17,7 @@ public sealed class InstanceStorageGuard(LocalInstanceRuntime runtime, ILogger<I
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
 
-    public static readonly TimeSpan FirstLook = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan FirstLook = TimeSpan.FromSeconds(1);
 
     public IStorageWatch Watch(Guid instanceId, InstanceLimits limits) => new StorageWatch(this, instanceId, limits.StorageMegabytes * 1024L * 1024);
 
@@ -80,7 +80,7 @@ public sealed class InstanceStorageGuard(LocalInstanceRuntime runtime, ILogger<I
         }
         catch (IOException)
         {
-            // A file went away while it was counted (a checkpoint removes WAL): the next tick counts again.
+            // A directory went away while it was counted (a sort's temporary files): the next tick counts again.
             return 0;
         }
     }

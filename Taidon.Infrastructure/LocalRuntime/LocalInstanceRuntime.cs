@@ -107,7 +107,6 @@ public sealed class LocalInstanceRuntime(
         var cluster = Cluster(instanceId);
         if (cluster.IsInitialized)
         {
-            NpgsqlConnection.ClearAllPools();
             await cluster.StopAsync(cancellationToken);
         }
     }
@@ -128,7 +127,6 @@ public sealed class LocalInstanceRuntime(
         }
 
         await cluster.StopAsync(cancellationToken, discard: true);
-        NpgsqlConnection.ClearAllPools();
         await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
         Directory.Delete(cluster.Root, recursive: true);
         RemoveSocketDirectory(instanceId);
@@ -268,7 +266,6 @@ public sealed class LocalInstanceRuntime(
         }
 
         // The current state is thrown away: no shutdown checkpoint is needed.
-        NpgsqlConnection.ClearAllPools();
         await cluster.StopAsync(cancellationToken, discard: true);
         var outgoing = $"{cluster.DataDirectory}.discarded-{Guid.NewGuid():N}";
         Directory.Move(cluster.DataDirectory, outgoing);
@@ -441,7 +438,6 @@ public sealed class LocalInstanceRuntime(
                     }
                 }
 
-                NpgsqlConnection.ClearAllPools();
                 await cluster.StopAsync(cancellationToken);
                 await layers.PublishAsync(engine.Root, null, cluster.DataDirectory, cancellationToken);
                 logger.LogInformation("Published the base state {Key} for new instances", engine.Root.Short);

@@ -7,8 +7,6 @@ public sealed record PostgresBinaries(string BinDirectory, int MajorVersion)
 
     public string InitDb => Path.Combine(BinDirectory, "initdb");
 
-    public string PgCtl => Path.Combine(BinDirectory, "pg_ctl");
-
     public string Postgres => Path.Combine(BinDirectory, "postgres");
 
     public const string InstallHint =

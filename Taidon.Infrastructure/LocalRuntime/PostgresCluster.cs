@@ -127,30 +127,25 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
         CheckVersion();
         ReadLivePidFile();
         var chosen = port ?? FindFreePort();
-        var options = new System.Text.StringBuilder($"-p {chosen}");
+        List<string> arguments = ["-D", DataDirectory, "-p", chosen.ToString(CultureInfo.InvariantCulture)];
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
         {
-            if (value.Contains('\'', StringComparison.Ordinal) || name.AsSpan().IndexOfAnyExcept("abcdefghijklmnopqrstuvwxyz_") >= 0)
+            if (name.AsSpan().IndexOfAnyExcept("abcdefghijklmnopqrstuvwxyz_") >= 0)
             {
                 throw new ArgumentException($"The setting {name} = {value} cannot be passed on the command line.", nameof(settings));
             }
 
-            options.Append(" -c ").Append(name).Append("='").Append(value).Append('\'');
+            arguments.Add("-c");
+            arguments.Add($"{name}={value}");
         }
 
         RotateLog();
 
-        // pg_ctl's own wait looks every 100 ms; the pid file says "ready" sooner than that.
-        string[] start = ["start", "-W", "-D", DataDirectory, "-l", LogFile, "-o", options.ToString()];
-        var result = await ProcessRunner.RunAsync(
-            niceness == 0 ? binaries.PgCtl : "nice",
-            niceness == 0 ? start : ["-n", niceness.ToString(CultureInfo.InvariantCulture), binaries.PgCtl, .. start],
-            owner,
-            CommandTimeout,
-            cancellationToken);
-        if (result.ExitCode != 0 || !await PollAsync(lines => lines is { Length: > 7 } && lines[7].Trim() == "ready", appearWithin: TimeSpan.FromSeconds(10), cancellationToken))
+        // The postmaster itself, not pg_ctl: see ProcessRunner.StartServerAsync (which also waits for its end).
+        var postmaster = await ProcessRunner.StartServerAsync(binaries.Postgres, arguments, owner, LogFile, niceness);
+        if (!await WaitReadyAsync(postmaster, cancellationToken))
         {
-            throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not start: {result.Output}\n{TailOfLog()}");
+            throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not start{(postmaster.HasExited ? $" (it exited with {postmaster.ExitCode})" : "")}.\n{TailOfLog()}");
         }
 
         logger.LogInformation("PostgreSQL in {DataDirectory} is ready on port {Port}", DataDirectory, chosen);
@@ -199,6 +194,38 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
         }
 
         logger.LogInformation("PostgreSQL in {DataDirectory} stopped", DataDirectory);
+    }
+
+    /// <summary>
+    /// Waits until the postmaster just started writes "ready" in its pid file (true), or exits, or the command
+    /// timeout passes (false). Each look reads the pid file only: the process says whether it still lives.
+    /// </summary>
+    private async Task<bool> WaitReadyAsync(Process postmaster, CancellationToken cancellationToken)
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        var started = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(started) < CommandTimeout && !postmaster.HasExited)
+        {
+            string[] lines;
+            try
+            {
+                lines = File.ReadAllLines(pidFile);
+            }
+            catch (IOException)
+            {
+                lines = [];
+            }
+
+            // A pid file left by another postmaster names another process; the one just started replaces it.
+            if (lines is { Length: > 7 } && lines[0].Trim() == postmaster.Id.ToString(CultureInfo.InvariantCulture) && lines[7].Trim() == "ready")
+            {
+                return true;
+            }
+
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -254,17 +281,33 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
             return null;
         }
 
-        var status = $"/proc/{pid}/status";
-        var alive = File.Exists(status)
-            && !File.ReadLines(status).Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains("Z (zombie)", StringComparison.Ordinal));
-        if (alive)
+        if (IsAlive(pid))
         {
             return lines;
+        }
+
+        if (!File.Exists(pidFile))
+        {
+            // It removed its pid file as it stopped, and was waited for while this looked.
+            return null;
         }
 
         logger.LogWarning("PostgreSQL in {DataDirectory} died (process {Pid}); removing its stale pid file", DataDirectory, pid);
         File.Delete(pidFile);
         return null;
+    }
+
+    /// <summary>Whether a process lives (not a zombie); one this app started is waited for as soon as it ends, so its /proc entry may go at any moment.</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            return !File.ReadLines($"/proc/{pid}/status").Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains("Z (zombie)", StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     public static int FindFreePort()

@@ -1,9 +1,14 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Taidon.Infrastructure.LocalRuntime;
 
-/// <summary>Runs a program to completion, optionally as another account (through setpriv), and captures its output.</summary>
-public static class ProcessRunner
+/// <summary>
+/// Runs a program to completion, optionally as another account (through setpriv), and captures its output;
+/// or starts a server that outlives the call (<see cref="StartServerAsync"/>).
+/// </summary>
+public static partial class ProcessRunner
 {
     public sealed record Result(int ExitCode, string StandardOutput, string StandardError)
     {
@@ -107,5 +112,93 @@ public static class ProcessRunner
         }
 
         return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>
+    /// Starts a server program that runs on after the call: its output appended to <paramref name="logFile"/>,
+    /// its input empty, as <paramref name="runAs"/> (through setpriv, without supplementary groups), at the
+    /// scheduling <paramref name="niceness"/>. Two programs precede it (a shell for the redirections, and setpriv),
+    /// not the four of <c>pg_ctl start</c> (which also runs the server once more to read its version): at a
+    /// class's restores that was a tenth of the machine in the dynamic linker. The niceness is the
+    /// starting thread's own (Linux keeps one per thread and a child inherits its parent thread's), so the
+    /// server and everything it forks are born with it, and no <c>nice</c> program runs. The process is
+    /// waited for when it ends (no zombie is left).
+    /// </summary>
+    public static async Task<Process> StartServerAsync(string program, IReadOnlyList<string> arguments, OsUser? runAs, string logFile, int niceness)
+    {
+        var server = StartInfo(program, arguments, runAs);
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = "/" };
+        foreach (var argument in new[] { "-c", "log=$1; shift; exec \"$@\" </dev/null >>\"$log\" 2>&1", "sh", logFile, server.FileName })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var argument in server.ArgumentList)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in server.Environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = niceness == 0 ? Process.Start(info)! : await NicedStarter.For(niceness).StartAsync(info);
+        _ = ReapAsync(process);
+        return process;
+    }
+
+    private static async Task ReapAsync(Process process)
+    {
+        using (process)
+        {
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>A thread of its own at a niceness, on which processes are started (they inherit it).</summary>
+    private sealed partial class NicedStarter
+    {
+        private static readonly ConcurrentDictionary<int, NicedStarter> Starters = new();
+
+        private readonly BlockingCollection<(ProcessStartInfo Info, TaskCompletionSource<Process> Started)> _queue = [];
+
+        private NicedStarter(int niceness)
+        {
+            var thread = new Thread(() => Serve(niceness)) { IsBackground = true, Name = $"Taidon nice {niceness} starter" };
+            thread.Start();
+        }
+
+        public static NicedStarter For(int niceness) => Starters.GetOrAdd(niceness, n => new NicedStarter(n));
+
+        public Task<Process> StartAsync(ProcessStartInfo info)
+        {
+            var started = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _queue.Add((info, started));
+            return started.Task;
+        }
+
+        private void Serve(int niceness)
+        {
+            // PRIO_PROCESS with the thread's own id: Linux sets the niceness of this thread only.
+            var error = setpriority(0, gettid(), niceness) == 0 ? null : $"setpriority failed (errno {Marshal.GetLastPInvokeError()})";
+            foreach (var (info, started) in _queue.GetConsumingEnumerable())
+            {
+                try
+                {
+                    started.SetResult(error is null ? Process.Start(info)! : throw new IOException($"Could not start {info.FileName} at niceness {niceness}: {error}."));
+                }
+                catch (Exception e)
+                {
+                    started.SetException(e);
+                }
+            }
+        }
+
+        [LibraryImport("libc", SetLastError = true)]
+        private static partial int setpriority(int which, int who, int priority);
+
+        [LibraryImport("libc")]
+        private static partial int gettid();
     }
 }

@@ -6,12 +6,14 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Taidon.Infrastructure.Identity;
+using Taidon.Infrastructure.Jobs;
 
 namespace Taidon.Infrastructure.Persistence;
 
 /// <summary>
-/// Applies the control-plane migrations and creates the roles and the first admin before the app
-/// serves anything, one replica at a time; stops the embedded cluster last, when the host stops.
+/// Applies the control-plane migrations, installs Hangfire's schema and creates the roles and the first
+/// admin before the app serves anything or runs a job, one replica at a time; stops the embedded cluster
+/// last, when the host stops.
 /// </summary>
 public sealed class ControlPlaneStartup(
     ControlPlaneConnection connection,
@@ -19,8 +21,8 @@ public sealed class ControlPlaneStartup(
     ILogger<ControlPlaneStartup> logger) : IHostedService
 {
     // A two-key advisory lock ("TAID", 1): two-key locks never meet the one-key locks of AdvisoryLayerBuildGate.
-    private const int LockClass = 0x54414944;
-    private const int LockMigrations = 1;
+    internal const int LockClass = 0x54414944;
+    internal const int LockMigrations = 1;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -36,6 +38,9 @@ public sealed class ControlPlaneStartup(
             await db.Database.MigrateAsync(cancellationToken);
             logger.LogInformation("The control-plane database is at migration {Migration}", (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).LastOrDefault());
         }
+
+        // On the lock's own connection: Hangfire's storage never installs it (see HangfireSchema).
+        HangfireSchema.Install(held);
 
         await scope.ServiceProvider.GetRequiredService<AccountSeeder>().SeedAsync();
     }

@@ -305,7 +305,7 @@ public sealed class WorkspacePartsTests : IDisposable
     private EditorDecorations Decorations() => new(_backend, _session, T, NullLogger.Instance);
 
     private ScriptRunner Runner() =>
-        new(_backend, new ProcessActiveRuns(TimeProvider.System), _session, Autosave(), Decorations(), T, NullLogger.Instance, () => Task.CompletedTask);
+        new(_backend, new ProcessActiveRuns(TimeProvider.System), _session, Autosave(), Decorations(), T, new Taidon.Web.Features.Gateway.BusyControlPlane(Taidon.Infrastructure.Persistence.ControlPlaneBusy.Is), NullLogger.Instance, () => Task.CompletedTask);
 
     private static ProjectScript Script(string path, string content) => new(path, content, DateTimeOffset.UnixEpoch);
 

@@ -213,8 +213,8 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await ReplaceScriptAsync(page, "CREATE TABLE pets (id int, name text);\nINSERT INTO pets VALUES (1, 'Tom');\nSELECT name FROM pets;");
         await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
 
-        // No layer holds the state after CREATE TABLE alone: the next run executes the script from its start.
-        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-execute")).ToHaveCountAsync(3);
+        // The changed INSERT and all after it execute on the next run (CREATE TABLE alone may have a layer when it took long enough to pay for one).
+        await ExpectToExecuteAtLeastAsync(page, 2);
         await page.Locator(".monaco-editor textarea").FocusAsync();
         await page.Keyboard.PressAsync("Control+Enter");
         await Assertions.Expect(page.GetByTestId("result-cell").First).ToHaveTextAsync("Tom", new() { Timeout = 60_000 });
@@ -225,9 +225,19 @@ public sealed class WorkspaceTests(BrowserFixture browser)
         await Assertions.Expect(page.Locator(".monaco-editor .view-lines")).ToContainTextAsync("'Rex'");
         await Assertions.Expect(page.GetByTestId("save-state")).ToHaveTextAsync("Saved");
 
-        // The instance holds the 'Tom' state now: the text put back executes whole on its next run.
-        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-execute")).ToHaveCountAsync(3);
-        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-cached")).ToHaveCountAsync(0);
+        // The instance holds the 'Tom' state now: the 'Rex' INSERT put back executes again, and all after it.
+        await ExpectToExecuteAtLeastAsync(page, 2);
+    }
+
+    /// <summary>
+    /// The gutter marks all three statements, and at least <paramref name="executing"/> of them execute. Whether
+    /// CREATE TABLE alone got a layer depends on how long it took on this machine (the edit point's cost), so
+    /// the test does not fix it.
+    /// </summary>
+    private static async Task ExpectToExecuteAtLeastAsync(IPage page, int executing)
+    {
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-execute, .monaco-editor .tdn-mark-cached")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator(".monaco-editor .tdn-mark-execute").Nth(executing - 1)).ToBeAttachedAsync();
     }
 
     [Fact]

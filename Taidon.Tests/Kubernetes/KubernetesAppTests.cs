@@ -52,9 +52,10 @@ public sealed class KubernetesAppTests : IAsyncLifetime
             await db.SaveChangesAsync();
         }
 
-        var report = await app.Services.GetRequiredService<InstanceReconciliation>().ReconcileAsync(CancellationToken.None);
+        // The recurring reconciliation (every five minutes) may get there first when the test crosses one; either way it is marked once.
+        await app.Services.GetRequiredService<InstanceReconciliation>().ReconcileAsync(CancellationToken.None);
 
-        Assert.Equal(1, report.MarkedFailed);
+        Assert.Single(app.Logs.Messages, m => m.Contains($"Instance {lost} has a record but no data", StringComparison.Ordinal));
         await using (var db = await app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync())
         {
             Assert.Equal(InstanceState.Failed, (await db.Instances.SingleAsync(i => i.Id == lost)).State);

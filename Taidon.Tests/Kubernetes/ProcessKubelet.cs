@@ -24,6 +24,13 @@ public sealed class ProcessKubelet : IAsyncDisposable
     private readonly string _bin = PostgresBinaries.Locate(null).BinDirectory;
     private readonly ConcurrentDictionary<string, RunningPod> _pods = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The nice value the pods' processes run at (0, the app's own, by default). On a cluster the instance pods run
+    /// within their CPU requests and limits, often on other nodes than the app; on one machine shared with the
+    /// app, a lower priority stands in for that isolation, so a class's runs do not starve the app's requests.
+    /// </summary>
+    public int Niceness { get; set; }
+
     public ProcessKubelet()
     {
         File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
@@ -248,6 +255,11 @@ public sealed class ProcessKubelet : IAsyncDisposable
 
     private Process Start(IReadOnlyList<string> command, Dictionary<string, string> environment, StringBuilder output)
     {
+        if (Niceness != 0)
+        {
+            command = ["nice", "-n", Niceness.ToString(System.Globalization.CultureInfo.InvariantCulture), .. command];
+        }
+
         var process = new Process { StartInfo = ProcessRunner.StartInfo(command[0], command.Skip(1).ToList(), _user, environment), EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Append(output, e.Data);
         process.ErrorDataReceived += (_, e) => Append(output, e.Data);

@@ -22,6 +22,9 @@ public sealed partial class AppProcess : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
+    /// <summary>The app's process id (a replica's rows in the control plane carry it).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>What the process wrote so far (for a failure's message).</summary>
     public string Output
     {
@@ -100,6 +103,37 @@ public sealed partial class AppProcess : IAsyncDisposable
         return app;
     }
 
+    /// <summary>Whether the process had to be killed: it had not stopped by itself within the grace period after SIGTERM.</summary>
+    public bool Killed { get; private set; }
+
+    /// <summary>Waits until the app says it is ready (<c>/readyz</c>, the chart's readiness probe), as Kubernetes does before it sends the pod traffic.</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        using var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(5) };
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var ready = await client.GetAsync("/readyz");
+                if (ready.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (waited.Elapsed > timeout || _process.HasExited)
+            {
+                throw new TimeoutException($"The app was not ready within {timeout.TotalSeconds:0} s:\n{Output}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>SIGTERM, then up to 60 s for the app's own stop (a pod's grace period), then a kill.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -114,6 +148,7 @@ public sealed partial class AppProcess : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
+                Killed = true;
                 _process.Kill(entireProcessTree: true);
                 await _process.WaitForExitAsync();
             }

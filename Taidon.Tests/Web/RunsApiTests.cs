@@ -338,5 +338,92 @@ public sealed class RunsApiTests : IAsyncLifetime
     private Task<ControlPlaneDbContext> Db() =>
         _app.Services.GetRequiredService<IDbContextFactory<ControlPlaneDbContext>>().CreateDbContextAsync();
 
+    [Theory]
+    [InlineData("run journal")]
+    [InlineData("statement outcomes")]
+    public async Task ARunWhoseRecordCouldNotBeWrittenIsNotTrustedByTheNext(string failing)
+    {
+        // The control plane times out as the run's record (or its statements' outcomes) is written: the view exists in the instance, the record names the state before it.
+        var timeout = new FailingOnce();
+        await using var app = _app.WithWebHostBuilder(web => web.ConfigureServices(services =>
+        {
+            if (failing == "run journal")
+            {
+                timeout.Around<Taidon.Core.Runs.IRunJournal>(services, real => new Journal(timeout, real));
+            }
+            else
+            {
+                timeout.Around<Taidon.Core.Runs.IStatementOutcomeStore>(services, real => new Outcomes(timeout, real));
+            }
+        }));
+        using var client = app.CreateClient();
+        var token = (await (await client.PostAsync("/api/v1/anonymous", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        const string Script = "CREATE VIEW answer AS SELECT 42 AS n;\nSELECT n FROM answer;";
+
+        timeout.FailNext = true;
+        using var unrecorded = await client.PostAsJsonAsync("/api/v1/runs", new { script = Script });
+        using var again = await client.PostAsJsonAsync("/api/v1/runs", new { script = Script });
+
+        Assert.False(timeout.FailNext);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unrecorded.StatusCode);
+        Assert.NotNull(unrecorded.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var run = await again.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(run.GetProperty("succeeded").GetBoolean(), run.ToString());
+    }
+
+    /// <summary>A control-plane store whose next write fails as a timed-out control plane does.</summary>
+    private sealed class FailingOnce
+    {
+        public volatile bool FailNext;
+
+        /// <summary>Puts <paramref name="wrap"/> around the app's registration of <typeparamref name="T"/>.</summary>
+        public void Around<T>(IServiceCollection services, Func<T, T> wrap)
+            where T : class
+        {
+            var real = services.Single(d => d.ServiceType == typeof(T));
+            services.Remove(real);
+            services.AddSingleton(provider => wrap((T)ActivatorUtilities.CreateInstance(provider, real.ImplementationType!)));
+        }
+
+        public Task Write(Func<Task> write)
+        {
+            if (FailNext)
+            {
+                FailNext = false;
+                throw new Npgsql.NpgsqlException("The operation has timed out", new TimeoutException());
+            }
+
+            return write();
+        }
+    }
+
+    private sealed class Journal(FailingOnce timeout, Taidon.Core.Runs.IRunJournal real) : Taidon.Core.Runs.IRunJournal
+    {
+        public Task RecordAsync(Taidon.Core.Runs.RunRecord run, CancellationToken cancellationToken) =>
+            timeout.Write(() => real.RecordAsync(run, cancellationToken));
+
+        public Task<IReadOnlyList<(Taidon.Core.SqlChain.ChainKey Before, Taidon.Core.SqlChain.ChainKey After)>> NoOpsFromAsync(IReadOnlyCollection<Taidon.Core.SqlChain.ChainKey> before, CancellationToken cancellationToken) =>
+            real.NoOpsFromAsync(before, cancellationToken);
+
+        public Task<IReadOnlyList<Taidon.Core.Runs.RunHistoryEntry>> HistoryAsync(string ownerId, int take, CancellationToken cancellationToken) =>
+            real.HistoryAsync(ownerId, take, cancellationToken);
+
+        public Task<IReadOnlyList<Taidon.Core.Runs.RunTally>> TallySinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+            real.TallySinceAsync(since, cancellationToken);
+    }
+
+    private sealed class Outcomes(FailingOnce timeout, Taidon.Core.Runs.IStatementOutcomeStore real) : Taidon.Core.Runs.IStatementOutcomeStore
+    {
+        public Task<IReadOnlyDictionary<Taidon.Core.SqlChain.ChainKey, Taidon.Core.Runs.RecordedOutcome>> FindAsync(IReadOnlyCollection<Taidon.Core.SqlChain.ChainKey> keys, CancellationToken cancellationToken) =>
+            real.FindAsync(keys, cancellationToken);
+
+        public Task RecordAsync(IReadOnlyCollection<KeyValuePair<Taidon.Core.SqlChain.ChainKey, Taidon.Core.Runs.RecordedOutcome>> outcomes, CancellationToken cancellationToken) =>
+            timeout.Write(() => real.RecordAsync(outcomes, cancellationToken));
+
+        public Task<int> ForgetAsync(DateTimeOffset before, CancellationToken cancellationToken) => real.ForgetAsync(before, cancellationToken);
+    }
+
     private Task<HttpClient> ClientAsync() => _app.GuestApiClientAsync();
 }

@@ -24,6 +24,13 @@ public sealed class LayerStore : ISnapshotLayers
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ChainKey, int> _inUse = new();
+
+    /// <summary>
+    /// Sealed layers found whole by this process: a read-only subvolume cannot change, so its files are
+    /// counted and measured at its first restore, not at each (a layer's thousand files cost the app more
+    /// than the restore itself under a class's load).
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ChainKey, byte> _foundWhole = new();
     private readonly string _layers;
     private readonly string _temporary;
     private readonly TimeProvider _clock;
@@ -172,8 +179,12 @@ public sealed class LayerStore : ISnapshotLayers
     {
         var manifest = TryReadManifest(key) ?? throw new InvalidOperationException($"There is no snapshot layer {key.Short}.");
         var data = Path.Combine(LayerPath(key), "data");
-        var damage = await manifest.FindDamageAsync(data, cancellationToken);
-        if (damage is not null)
+        var damage = _foundWhole.ContainsKey(key) ? null : await manifest.FindDamageAsync(data, cancellationToken);
+        if (damage is null && manifest.IsSealed)
+        {
+            _foundWhole.TryAdd(key, 0);
+        }
+        else if (damage is not null)
         {
             _logger.LogWarning("Snapshot layer {Key} is damaged ({Damage}); removing it", key.Short, damage);
             await RemoveAsync(key, cancellationToken);
@@ -188,6 +199,7 @@ public sealed class LayerStore : ISnapshotLayers
     public async Task<bool> RemoveAsync(ChainKey key, CancellationToken cancellationToken)
     {
         var path = LayerPath(key);
+        _foundWhole.TryRemove(key, out _);
         if (!Directory.Exists(path))
         {
             return false;
@@ -268,6 +280,9 @@ public sealed class LayerStore : ISnapshotLayers
     /// <summary>What a layer holds: every file's relative path, size and XxHash128.</summary>
     internal sealed record Manifest(string Key, string? Parent, DateTimeOffset CreatedAt, string Driver, long SizeBytes, List<ManifestFile> Files)
     {
+        /// <summary>Whether the layer is read-only with its blocks checksummed by the filesystem (no checksums of its own).</summary>
+        public bool IsSealed => Files.TrueForAll(f => f.XxHash128 is null);
+
         public SnapshotLayer ToLayer() =>
             new(ChainKey.Parse(Key), Parent is null ? null : ChainKey.Parse(Parent), SizeBytes, Files.Count, CreatedAt, Driver);
 

@@ -29,6 +29,7 @@ public sealed class CopyOnWriteStorageTests
         Assert.Equal("500500", second.GetProperty("statements")[1].GetProperty("results")[0].GetProperty("rows")[0][0].GetString());
         Assert.True(IsMounted(mountPoint), "the image is mounted under the data directory");
         Assert.Equal("btrfs", Filesystem(Path.Combine(mountPoint, "instances")));
+        Assert.Equal("1", LoopDirectIo(mountPoint));
         Assert.Contains(app.Logs.Messages, m => m.Contains("btrfs image", StringComparison.Ordinal) && m.Contains("CopyOnWrite=off", StringComparison.Ordinal));
 
         await app.DisposeAsync();
@@ -68,6 +69,14 @@ public sealed class CopyOnWriteStorageTests
 
     private static bool IsMounted(string path) =>
         File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')).Any(f => f.Length > 4 && f[4] == path);
+
+    /// <summary>Whether the loop device mounted at <paramref name="path"/> writes to its file with direct I/O ("1"), from sysfs.</summary>
+    private static string LoopDirectIo(string path)
+    {
+        var fields = File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')).First(f => f.Length > 4 && f[4] == path);
+        var device = Path.GetFileName(fields[Array.IndexOf(fields, "-") + 2]);
+        return File.ReadAllText($"/sys/block/{device}/loop/dio").Trim();
+    }
 
     private static string Filesystem(string path) =>
         ProcessRunner.Run("stat", ["-f", "-c", "%T", path], null, TimeSpan.FromSeconds(10)).StandardOutput.Trim();

@@ -76,6 +76,33 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ThePostmasterRunsAtTheInstancesNicenessAsAnUnprivilegedAccountWithItsLogInItsFolder()
+    {
+        var connection = await CreateAsync();
+        await using var data = new NpgsqlConnection(ConnectionString(connection));
+        await data.OpenAsync();
+
+        // What the postmaster forked (this backend) was born with its niceness and account.
+        var backend = data.ProcessID;
+        var stat = await File.ReadAllTextAsync($"/proc/{backend}/stat");
+        var niceness = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(LocalInstanceRuntime.InstanceNiceness, niceness);
+        var status = await File.ReadAllLinesAsync($"/proc/{backend}/status");
+        var uid = status.First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t')[1];
+        var groups = status.First(l => l.StartsWith("Groups:", StringComparison.Ordinal))["Groups:".Length..].Trim();
+        if (OsUser.CurrentIsRoot)
+        {
+            Assert.NotEqual("0", uid);
+            Assert.Equal("", groups);
+        }
+
+        // Its output goes to the instance's log, not to the app's.
+        var log = Directory.EnumerateFiles(Path.Combine(_root, "i"), "postgres.log", SearchOption.AllDirectories).Single();
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => ExecuteAsync(connection, "SELECT pg_catalog.pg_terminate_backend(pg_catalog.pg_backend_pid())"));
+        Assert.Contains("terminating connection", await File.ReadAllTextAsync(log), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpeningMoreConnectionsThanTheLimitIsRefused()
     {
         var connection = await CreateAsync();
@@ -159,6 +186,33 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         Assert.Equal("", await ScalarAsync<string>(second, "SHOW listen_addresses"));
         // The first instance goes on after its capture.
         Assert.Equal(500L, await ScalarAsync<long>(first, "SELECT count(*) FROM shared"));
+    }
+
+    [Fact]
+    public async Task RestoresAndStopsLeaveTheAppsOtherPooledConnectionsOpen()
+    {
+        // The control plane's pool stands for every pooled connection of the app: an instance's own are never pooled.
+        var pooled = await CreateAsync();
+        var pooledConnection = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString(pooled)) { Pooling = true, ApplicationName = "taidon-pool-test" }.ConnectionString;
+        int backend;
+        await using (var first = new NpgsqlConnection(pooledConnection))
+        {
+            await first.OpenAsync();
+            backend = first.ProcessID;
+        }
+
+        var restored = await CreateAsync();
+        var key = EngineIdentity.PostgreSql(15).Root.Next("create table t(id int)");
+        await ExecuteAsync(restored, "CREATE TABLE t (id int)");
+        await (await _runtime.CaptureAsync(_instances[1], key, null, Limits, CancellationToken.None)).Published;
+        await _runtime.RestoreAsync(_instances[1], key, Limits, CancellationToken.None);
+        await _runtime.StopAsync(_instances[1], CancellationToken.None);
+
+        // The same backend answers: its connection stayed in the pool (a cleared pool costs a new backend, and SCRAM, per query).
+        await using var again = new NpgsqlConnection(pooledConnection);
+        await again.OpenAsync();
+        Assert.Equal(backend, again.ProcessID);
+        NpgsqlConnection.ClearPool(again);
     }
 
     [Fact]

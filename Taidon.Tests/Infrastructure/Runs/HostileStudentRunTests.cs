@@ -190,6 +190,44 @@ public sealed class HostileStudentRunTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task ATriggersExecuteFunctionClauseRunsNoCodeSoTheStatesAfterItAreKnownAndLayered()
+    {
+        var chain = Chain("""
+            CREATE TABLE t (x int);
+            CREATE TABLE total (n bigint);
+            INSERT INTO total VALUES (0);
+            CREATE FUNCTION count_row() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN UPDATE total SET n = n + 1; RETURN NEW; END$$;
+            CREATE TRIGGER t_count AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION count_row();
+            INSERT INTO t SELECT g FROM generate_series(1, 10) g;
+            SELECT n FROM total;
+            """);
+
+        var result = await RunAsync(chain, 5, null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.Contains(result.LayersTaken, l => l.Layer.Key == chain.Keys[5]);
+        Assert.Equal(chain.Keys[6], result.FinalState);
+    }
+
+    [Fact]
+    public async Task ATriggerFiringAFunctionThatRunsSqlFromAStringLeavesTheStateUnknown()
+    {
+        var chain = Chain("""
+            CREATE TABLE t (x int);
+            CREATE FUNCTION hidden() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN EXECUTE 'SET taidon' || '.mark = 5'; RETURN NEW; END$$;
+            CREATE TRIGGER t_hidden AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION hidden();
+            INSERT INTO t VALUES (1);
+            SELECT current_setting('taidon.mark', true);
+            """);
+
+        var result = await RunAsync(chain, 3, null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        Assert.DoesNotContain(result.LayersTaken, l => l.Layer.Key == chain.Keys[2] || l.Layer.Key == chain.Keys[3] || l.Layer.Key == chain.Keys[4]);
+        Assert.Null(result.FinalState);
+    }
+
+    [Fact]
     public async Task ASettingChangedInsideAFunctionIsSeenAndMakesTheStateUnknown()
     {
         var chain = Chain("CREATE SCHEMA elsewhere;\nCREATE FUNCTION hop() RETURNS void LANGUAGE plpgsql AS $$BEGIN SET search_path = elsewhere, public; END$$;\nSELECT hop();\nCREATE TABLE after_it (x int);\nSELECT 1;");

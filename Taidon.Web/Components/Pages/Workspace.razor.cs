@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Taidon.Core.Projects;
 using Taidon.Core.Runs;
 using Taidon.Web.Features.Accounts;
+using Taidon.Web.Features.Gateway;
 using Taidon.Web.Features.Git;
 using Taidon.Web.Features.Projects;
 using Taidon.Web.Features.Workspace;
@@ -36,6 +37,9 @@ public partial class Workspace
 
     [Inject]
     private IActiveRuns Active { get; set; } = default!;
+
+    [Inject]
+    private BusyControlPlane Busy { get; set; } = default!;
 
     [Inject]
     private GuestSignIn Guests { get; set; } = default!;
@@ -127,7 +131,7 @@ public partial class Workspace
         Task Render() => InvokeAsync(StateHasChanged);
         _decorations = new EditorDecorations(Backend, session, T, Logger);
         _autosave = new ScriptAutosave(Backend, session, Time, T, InvokeAsync, SavedAsync, Render);
-        _runner = new ScriptRunner(Backend, Active, session, _autosave, _decorations, T, Logger, Render);
+        _runner = new ScriptRunner(Backend, Active, session, _autosave, _decorations, T, Busy, Logger, Render);
         _instances = new InstanceActions(Backend, session, _decorations, T);
         _session = session;
         if (RendererInfo.IsInteractive)
@@ -289,7 +293,9 @@ public partial class Workspace
     {
         await Decorations.CompletionsAsync();
         await Autosave.WatchUnsavedAsync();
-        await Decorations.RefreshMarksAsync();
+        // The marks are a hint that asks the control plane: the editor takes keys before they come (a page
+        // that loaded again on a busy replica in a rolling update waited 5 s for them).
+        _ = Decorations.RefreshMarksAsync();
     }
 
     private async Task RunSelectionFromButtonAsync() => await RunSelectionAsync(await _editor!.GetSelectionAsync());

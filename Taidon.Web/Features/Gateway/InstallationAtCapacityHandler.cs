@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
 using Taidon.Core.Quotas;
 
@@ -17,19 +16,6 @@ public sealed class InstallationAtCapacityHandler(IProblemDetailsService problem
             return false;
         }
 
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(full.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            Exception = exception,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Installation at capacity",
-                Detail = full.Message,
-                Extensions = { ["limit"] = full.Limit },
-            },
-        });
+        return await ServiceUnavailableProblem.WriteAsync(problems, context, exception, full.RetryAfter, "Installation at capacity", full.Message, full.Limit);
     }
 }

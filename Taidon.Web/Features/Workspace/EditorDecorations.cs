@@ -21,7 +21,13 @@ public sealed class EditorDecorations(IWorkspaceBackend backend, WorkspaceSessio
         return InBrowserAsync(editor => editor.SetErrorAsync(mark), "the error mark");
     }
 
-    /// <summary>Shows in the gutter how the next run of the open script would treat each of its statements.</summary>
+    private int _marksAsked;
+
+    /// <summary>
+    /// Shows in the gutter how the next run of the open script would treat each of its statements. Of
+    /// several asked at once (the page's first, a run's), only the last asked is shown (all are asked on
+    /// the circuit's dispatcher, one at a time).
+    /// </summary>
     public async Task RefreshMarksAsync()
     {
         if (session.Current is null || session.Editor is null)
@@ -30,6 +36,7 @@ public sealed class EditorDecorations(IWorkspaceBackend backend, WorkspaceSessio
         }
 
         var path = session.Current.Path;
+        var asked = ++_marksAsked;
         try
         {
             var preview = await backend.PreviewAsync(session.Owner, session.Sources(), new HeadSelection(FromFile: path));
@@ -39,7 +46,7 @@ public sealed class EditorDecorations(IWorkspaceBackend backend, WorkspaceSessio
                     .Where(s => s.Span.File == path)
                     .Select(s => new StatementMark(s.Span.Start.Line, s.Span.End.Line, s.Index < p.Plan.From, p.Chain.Keys[s.Index + 1].ToString()))
                     .ToList();
-            if (session.Current?.Path == path)
+            if (session.Current?.Path == path && asked == _marksAsked)
             {
                 await InBrowserAsync(editor => editor.SetStatementMarksAsync(marks), "the statement marks");
             }

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Localization;
+using Microsoft.JSInterop;
 using Taidon.Core.Instances;
 using Taidon.Core.Quotas;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
+using Taidon.Web.Features.Gateway;
 using Taidon.Web.Features.Localization;
 
 namespace Taidon.Web.Features.Workspace;
@@ -19,6 +21,7 @@ public sealed class ScriptRunner(
     ScriptAutosave autosave,
     EditorDecorations decorations,
     IStringLocalizer<Strings> t,
+    BusyControlPlane busy,
     ILogger logger,
     Func<Task> render)
 {
@@ -104,6 +107,17 @@ public sealed class ScriptRunner(
         catch (InstanceUnavailableException)
         {
             session.RunProblem = t["Your database could not be started just now. Try again in a minute; if it keeps failing, tell an admin."];
+        }
+        catch (JSDisconnectedException)
+        {
+            // The page left before the run began (its replica stops and closed the circuit's connection, the
+            // tab closed) as the editor's text was read: nothing ran, and there is no page to tell.
+            logger.LogInformation("A run in the workspace did not begin: its page disconnected");
+        }
+        catch (Exception e) when (busy.Is(e))
+        {
+            logger.LogWarning("A run in the workspace met a control plane that did not answer in time: {Error}", e.GetBaseException().Message);
+            session.RunProblem = t["The server is busy: its database did not answer in time. Your script is saved; run it again in a few seconds."];
         }
         catch (Exception e)
         {
