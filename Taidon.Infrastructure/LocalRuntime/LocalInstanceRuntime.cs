@@ -1,6 +1,7 @@
 using System.Text;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.IO.Enumeration;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -183,11 +184,20 @@ public sealed class LocalInstanceRuntime(
     internal long DiskBytes(Guid instanceId, bool dataOnly = false)
     {
         var root = dataOnly ? Cluster(instanceId).DataDirectory : Cluster(instanceId).Root;
-        return Directory.Exists(root)
-            ? new DirectoryInfo(root)
-                .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
-                .Sum(f => f.Length)
-            : 0;
+        if (!Directory.Exists(root))
+        {
+            return 0;
+        }
+
+        // Each file's size as the walk found it: a file that goes away while it is counted (a checkpoint recycles
+        // WAL segments many times a second under a load) counts nothing, rather than failing the whole measure,
+        // which left the storage guard blind for as long as a statement kept writing.
+        var sizes = new FileSystemEnumerable<long>(root, (ref FileSystemEntry entry) => entry.Length,
+            new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory,
+        };
+        return sizes.Sum();
     }
 
     /// <summary>Cancels what the student's sessions are running (the storage guard's stop), over the superuser's private socket.</summary>
