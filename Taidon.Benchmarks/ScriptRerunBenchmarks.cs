@@ -149,13 +149,14 @@ public static class ScriptRerunBenchmarks
     /// <param name="iterations">Edits of each exercise statement.</param>
     /// <param name="directory">Where the instances and layers go (its filesystem picks the layer driver).</param>
     /// <param name="smoke">One shape, one edit of each statement: CI's check that the harness works.</param>
-    public static async Task RunAsync(int iterations, string? directory, bool smoke)
+    /// <param name="shapeNamed">Only the shapes whose name contains this (all when null).</param>
+    public static async Task RunAsync(int iterations, string? directory, bool smoke, string? shapeNamed = null)
     {
         await using var instances = new BenchmarkInstances(directory);
         Console.WriteLine($"layer driver: {instances.Layers.Driver.Name}; {iterations} edit(s) of each exercise statement; medians");
         Console.WriteLine("| shape | plain run | first run (ratio to plain) | rerun after an edit, worst statement (ratio to first run) | layer bytes per student |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
-        foreach (var shape in smoke ? Shapes.Take(1) : Shapes)
+        foreach (var shape in smoke ? Shapes.Take(1) : Shapes.Where(s => shapeNamed is null || s.Name.Contains(shapeNamed, StringComparison.OrdinalIgnoreCase)))
         {
             await MeasureAsync(shape, instances, smoke ? 1 : iterations);
         }
@@ -193,12 +194,14 @@ public static class ScriptRerunBenchmarks
             {
                 // The student reads the result and edits the script: the runtime's standby copy is made meanwhile.
                 await Task.Delay(TimeSpan.FromSeconds(1.5));
-                var rerun = await RunAsync(executor, edits, student, Analyze(engine, shape, (statement, i)), state);
+                var phases = new PhaseTimes();
+                var rerun = await RunAsync(executor, edits, student, Analyze(engine, shape, (statement, i)), state, phases);
+                phases.End();
                 Check(rerun);
                 times.Add(rerun.Duration);
                 layerBytes += rerun.LayersTaken.Sum(l => l.Layer.SizeBytes);
                 state = rerun.FinalState;
-                Console.Error.WriteLine($"  edit of exercise statement {statement + 1}: {rerun.Duration.TotalMilliseconds:F0} ms, {rerun.Plan.Describe()}, layers taken: {rerun.LayersTaken.Count}");
+                Console.Error.WriteLine($"  edit of exercise statement {statement + 1}: {rerun.Duration.TotalMilliseconds:F0} ms, {rerun.Plan.Describe()}, layers taken: {rerun.LayersTaken.Count}; {phases.Describe()}");
             }
 
             var median = RunBenchmarks.Median(times);
@@ -213,8 +216,35 @@ public static class ScriptRerunBenchmarks
 
     private static int IndexOf(IReadOnlyList<ChainKey> keys, ChainKey key) => keys.Select((k, i) => (k, i)).First(p => p.k == key).i;
 
-    private static Task<RunResult> RunAsync(RunExecutor executor, ScriptEdits edits, Guid instance, AnalyzedChain chain, ChainKey? state) =>
-        executor.RunAsync(new ChainRun(instance, Limits, chain, 0, chain.Statements.Count, state, new ResultLimits(), EditPoint: edits.Learn("student", "script.sql", chain.Keys)), null, CancellationToken.None);
+    private static Task<RunResult> RunAsync(RunExecutor executor, ScriptEdits edits, Guid instance, AnalyzedChain chain, ChainKey? state, IProgress<RunProgress>? progress = null) =>
+        executor.RunAsync(new ChainRun(instance, Limits, chain, 0, chain.Statements.Count, state, new ResultLimits(), EditPoint: edits.Learn("student", "script.sql", chain.Keys)), progress, CancellationToken.None);
+
+    /// <summary>
+    /// Where a rerun's time went, from the executor's own progress reports (taken as they are made, not posted):
+    /// from "restoring" to the first statement is the restore and the new session; then replaying, running, taking layers.
+    /// </summary>
+    private sealed class PhaseTimes : IProgress<RunProgress>
+    {
+        private readonly Dictionary<string, TimeSpan> _spent = [];
+        private (string Phase, long At)? _current = ("planning", Stopwatch.GetTimestamp());
+
+        public void Report(RunProgress value) => Switch(value.Phase.ToString().ToLowerInvariant());
+
+        public void End() => Switch(null);
+
+        public string Describe() => string.Join(", ", _spent.Select(p => $"{p.Key} {p.Value.TotalMilliseconds:F0} ms"));
+
+        private void Switch(string? next)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (_current is var (phase, at))
+            {
+                _spent[phase] = _spent.GetValueOrDefault(phase) + Stopwatch.GetElapsedTime(at, now);
+            }
+
+            _current = next is null ? null : (next, now);
+        }
+    }
 
     /// <summary>The script with exercise statement <c>edit.Statement</c> changed (its <c>{0}</c> becomes the edit's number; 0 in the original).</summary>
     private static AnalyzedChain Analyze(EngineIdentity engine, Shape shape, (int Statement, int Edit)? edit)

@@ -228,7 +228,7 @@ public static class DependencyInjection
             var layers = LayerStore.Open(storage.Snapshots, clock, loggers.CreateLogger<LayerStore>());
             var runtime = new LocalInstanceRuntime(storage.Instances, PostgresBinaries.Locate(postgres.BinDirectory), OsUser.ForPostgres(postgres.OsUser),
                 layers, sp.GetRequiredService<EngineIdentityProvider>().Identity, loggers.CreateLogger<LocalInstanceRuntime>(),
-                InstanceCgroups.Detect(loggers.CreateLogger<InstanceCgroups>()));
+                InstanceCgroups.Detect(loggers.CreateLogger<InstanceCgroups>()), sp.GetRequiredService<InstanceOptions>().StandbyServers);
             var telemetry = sp.GetRequiredService<TaidonTelemetry>();
             telemetry.ActiveInstances = () => runtime.CountRunning();
             telemetry.CacheBytes = layers.TotalBytes;

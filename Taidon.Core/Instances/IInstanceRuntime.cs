@@ -47,7 +47,10 @@ public interface IInstanceRuntime
     /// <summary>Creates and starts an instance in the base state (h_0): an empty working database owned by the student role.</summary>
     Task<InstanceConnection> CreateAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken);
 
-    /// <summary>Starts a stopped instance (scale to zero and back); returns how to connect.</summary>
+    /// <summary>
+    /// Starts a stopped instance (scale to zero and back); returns how to connect. A running one is left as it
+    /// is: asked again after a restore, it says how to reach the server now (a restore may switch servers).
+    /// </summary>
     Task<InstanceConnection> StartAsync(Guid instanceId, InstanceLimits limits, CancellationToken cancellationToken);
 
     Task StopAsync(Guid instanceId, CancellationToken cancellationToken);

@@ -42,6 +42,15 @@ public sealed class InstanceOptions
     [Range(0, 90, ErrorMessage = "Taidon:Instances:MemoryShortPercent must be between 0 and 90.")]
     public int MemoryShortPercent { get; set; } = 15;
 
+    /// <summary>
+    /// The embedded runtime's standby servers: PostgreSQL already running on the copy of the layer a student
+    /// rewinds to next, so that the rewind is a switch to it rather than a start on the student's time. Each
+    /// is one more idle server (about 20 MB); past this many in the installation, rewinds start PostgreSQL as
+    /// before. Empty: four per core; 0 turns them off.
+    /// </summary>
+    [Range(0, 10_000, ErrorMessage = "Taidon:Instances:StandbyServers must be between 0 and 10000.")]
+    public int? StandbyServers { get; set; }
+
     /// <summary>Instances kept started in the base state, so a new student's first run needs no start (0 turns the pool off).</summary>
     [Range(0, 1000, ErrorMessage = "Taidon:Instances:WarmPoolSize must be between 0 and 1000.")]
     public int WarmPoolSize { get; set; } = 2;

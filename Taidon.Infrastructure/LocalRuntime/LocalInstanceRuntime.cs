@@ -31,14 +31,23 @@ public sealed class LocalInstanceRuntime(
     LayerStore layers,
     EngineIdentity engine,
     ILogger<LocalInstanceRuntime> logger,
-    InstanceCgroups? cgroups = null) : IInstanceRuntime
+    InstanceCgroups? cgroups = null,
+    int? standbyServers = null) : IInstanceRuntime
 {
+    /// <summary>Standby servers in the installation when no setting says (<c>Taidon:Instances:StandbyServers</c>): four per core.</summary>
+    public static int DefaultStandbyServers => Environment.ProcessorCount * 4;
+
     public const string StudentRole = "student";
     public const string Database = "workspace";
 
     private static readonly SemaphoreSlim BaseLock = new(1, 1);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Standby> _standbys = new();
+
+    private readonly int _maxStandbyServers = standbyServers ?? DefaultStandbyServers;
+
+    /// <summary>Standby servers running or starting now (bounded by <see cref="_maxStandbyServers"/>).</summary>
+    private int _standbyServers;
 
     /// <summary>Each instance's data directories thrown away by a restore and being removed in the background (a deletion waits for them).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Task> _discarding = new();
@@ -108,6 +117,12 @@ public sealed class LocalInstanceRuntime(
         var cluster = Cluster(instanceId);
         if (cluster.IsInitialized)
         {
+            // A stopped instance keeps its standby copy (its next run may rewind to it), not the server on it.
+            if (_standbys.TryGetValue(instanceId, out var standby))
+            {
+                await standby.StopServerAsync(this);
+            }
+
             await cluster.StopAsync(cancellationToken);
         }
     }
@@ -243,7 +258,7 @@ public sealed class LocalInstanceRuntime(
 
             // Only the snapshot is on the run's time; the layer is sealed, listed and made visible while the run goes on.
             var published = await layers.BeginPublishAsync(key, parent, cluster.DataDirectory, cancellationToken);
-            PrepareStandby(instanceId, key, published);
+            PrepareStandby(instanceId, key, limits, published);
             return new LayerCapture(published, SessionsKept: true);
         }
 
@@ -259,14 +274,15 @@ public sealed class LocalInstanceRuntime(
             await StartAsync(instanceId, limits, cancellationToken);
         }
 
-        PrepareStandby(instanceId, key);
+        PrepareStandby(instanceId, key, limits);
         return LayerCapture.Done(layer, sessionsKept: false);
     }
 
     public async Task RestoreAsync(Guid instanceId, ChainKey key, InstanceLimits limits, CancellationToken cancellationToken)
     {
         var cluster = ExistingCluster(instanceId);
-        var incoming = await TakeStandbyAsync(instanceId, key);
+        var standby = await TakeStandbyAsync(instanceId, key, limits);
+        var incoming = standby?.Path;
         if (incoming is null)
         {
             // The layer is checked and copied beside the current data first: a damaged layer leaves the instance as it was.
@@ -275,19 +291,45 @@ public sealed class LocalInstanceRuntime(
             await layers.RestoreAsync(key, incoming, cancellationToken);
         }
 
-        // The current state is thrown away: no shutdown checkpoint is needed.
-        await cluster.StopAsync(cancellationToken, discard: true);
+        // The current state is thrown away: no shutdown checkpoint is needed. With a standby server to switch
+        // to, the old server is stopped after the switch, off the student's time (it runs on, in the directory
+        // it is moved to, on its own socket, until then).
+        var serving = standby?.Serving is true;
+        if (!serving)
+        {
+            await cluster.StopAsync(cancellationToken, discard: true);
+        }
+
         var outgoing = $"{cluster.DataDirectory}.discarded-{Guid.NewGuid():N}";
         Directory.Move(cluster.DataDirectory, outgoing);
+
+        // A standby server moves with its directory (PostgreSQL works relative to it once started): it is the
+        // instance's server from here on, on its own port in the instance's socket folder, which the next
+        // StartAsync reads from its pid file. Nobody has connected to it: its state is the layer's.
         Directory.Move(incoming, cluster.DataDirectory);
-        await StartAsync(instanceId, limits, cancellationToken);
+        if (serving)
+        {
+            ReleaseStandbyServer();
+            logger.LogDebug("Instance {InstanceId} switched to its standby server on layer {Key}", instanceId, key.Short);
+        }
+        else
+        {
+            await StartAsync(instanceId, limits, cancellationToken);
+        }
+
         var discard = Task.Run(async () =>
         {
             try
             {
+                if (serving)
+                {
+                    await new PostgresCluster(binaries, cluster.Root, owner, logger, InstanceNiceness, dataDirectoryName: Path.GetFileName(outgoing))
+                        .StopAsync(CancellationToken.None, discard: true);
+                }
+
                 await layers.Driver.DeleteAsync(outgoing, CancellationToken.None);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PostgresClusterException)
             {
                 logger.LogWarning(e, "Could not remove {Directory}, the state a restore of instance {InstanceId} replaced", outgoing, instanceId);
             }
@@ -295,25 +337,29 @@ public sealed class LocalInstanceRuntime(
         _ = _discarding.AddOrUpdate(instanceId, discard, (_, earlier) => Task.WhenAll(earlier, discard));
 
         // A student who edits and reruns comes back to this layer next: its copy is made while they type.
-        PrepareStandby(instanceId, key);
+        PrepareStandby(instanceId, key, limits);
     }
 
     /// <summary>
     /// An instance keeps a standby copy of the layer it last restored or took, made and checked against
     /// the manifest in the background, so the next rewind to it is a rename: neither the copy nor the
-    /// checksums are on the student's time. (With btrfs the copy is a snapshot sharing its blocks.)
+    /// checksums are on the student's time. (With btrfs the copy is a snapshot sharing its blocks.) While the
+    /// installation has standby servers to spare, PostgreSQL is started on the copy too, so that the rewind
+    /// starts nothing either.
     /// </summary>
-    private void PrepareStandby(Guid instanceId, ChainKey key, Task? published = null)
+    private void PrepareStandby(Guid instanceId, ChainKey key, InstanceLimits limits, Task? published = null)
     {
         var standby = _standbys.AddOrUpdate(
             instanceId,
-            _ => Standby.Start(key, StandbyDirectory(instanceId), layers, logger, published ?? Task.CompletedTask),
-            (_, existing) => existing.Key == key && !existing.Ready.IsFaulted ? existing : existing.Replace(key, StandbyDirectory(instanceId), layers, logger, published));
+            _ => Standby.Start(key, limits, StandbyCluster(instanceId), this, published ?? Task.CompletedTask),
+            (_, existing) => existing.Key == key && existing.Limits == limits && !existing.Ready.IsFaulted
+                ? existing
+                : existing.Replace(key, limits, StandbyCluster(instanceId), this, published));
         _ = standby.Ready;
     }
 
-    /// <summary>The standby copy's data directory when it holds <paramref name="key"/> (waiting for it to be finished), else null.</summary>
-    private async Task<string?> TakeStandbyAsync(Guid instanceId, ChainKey key)
+    /// <summary>The standby copy when it holds <paramref name="key"/> (waiting for it to be finished), else null.</summary>
+    private async Task<Standby?> TakeStandbyAsync(Guid instanceId, ChainKey key, InstanceLimits limits)
     {
         if (!_standbys.TryRemove(instanceId, out var standby))
         {
@@ -322,26 +368,33 @@ public sealed class LocalInstanceRuntime(
 
         if (standby.Key != key)
         {
-            await standby.DiscardAsync(layers);
+            await standby.DiscardAsync(this);
             return null;
         }
 
         try
         {
-            // Waiting for a copy under way costs less than starting another.
+            // Waiting for a copy under way costs less than starting another; one not begun yet begins now.
+            standby.Hurry();
             await standby.Ready;
-            return standby.Path;
+            if (standby.Serving && (standby.Limits != limits || !standby.Cluster.IsRunning))
+            {
+                // Started for other limits (the plan changed), or it died: the copy is used and started as any.
+                await standby.StopServerAsync(this);
+            }
+
+            return standby;
         }
         catch (SnapshotDamagedException)
         {
-            await layers.Driver.DeleteAsync(standby.Path, CancellationToken.None);
+            await standby.DiscardAsync(this);
             throw;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A damaged layer is reported as such (it is gone, the run plans again); any other failure falls back to a copy.
             logger.LogWarning(e, "The standby copy of layer {Key} failed; copying the layer instead", key.Short);
-            await standby.DiscardAsync(layers);
+            await standby.DiscardAsync(this);
             return null;
         }
     }
@@ -350,63 +403,161 @@ public sealed class LocalInstanceRuntime(
     {
         if (_standbys.TryRemove(instanceId, out var standby))
         {
-            await standby.DiscardAsync(layers);
+            await standby.DiscardAsync(this);
         }
     }
 
-    private string StandbyDirectory(Guid instanceId) => Path.Combine(Root, instanceId.ToString("N"), "standby");
+    /// <summary>The cluster of an instance's standby copy (<c>&lt;instance&gt;/standby</c>), logging where the instance logs.</summary>
+    private PostgresCluster StandbyCluster(Guid instanceId) =>
+        new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger, InstanceNiceness, dataDirectoryName: "standby");
 
-    /// <summary>A copy of a layer being made (or made) for one instance.</summary>
+    private ILogger StandbyLogger => logger;
+
+    private bool TryTakeStandbyServer()
+    {
+        if (Interlocked.Increment(ref _standbyServers) <= _maxStandbyServers)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _standbyServers);
+        return false;
+    }
+
+    private void ReleaseStandbyServer() => Interlocked.Decrement(ref _standbyServers);
+
+    /// <summary>
+    /// Starts PostgreSQL on a finished standby copy, as the instance's server would start (its settings, its
+    /// control group), on a port of its own in the instance's socket folder: one beside the running server's,
+    /// which is the only other socket there. False (and nothing started) when the instance is not running or
+    /// the installation has no standby server to spare.
+    /// </summary>
+    private async Task<bool> StartStandbyServerAsync(Guid instanceId, PostgresCluster standby, InstanceLimits limits, CancellationToken cancellationToken)
+    {
+        if (await Cluster(instanceId).GetRunningPortAsync(cancellationToken) is not { } running || !TryTakeStandbyServer())
+        {
+            return false;
+        }
+
+        try
+        {
+            var port = running == 65535 ? running - 1 : running + 1;
+            await standby.StartAsync(port, cancellationToken, Settings(instanceId, limits));
+            if (cgroups is not null && standby.PostmasterPid is { } pid)
+            {
+                cgroups.Apply(instanceId, pid, limits);
+            }
+
+            // A started server's first connection to a database builds its catalog caches' files (the start
+            // removes them): one connection here, which reads nothing of the student's and writes nothing,
+            // takes that off the rewind's first session.
+            await using var warm = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+            {
+                Host = SocketDirectory(instanceId),
+                Port = port,
+                Username = "postgres",
+                Database = Database,
+                Pooling = false,
+            }.ConnectionString);
+            await warm.OpenAsync(cancellationToken);
+
+            return true;
+        }
+        catch
+        {
+            ReleaseStandbyServer();
+            await standby.StopAsync(CancellationToken.None, discard: true);
+            throw;
+        }
+    }
+
+    /// <summary>A copy of a layer being made (or made) for one instance, and the standby server started on it when there is one.</summary>
     private sealed class Standby
     {
         private static readonly TimeSpan StandbyDelay = TimeSpan.FromSeconds(1);
 
         private readonly CancellationTokenSource _cancel = new();
+        private readonly TaskCompletionSource _hurry = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        private Standby(ChainKey key, string path)
+        private Standby(ChainKey key, InstanceLimits limits, PostgresCluster cluster)
         {
             Key = key;
-            Path = path;
+            Limits = limits;
+            Cluster = cluster;
         }
 
         public ChainKey Key { get; }
 
-        public string Path { get; }
+        /// <summary>The limits its server was (or would be) started with.</summary>
+        public InstanceLimits Limits { get; }
+
+        public PostgresCluster Cluster { get; }
+
+        public string Path => Cluster.DataDirectory;
 
         public Task Ready { get; private set; } = Task.CompletedTask;
 
-        /// <summary>A standby for another key: the old copy is stopped and removed first (and the layer finished, when it is being published).</summary>
-        public Standby Replace(ChainKey key, string path, LayerStore layers, ILogger logger, Task? published) =>
-            Start(key, path, layers, logger, published is null ? DiscardAsync(layers) : Task.WhenAll(DiscardAsync(layers), published));
+        /// <summary>Whether a standby server runs on the copy (it holds one of the installation's standby servers).</summary>
+        public bool Serving { get; private set; }
 
-        public async Task DiscardAsync(LayerStore layers)
+        /// <summary>The copy is wanted now: the wait for the run to end is cut short, and no server is started (a rewind starts one anyway).</summary>
+        public void Hurry() => _hurry.TrySetResult();
+
+        /// <summary>A standby for another key: the old copy is stopped and removed first (and the layer finished, when it is being published).</summary>
+        public Standby Replace(ChainKey key, InstanceLimits limits, PostgresCluster cluster, LocalInstanceRuntime runtime, Task? published) =>
+            Start(key, limits, cluster, runtime, published is null ? DiscardAsync(runtime) : Task.WhenAll(DiscardAsync(runtime), published));
+
+        public async Task StopServerAsync(LocalInstanceRuntime runtime)
         {
-            await _cancel.CancelAsync();
+            // A server not started yet is not started at all; one starting is waited for.
+            Hurry();
             try
             {
                 await Ready;
             }
             catch
             {
-                // A discarded copy's failure does not matter.
+                // A copy that failed has no server.
             }
 
-            await layers.Driver.DeleteAsync(Path, CancellationToken.None);
+            if (Serving)
+            {
+                Serving = false;
+                runtime.ReleaseStandbyServer();
+                await Cluster.StopAsync(CancellationToken.None);
+            }
+        }
+
+        public async Task DiscardAsync(LocalInstanceRuntime runtime)
+        {
+            await _cancel.CancelAsync();
+            await StopServerAsync(runtime);
+            await runtime.Layers.Driver.DeleteAsync(Path, CancellationToken.None);
         }
 
         /// <summary>A copy of the layer made once <paramref name="before"/> is done (the old copy removed, the layer published).</summary>
-        public static Standby Start(ChainKey key, string path, LayerStore layers, ILogger logger, Task before)
+        public static Standby Start(ChainKey key, InstanceLimits limits, PostgresCluster cluster, LocalInstanceRuntime runtime, Task before)
         {
-            var standby = new Standby(key, path);
+            var standby = new Standby(key, limits, cluster);
+            var instanceId = Guid.ParseExact(System.IO.Path.GetFileName(cluster.Root), "N");
             standby.Ready = Task.Run(async () =>
             {
                 await before;
 
                 // The run that restored or took the layer goes on now: the copy waits until it is likely done.
-                await Task.Delay(StandbyDelay, standby._cancel.Token);
-                await layers.Driver.DeleteAsync(path, CancellationToken.None);
-                await layers.RestoreAsync(key, path, standby._cancel.Token);
-                logger.LogDebug("Standby copy of layer {Key} ready in {Path}", key.Short, path);
+                await Task.WhenAny(Task.Delay(StandbyDelay, standby._cancel.Token), standby._hurry.Task);
+                standby._cancel.Token.ThrowIfCancellationRequested();
+
+                // A server left on an old copy (by an app that stopped without stopping it) goes first.
+                await cluster.StopAsync(CancellationToken.None, discard: true);
+                await runtime.Layers.Driver.DeleteAsync(cluster.DataDirectory, CancellationToken.None);
+                await runtime.Layers.RestoreAsync(key, cluster.DataDirectory, standby._cancel.Token);
+                if (!standby._hurry.Task.IsCompleted)
+                {
+                    standby.Serving = await runtime.StartStandbyServerAsync(instanceId, cluster, limits, standby._cancel.Token);
+                }
+
+                runtime.StandbyLogger.LogDebug("Standby copy of layer {Key} ready in {Path}{Server}", key.Short, cluster.DataDirectory, standby.Serving ? ", its server started" : "");
             });
             return standby;
         }
@@ -541,7 +692,7 @@ public sealed class LocalInstanceRuntime(
         ["log_min_error_statement"] = "panic",
     };
 
-    /// <summary>An instance keeps its port across stops and restores (clients keep their connection settings), unless another process took it.</summary>
+    /// <summary>An instance starts on the same port each time, unless another process took it (a rewind to a standby server moves it to the standby's until the next start).</summary>
     private static async Task<int> StablePortAsync(PostgresCluster cluster, CancellationToken cancellationToken)
     {
         var file = Path.Combine(cluster.Root, "port");

@@ -16,7 +16,7 @@ namespace Taidon.Infrastructure.LocalRuntime;
 /// Layout of <see cref="Root"/> (owned by the cluster's account, mode 0700):
 /// <c>pgdata/</c> (the cluster) and <c>postgres.log</c>. The superuser password is kept by the caller.
 /// </remarks>
-public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUser? owner, ILogger logger, int niceness = 0)
+public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUser? owner, ILogger logger, int niceness = 0, string dataDirectoryName = "pgdata")
 {
     public const string Superuser = "postgres";
 
@@ -25,7 +25,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
 
     public string Root { get; } = Path.GetFullPath(root);
 
-    public string DataDirectory => Path.Combine(Root, "pgdata");
+    public string DataDirectory => Path.Combine(Root, dataDirectoryName);
 
     public string LogFile => Path.Combine(Root, "postgres.log");
 

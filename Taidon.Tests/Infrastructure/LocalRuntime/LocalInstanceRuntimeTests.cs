@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Taidon.Core.Instances;
@@ -189,33 +190,6 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RestoresAndStopsLeaveTheAppsOtherPooledConnectionsOpen()
-    {
-        // The control plane's pool stands for every pooled connection of the app: an instance's own are never pooled.
-        var pooled = await CreateAsync();
-        var pooledConnection = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString(pooled)) { Pooling = true, ApplicationName = "taidon-pool-test" }.ConnectionString;
-        int backend;
-        await using (var first = new NpgsqlConnection(pooledConnection))
-        {
-            await first.OpenAsync();
-            backend = first.ProcessID;
-        }
-
-        var restored = await CreateAsync();
-        var key = EngineIdentity.PostgreSql(15).Root.Next("create table t(id int)");
-        await ExecuteAsync(restored, "CREATE TABLE t (id int)");
-        await (await _runtime.CaptureAsync(_instances[1], key, null, Limits, CancellationToken.None)).Published;
-        await _runtime.RestoreAsync(_instances[1], key, Limits, CancellationToken.None);
-        await _runtime.StopAsync(_instances[1], CancellationToken.None);
-
-        // The same backend answers: its connection stayed in the pool (a cleared pool costs a new backend, and SCRAM, per query).
-        await using var again = new NpgsqlConnection(pooledConnection);
-        await again.OpenAsync();
-        Assert.Equal(backend, again.ProcessID);
-        NpgsqlConnection.ClearPool(again);
-    }
-
-    [Fact]
     public async Task ADamagedLayerLeavesTheInstanceAsItWas()
     {
         var connection = await CreateAsync();
@@ -247,6 +221,121 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         Assert.False(Directory.Exists(Path.Combine(_root, "i", id.ToString("N"))));
         Assert.False(await _runtime.IsRunningAsync(id, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task ARewindToALayerWithAStandbyServerSwitchesToItWithTheLayersStateAndStartsNothing()
+    {
+        var connection = await CreateAsync();
+        var id = _instances[0];
+        await ExecuteAsync(connection, "CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
+        var key = EngineIdentity.PostgreSql(15).Root.Next("create table t(id int); insert into t values (1)");
+        await (await _runtime.CaptureAsync(id, key, null, Limits, CancellationToken.None)).Published;
+        await ExecuteAsync(connection, "INSERT INTO t VALUES (2), (3);");
+        var standby = await StandbyServerAsync(id);
+        var rewound = DateTimeOffset.UtcNow;
+
+        await _runtime.RestoreAsync(id, key, Limits, CancellationToken.None);
+
+        var restored = await _runtime.StartAsync(id, Limits, CancellationToken.None);
+        Assert.Equal(1L, await ScalarAsync<long>(restored, "SELECT count(*) FROM t"));
+        Assert.Equal(standby.Pid, Postmaster(id, "pgdata")?.Pid);
+        Assert.True(await ScalarAsync<DateTime>(restored, "SELECT pg_postmaster_start_time()") < rewound.UtcDateTime, "the server was started before the rewind");
+        Assert.NotEqual(connection.Port, restored.Port);
+        // Started as the instance's own server is: the plan's limits, the private socket only.
+        Assert.Equal("", await ScalarAsync<string>(restored, "SHOW listen_addresses"));
+        Assert.Equal("7", await ScalarAsync<string>(restored, "SHOW max_connections"));
+        Assert.Equal("2s", await ScalarAsync<string>(restored, "SHOW statement_timeout"));
+
+        // The next rewind to the same layer finds another standby server, and leaves no other server behind.
+        await ExecuteAsync(restored, "DELETE FROM t;");
+        var next = await StandbyServerAsync(id);
+        Assert.NotEqual(standby.Pid, next.Pid);
+        await _runtime.RestoreAsync(id, key, Limits, CancellationToken.None);
+        Assert.Equal(1L, await ScalarAsync<long>(await _runtime.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
+        Assert.False(IsAlive(standby.Pid), "the server rewound from is stopped");
+    }
+
+    [Fact]
+    public async Task AStoppedInstanceStopsItsStandbyServerAndKeepsItsCopy()
+    {
+        var connection = await CreateAsync();
+        var id = _instances[0];
+        await ExecuteAsync(connection, "CREATE TABLE t (id int);");
+        var key = EngineIdentity.PostgreSql(15).Root.Next("create table t(id int)");
+        await (await _runtime.CaptureAsync(id, key, null, Limits, CancellationToken.None)).Published;
+        await ExecuteAsync(connection, "INSERT INTO t VALUES (1);");
+        var standby = await StandbyServerAsync(id);
+
+        await _runtime.StopAsync(id, CancellationToken.None);
+
+        Assert.False(IsAlive(standby.Pid), "the standby server stops with its instance");
+        await _runtime.StartAsync(id, Limits, CancellationToken.None);
+        await _runtime.RestoreAsync(id, key, Limits, CancellationToken.None);
+        Assert.Equal(0L, await ScalarAsync<long>(await _runtime.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
+    }
+
+    [Fact]
+    public async Task WithNoStandbyServerToSpareARewindStartsPostgresOnTheCopy()
+    {
+        var none = new LocalInstanceRuntime(Path.Combine(_root, "j"), PostgresBinaries.Locate(null), OsUser.ForPostgres(null), _runtime.Layers,
+            EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion), NullLogger<LocalInstanceRuntime>.Instance, standbyServers: 0);
+        var id = Guid.NewGuid();
+        var connection = await none.CreateAsync(id, Limits, CancellationToken.None);
+        try
+        {
+            await ExecuteAsync(connection, "CREATE TABLE t (id int);");
+            var key = EngineIdentity.PostgreSql(15).Root.Next("create table t(id int) -- none to spare");
+            await (await none.CaptureAsync(id, key, null, Limits, CancellationToken.None)).Published;
+            await ExecuteAsync(connection, "INSERT INTO t VALUES (1);");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+
+            Assert.True(Directory.Exists(Path.Combine(none.Root, id.ToString("N"), "standby")), "the copy is made");
+            Assert.False(File.Exists(Path.Combine(none.Root, id.ToString("N"), "standby", "postmaster.pid")), "no server on it");
+            await none.RestoreAsync(id, key, Limits, CancellationToken.None);
+            Assert.Equal(0L, await ScalarAsync<long>(await none.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
+        }
+        finally
+        {
+            await none.DeleteAsync(id, CancellationToken.None);
+        }
+    }
+
+    /// <summary>The standby server of an instance once it is ready (its copy is made a second after the run that restored or took the layer).</summary>
+    private async Task<(int Pid, int Port)> StandbyServerAsync(Guid id)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (Postmaster(id, "standby") is { Ready: true } server && IsAlive(server.Pid))
+            {
+                return (server.Pid, server.Port);
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"No standby server for instance {id} within 30 s.");
+    }
+
+    /// <summary>What postmaster.pid in the instance's data directory (pgdata or standby) says, or null when there is none.</summary>
+    private (int Pid, int Port, bool Ready)? Postmaster(Guid id, string directory)
+    {
+        var file = Path.Combine(_runtime.Root, id.ToString("N"), directory, "postmaster.pid");
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(file);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        return lines.Length > 7 ? (int.Parse(lines[0], CultureInfo.InvariantCulture), int.Parse(lines[3], CultureInfo.InvariantCulture), lines[7].Trim() == "ready") : null;
+    }
+
+    private static bool IsAlive(int pid) =>
+        File.Exists($"/proc/{pid}/status") && !File.ReadLines($"/proc/{pid}/status").Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains('Z', StringComparison.Ordinal));
 
     private async Task<InstanceConnection> CreateAsync()
     {
