@@ -170,6 +170,28 @@ public sealed class ClassCircuits : IAsyncDisposable
         await page.Locator("[data-testid=sql-editor][data-editor-ready=true]").WaitForAsync();
     }
 
+    /// <summary>What each page shows now (its address, whether its workspace is interactive, Blazor's reconnection message): for a test that waited in vain.</summary>
+    public async Task<IReadOnlyList<string>> DescribeAsync()
+    {
+        var lines = new List<string>();
+        for (var i = 0; i < _pages.Count; i++)
+        {
+            try
+            {
+                var state = await _pages[i].EvaluateAsync<string>(
+                    "() => `loaded at ${performance.timeOrigin}, interactive ${document.querySelector('[data-testid=workspace]')?.dataset.interactive}, "
+                    + "reconnection: ${document.querySelector('#components-reconnect-modal')?.shadowRoot?.textContent?.trim() ?? document.querySelector('#components-reconnect-modal')?.textContent?.trim() ?? 'none'}`");
+                lines.Add($"circuit {i} at {_pages[i].Url}: {state}");
+            }
+            catch (PlaywrightException e)
+            {
+                lines.Add($"circuit {i} at {_pages[i].Url}: {e.Message.Split('\n')[0]}");
+            }
+        }
+
+        return lines;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var context in _contexts)

@@ -119,7 +119,25 @@ public sealed partial class RollingClassTests(BrowserFixture browser, ITestOutpu
             figures.Window = (updateFrom, updateTo, "run in progress during the rolling update");
 
             // Every page was on a replica that left: each comes back; and the class works on for a round of runs.
-            await UntilAsync(() => Enumerable.Range(0, workload.Browsers).All(i => figures.CircuitReturns.Any(r => r.Circuit == i)), TimeSpan.FromMinutes(1), "every circuit back");
+            try
+            {
+                await UntilAsync(() => Enumerable.Range(0, workload.Browsers).All(i => figures.CircuitReturns.Any(r => r.Circuit == i)), TimeSpan.FromMinutes(1), "every circuit back");
+            }
+            catch (TimeoutException)
+            {
+                foreach (var line in await circuits.DescribeAsync())
+                {
+                    output.WriteLine(line);
+                }
+
+                foreach (var stop in stops)
+                {
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"replica {stop.Replica} began to stop at {stop.At.TotalSeconds:0.0} s and closed {stop.Circuits} circuit connections; returns seen: {string.Join(", ", figures.CircuitReturns.Select(r => $"circuit {r.Circuit} at {r.Back.TotalSeconds:0.0} s"))}"));
+                }
+
+                throw;
+            }
+
             await UntilAsync(() => students.All(s => s.LastAnswered > updateTo), TimeSpan.FromMinutes(2), "a run answered after the update for every student");
         }
         finally
