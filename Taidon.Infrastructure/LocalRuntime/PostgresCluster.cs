@@ -145,7 +145,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
         var postmaster = await ProcessRunner.StartServerAsync(binaries.Postgres, arguments, owner, LogFile, niceness);
         if (!await WaitReadyAsync(postmaster, cancellationToken))
         {
-            throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not start{(postmaster.HasExited ? $" (it exited with {postmaster.ExitCode})" : "")}.\n{TailOfLog()}");
+            throw new PostgresClusterException($"PostgreSQL in {DataDirectory} did not start{(ExitCode(postmaster) is { } code ? $" (it exited with {code})" : "")}.\n{TailOfLog()}");
         }
 
         logger.LogInformation("PostgreSQL in {DataDirectory} is ready on port {Port}", DataDirectory, chosen);
@@ -204,7 +204,7 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
     {
         var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
         var started = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(started) < CommandTimeout && !postmaster.HasExited)
+        while (Stopwatch.GetElapsedTime(started) < CommandTimeout && !HasExited(postmaster))
         {
             string[] lines;
             try
@@ -226,6 +226,31 @@ public sealed class PostgresCluster(PostgresBinaries binaries, string root, OsUs
         }
 
         return false;
+    }
+
+    /// <summary>Whether the postmaster started has exited: one that exits at once is reaped (and its Process disposed) by ProcessRunner.</summary>
+    private static bool HasExited(Process postmaster)
+    {
+        try
+        {
+            return postmaster.HasExited;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
+
+    private static int? ExitCode(Process postmaster)
+    {
+        try
+        {
+            return postmaster.HasExited ? postmaster.ExitCode : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
