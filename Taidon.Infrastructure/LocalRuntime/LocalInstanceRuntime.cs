@@ -144,6 +144,11 @@ public sealed class LocalInstanceRuntime(
 
         await cluster.StopAsync(cancellationToken, discard: true);
         await layers.Driver.DeleteAsync(cluster.DataDirectory, cancellationToken);
+
+        // A standby copy this app does not know of (an app that stopped without stopping its server left it).
+        var standby = StandbyCluster(instanceId);
+        await standby.StopAsync(cancellationToken, discard: true);
+        await layers.Driver.DeleteAsync(standby.DataDirectory, cancellationToken);
         Directory.Delete(cluster.Root, recursive: true);
         RemoveSocketDirectory(instanceId);
         // Instances made before the private socket kept a password here.
@@ -153,6 +158,7 @@ public sealed class LocalInstanceRuntime(
         }
 
         cgroups?.Remove(instanceId);
+        _dataDirectoryNames.TryRemove(instanceId, out _);
         logger.LogInformation("Deleted instance {InstanceId}", instanceId);
     }
 
@@ -291,29 +297,22 @@ public sealed class LocalInstanceRuntime(
             await layers.RestoreAsync(key, incoming, cancellationToken);
         }
 
-        // The current state is thrown away: no shutdown checkpoint is needed. With a standby server to switch
-        // to, the old server is stopped after the switch, off the student's time (it runs on, in the directory
-        // it is moved to, on its own socket, until then).
-        var serving = standby?.Serving is true;
-        if (!serving)
-        {
-            await cluster.StopAsync(cancellationToken, discard: true);
-        }
-
+        // The current state is thrown away: no shutdown checkpoint is needed.
+        await cluster.StopAsync(cancellationToken, discard: true);
         var outgoing = $"{cluster.DataDirectory}.discarded-{Guid.NewGuid():N}";
         Directory.Move(cluster.DataDirectory, outgoing);
-
-        // A standby server moves with its directory (PostgreSQL works relative to it once started): it is the
-        // instance's server from here on, on its own port in the instance's socket folder, which the next
-        // StartAsync reads from its pid file. Nobody has connected to it: its state is the layer's.
-        Directory.Move(incoming, cluster.DataDirectory);
-        if (serving)
+        if (standby?.Serving is true)
         {
+            // The standby server is the instance's from here on, where it runs, on its own port in the instance's
+            // socket folder (the next StartAsync reads it from its pid file). Nobody has connected to it as the
+            // student: its state is the layer's.
+            SwapDataDirectories(instanceId);
             ReleaseStandbyServer();
             logger.LogDebug("Instance {InstanceId} switched to its standby server on layer {Key}", instanceId, key.Short);
         }
         else
         {
+            Directory.Move(incoming, cluster.DataDirectory);
             await StartAsync(instanceId, limits, cancellationToken);
         }
 
@@ -321,15 +320,9 @@ public sealed class LocalInstanceRuntime(
         {
             try
             {
-                if (serving)
-                {
-                    await new PostgresCluster(binaries, cluster.Root, owner, logger, InstanceNiceness, dataDirectoryName: Path.GetFileName(outgoing))
-                        .StopAsync(CancellationToken.None, discard: true);
-                }
-
                 await layers.Driver.DeleteAsync(outgoing, CancellationToken.None);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PostgresClusterException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 logger.LogWarning(e, "Could not remove {Directory}, the state a restore of instance {InstanceId} replaced", outgoing, instanceId);
             }
@@ -409,7 +402,7 @@ public sealed class LocalInstanceRuntime(
 
     /// <summary>The cluster of an instance's standby copy (<c>&lt;instance&gt;/standby</c>), logging where the instance logs.</summary>
     private PostgresCluster StandbyCluster(Guid instanceId) =>
-        new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger, InstanceNiceness, dataDirectoryName: "standby");
+        new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger, InstanceNiceness, dataDirectoryName: StandbyDirectoryName(instanceId));
 
     private ILogger StandbyLogger => logger;
 
@@ -755,7 +748,37 @@ public sealed class LocalInstanceRuntime(
     /// </summary>
     public const int InstanceNiceness = 10;
 
-    private PostgresCluster Cluster(Guid instanceId) => new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger, InstanceNiceness);
+    private PostgresCluster Cluster(Guid instanceId) =>
+        new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger, InstanceNiceness, dataDirectoryName: DataDirectoryName(instanceId));
+
+    /// <summary>
+    /// The two places of an instance's data inside its folder: one is its data directory, the other holds the
+    /// standby copy. A rewind that switches to a standby server swaps their roles (a running PostgreSQL cannot be
+    /// moved: it opens pg_control by its absolute path), and says which is which in <see cref="DataDirectoryMarker"/>.
+    /// </summary>
+    private static readonly string[] DataDirectoryNames = ["pgdata", "standby"];
+
+    private const string DataDirectoryMarker = "data-directory";
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> _dataDirectoryNames = new();
+
+    private string DataDirectoryName(Guid instanceId) => _dataDirectoryNames.GetOrAdd(instanceId, id =>
+    {
+        var marker = Path.Combine(Root, id.ToString("N"), DataDirectoryMarker);
+        return File.Exists(marker) && File.ReadAllText(marker).Trim() is var name && DataDirectoryNames.Contains(name) ? name : DataDirectoryNames[0];
+    });
+
+    private string StandbyDirectoryName(Guid instanceId) => DataDirectoryName(instanceId) == DataDirectoryNames[0] ? DataDirectoryNames[1] : DataDirectoryNames[0];
+
+    /// <summary>The standby copy's place becomes the data directory (its server runs there), written so that a restarted app finds it.</summary>
+    private void SwapDataDirectories(Guid instanceId)
+    {
+        var name = StandbyDirectoryName(instanceId);
+        var marker = Path.Combine(Root, instanceId.ToString("N"), DataDirectoryMarker);
+        File.WriteAllText(marker + ".new", name);
+        File.Move(marker + ".new", marker, overwrite: true);
+        _dataDirectoryNames[instanceId] = name;
+    }
 
     private PostgresCluster ExistingCluster(Guid instanceId)
     {

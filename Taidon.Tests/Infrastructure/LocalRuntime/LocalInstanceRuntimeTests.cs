@@ -238,7 +238,7 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
 
         var restored = await _runtime.StartAsync(id, Limits, CancellationToken.None);
         Assert.Equal(1L, await ScalarAsync<long>(restored, "SELECT count(*) FROM t"));
-        Assert.Equal(standby.Pid, Postmaster(id, "pgdata")?.Pid);
+        Assert.Equal(standby.Pid, Postmaster(id, DataDirectory(id))?.Pid);
         Assert.True(await ScalarAsync<DateTime>(restored, "SELECT pg_postmaster_start_time()") < rewound.UtcDateTime, "the server was started before the rewind");
         Assert.NotEqual(connection.Port, restored.Port);
         // Started as the instance's own server is: the plan's limits, the private socket only.
@@ -246,13 +246,29 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         Assert.Equal("7", await ScalarAsync<string>(restored, "SHOW max_connections"));
         Assert.Equal("2s", await ScalarAsync<string>(restored, "SHOW statement_timeout"));
 
-        // The next rewind to the same layer finds another standby server, and leaves no other server behind.
+        // The switched-to server works where it runs: a capture's checkpoint and snapshot (or stop and copy), a restart.
+        await ExecuteAsync(restored, "INSERT INTO t SELECT generate_series(10, 20000);");
+        var later = key.Next("insert into t select generate_series(10, 20000)");
+        await (await _runtime.CaptureAsync(id, later, key, Limits, CancellationToken.None)).Published;
+        restored = await _runtime.StartAsync(id, Limits, CancellationToken.None);
+        Assert.Equal(19992L, await ScalarAsync<long>(restored, "SELECT count(*) FROM t"));
+
+        // The next rewind (to the layer just taken) finds another standby server, and leaves no other server behind.
         await ExecuteAsync(restored, "DELETE FROM t;");
         var next = await StandbyServerAsync(id);
         Assert.NotEqual(standby.Pid, next.Pid);
-        await _runtime.RestoreAsync(id, key, Limits, CancellationToken.None);
-        Assert.Equal(1L, await ScalarAsync<long>(await _runtime.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
-        Assert.False(IsAlive(standby.Pid), "the server rewound from is stopped");
+        await _runtime.RestoreAsync(id, later, Limits, CancellationToken.None);
+        Assert.Equal(19992L, await ScalarAsync<long>(await _runtime.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
+        Assert.Equal(next.Pid, Postmaster(id, DataDirectory(id))?.Pid);
+        Assert.True(await GoneAsync(standby.Pid), "the server rewound from is stopped");
+
+        // An app started again finds the instance where its server runs.
+        var again = new LocalInstanceRuntime(_runtime.Root, PostgresBinaries.Locate(null), OsUser.ForPostgres(null), _runtime.Layers,
+            EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion), NullLogger<LocalInstanceRuntime>.Instance);
+        Assert.Equal(19992L, await ScalarAsync<long>(await again.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
+        await _runtime.StopAsync(id, CancellationToken.None);
+        Assert.True(await GoneAsync(next.Pid), "the instance's server stopped");
+        Assert.Equal(19992L, await ScalarAsync<long>(await _runtime.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
     }
 
     [Fact]
@@ -268,7 +284,7 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
 
         await _runtime.StopAsync(id, CancellationToken.None);
 
-        Assert.False(IsAlive(standby.Pid), "the standby server stops with its instance");
+        Assert.True(await GoneAsync(standby.Pid), "the standby server stops with its instance");
         await _runtime.StartAsync(id, Limits, CancellationToken.None);
         await _runtime.RestoreAsync(id, key, Limits, CancellationToken.None);
         Assert.Equal(0L, await ScalarAsync<long>(await _runtime.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
@@ -306,7 +322,7 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (waited.Elapsed < TimeSpan.FromSeconds(30))
         {
-            if (Postmaster(id, "standby") is { Ready: true } server && IsAlive(server.Pid))
+            if (Postmaster(id, DataDirectory(id) == "pgdata" ? "standby" : "pgdata") is { Ready: true } server && IsAlive(server.Pid))
             {
                 return (server.Pid, server.Port);
             }
@@ -317,7 +333,11 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         throw new TimeoutException($"No standby server for instance {id} within 30 s.");
     }
 
-    /// <summary>What postmaster.pid in the instance's data directory (pgdata or standby) says, or null when there is none.</summary>
+    /// <summary>Which of its two places is an instance's data directory now (the other holds its standby copy).</summary>
+    private string DataDirectory(Guid id) =>
+        File.Exists(Path.Combine(_runtime.Root, id.ToString("N"), "data-directory")) ? File.ReadAllText(Path.Combine(_runtime.Root, id.ToString("N"), "data-directory")) : "pgdata";
+
+    /// <summary>What postmaster.pid in one of the instance's places (pgdata or standby) says, or null when there is none.</summary>
     private (int Pid, int Port, bool Ready)? Postmaster(Guid id, string directory)
     {
         var file = Path.Combine(_runtime.Root, id.ToString("N"), directory, "postmaster.pid");
@@ -332,6 +352,18 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         }
 
         return lines.Length > 7 ? (int.Parse(lines[0], CultureInfo.InvariantCulture), int.Parse(lines[3], CultureInfo.InvariantCulture), lines[7].Trim() == "ready") : null;
+    }
+
+    /// <summary>Whether the process is gone within a few seconds (a postmaster removes its pid file a moment before it exits).</summary>
+    private static async Task<bool> GoneAsync(int pid)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (IsAlive(pid) && waited.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(20);
+        }
+
+        return !IsAlive(pid);
     }
 
     private static bool IsAlive(int pid) =>
