@@ -303,10 +303,19 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
             var key = EngineIdentity.PostgreSql(15).Root.Next("create table t(id int) -- none to spare");
             await (await none.CaptureAsync(id, key, null, Limits, CancellationToken.None)).Published;
             await ExecuteAsync(connection, "INSERT INTO t VALUES (1);");
-            await Task.Delay(TimeSpan.FromSeconds(2));
 
-            Assert.True(Directory.Exists(Path.Combine(none.Root, id.ToString("N"), "standby")), "the copy is made");
-            Assert.False(File.Exists(Path.Combine(none.Root, id.ToString("N"), "standby", "postmaster.pid")), "no server on it");
+            // The copy is made a second after the capture (a copy of the whole directory on ext4: slower on a busy machine).
+            var standby = Path.Combine(none.Root, id.ToString("N"), "standby");
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!File.Exists(Path.Combine(standby, "PG_VERSION")) && waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.True(File.Exists(Path.Combine(standby, "PG_VERSION")), "the copy is made");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var pidFile = Path.Combine(standby, "postmaster.pid");
+            Assert.False(File.Exists(pidFile) && IsAlive(int.Parse(File.ReadLines(pidFile).First(), CultureInfo.InvariantCulture)), "no server on it");
             await none.RestoreAsync(id, key, Limits, CancellationToken.None);
             Assert.Equal(0L, await ScalarAsync<long>(await none.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
         }
