@@ -14,7 +14,13 @@ if (args.Contains("--reruns"))
     var at = Array.IndexOf(args, "--iterations");
     var dir = Array.IndexOf(args, "--dir");
     var shape = Array.IndexOf(args, "--shape");
-    await ScriptRerunBenchmarks.RunAsync(at >= 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 3, dir >= 0 ? args[dir + 1] : null, args.Contains("--smoke"), shape >= 0 ? args[shape + 1] : null);
+    var storage = Array.IndexOf(args, "--storage");
+    await ScriptRerunBenchmarks.RunAsync(
+        at >= 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 3,
+        dir >= 0 ? args[dir + 1] : null,
+        args.Contains("--smoke"),
+        shape >= 0 ? args[shape + 1] : null,
+        storage >= 0 ? args[storage + 1] : null);
     return;
 }
 

@@ -150,10 +150,11 @@ public static class ScriptRerunBenchmarks
     /// <param name="directory">Where the instances and layers go (its filesystem picks the layer driver).</param>
     /// <param name="smoke">One shape, one edit of each statement: CI's check that the harness works.</param>
     /// <param name="shapeNamed">Only the shapes whose name contains this (all when null).</param>
-    public static async Task RunAsync(int iterations, string? directory, bool smoke, string? shapeNamed = null)
+    /// <param name="copyOnWrite">Prepare the folder as the app does with this <c>Taidon:Storage:CopyOnWrite</c> (<c>auto</c>, <c>off</c>); null: use it as it is.</param>
+    public static async Task RunAsync(int iterations, string? directory, bool smoke, string? shapeNamed = null, string? copyOnWrite = null)
     {
-        await using var instances = new BenchmarkInstances(directory);
-        Console.WriteLine($"layer driver: {instances.Layers.Driver.Name}; {iterations} edit(s) of each exercise statement; medians");
+        await using var instances = new BenchmarkInstances(directory, copyOnWrite);
+        Console.WriteLine($"layer driver: {instances.Storage}; {iterations} edit(s) of each exercise statement; medians");
         Console.WriteLine("| shape | plain run | first run (ratio to plain) | rerun after an edit, worst statement (ratio to first run) | layer bytes per student |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var shape in smoke ? Shapes.Take(1) : Shapes.Where(s => shapeNamed is null || s.Name.Contains(shapeNamed, StringComparison.OrdinalIgnoreCase)))

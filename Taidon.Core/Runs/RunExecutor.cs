@@ -290,7 +290,7 @@ public sealed class RunExecutor(
                 // The edit point is learned, not guessed: its layer is paid back by the reruns that come there, not weighed against this run.
                 var atEditPoint = i + 1 == run.EditPoint;
                 var worthALayer = layerPoints.Contains(i + 1)
-                    || (policy.WorthALayer(sinceLayer, atEndOfTail: i + 1 == plan.HeadStart, inScript, atEditPoint)
+                    || (policy.WorthALayer(sinceLayer, atEndOfTail: i + 1 == plan.HeadStart, inScript, atEditPoint, outcome.Duration)
                         && (!inScript || atEditPoint || policy.AffordsCapture(captured, lastCapture, worked)));
                 if (runtime.HasLayer(current))
                 {

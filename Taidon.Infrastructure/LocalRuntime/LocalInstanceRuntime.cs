@@ -256,7 +256,10 @@ public sealed class LocalInstanceRuntime(
         {
             // An atomic snapshot of the running cluster: the student's session goes on untouched. The checkpoint
             // first leaves next to nothing for the copy's recovery when a restore starts it.
-            await using (var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken))
+            // In the student's database: a server's first connection to a database builds its catalog caches'
+            // files (30-40 ms), and the student's session (or the standby server's warm-up) has already done that
+            // for this one. The student owns it, so the settings they may give it are overridden.
+            await using (var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken, Database))
             {
                 await using var checkpoint = new NpgsqlCommand("CHECKPOINT", platform);
                 await checkpoint.ExecuteNonQueryAsync(cancellationToken);
@@ -713,7 +716,7 @@ public sealed class LocalInstanceRuntime(
         }
     }
 
-    private async Task<NpgsqlConnection> OpenPlatformConnectionAsync(Guid instanceId, CancellationToken cancellationToken)
+    private async Task<NpgsqlConnection> OpenPlatformConnectionAsync(Guid instanceId, CancellationToken cancellationToken, string database = "postgres")
     {
         var port = await Cluster(instanceId).GetRunningPortAsync(cancellationToken)
             ?? throw new InvalidOperationException($"The instance {instanceId} is not running.");
@@ -722,8 +725,9 @@ public sealed class LocalInstanceRuntime(
             Host = SocketDirectory(instanceId),
             Port = port,
             Username = "postgres",
-            Database = "postgres",
+            Database = database,
             Pooling = false,
+            Options = "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0",
         }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;

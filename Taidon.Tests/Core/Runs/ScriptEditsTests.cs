@@ -45,8 +45,9 @@ public sealed class ScriptEditsTests
         Assert.True(policy.WorthALayer(policy.EditPointCost, atEndOfTail: false, inScript: true, atEditPoint: true));
         Assert.False(policy.WorthALayer(policy.EditPointCost - TimeSpan.FromMilliseconds(1), atEndOfTail: false, inScript: true, atEditPoint: true));
 
-        // The first capture is always affordable; the next only while captures stay within the share of the statements' time.
+        // Before any capture was measured one is taken to cost CaptureCost; then the next only while captures stay within the share of the statements' time.
         Assert.True(policy.AffordsCapture(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMilliseconds(200)));
+        Assert.False(policy.AffordsCapture(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.FromMilliseconds(60)));
         Assert.False(policy.AffordsCapture(TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(600)));
         Assert.True(policy.AffordsCapture(TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(60), TimeSpan.FromMilliseconds(1000)));
         Assert.False(LayerPolicy.None.WorthALayer(TimeSpan.FromHours(1), atEndOfTail: true, inScript: true, atEditPoint: true));
@@ -58,8 +59,24 @@ public sealed class ScriptEditsTests
         // The script, as measured: after the orders' load (layered), CREATE INDEX 38-42 ms and ANALYZE 80-107 ms.
         var policy = LayerPolicy.Default;
 
-        Assert.False(policy.WorthALayer(TimeSpan.FromMilliseconds(42), atEndOfTail: false, inScript: true));
-        Assert.True(policy.WorthALayer(TimeSpan.FromMilliseconds(38 + 80), atEndOfTail: false, inScript: true));
+        Assert.True(policy.WorthALayer(TimeSpan.FromMilliseconds(42), atEndOfTail: false, inScript: true, statement: TimeSpan.FromMilliseconds(42)));
+        Assert.True(policy.WorthALayer(TimeSpan.FromMilliseconds(38 + 80), atEndOfTail: false, inScript: true, statement: TimeSpan.FromMilliseconds(80)));
+    }
+
+    [Fact]
+    public void AStepOfALoadGetsALayerButARunOfCheapExerciseStatementsOnlyAtTheBudget()
+    {
+        // The row-by-row shape, as measured: ANALYZE 44 ms after the layered index, then exercise statements of 16, 2, 3 and 2 ms.
+        // Before StepCost the layer landed after the first exercise statement (44 + 16 ms), so every edit of it replayed ANALYZE.
+        var policy = LayerPolicy.Default;
+
+        Assert.True(policy.WorthALayer(TimeSpan.FromMilliseconds(44), atEndOfTail: false, inScript: true, statement: TimeSpan.FromMilliseconds(44)));
+        Assert.False(policy.WorthALayer(TimeSpan.FromMilliseconds(16 + 2 + 3), atEndOfTail: false, inScript: true, statement: TimeSpan.FromMilliseconds(3)));
+        Assert.True(policy.WorthALayer(policy.ScriptRewindBudget, atEndOfTail: false, inScript: true, statement: TimeSpan.FromMilliseconds(2)));
+
+        // Before the script (a course's init and seed) the budget alone decides.
+        Assert.False(policy.WorthALayer(TimeSpan.FromMilliseconds(44), atEndOfTail: false, statement: TimeSpan.FromMilliseconds(44)));
+        Assert.False(LayerPolicy.None.WorthALayer(TimeSpan.FromMilliseconds(44), atEndOfTail: false, inScript: true, statement: TimeSpan.FromHours(1)));
     }
 
     private static IReadOnlyList<ChainKey> Keys(string script) => ChainAnalysis.Analyze([new SqlSource("s.sql", script)], Engine).Keys;

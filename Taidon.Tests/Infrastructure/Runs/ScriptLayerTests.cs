@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using Taidon.Core.Instances;
 using Taidon.Core.Runs;
 using Taidon.Core.SqlChain;
@@ -40,6 +41,39 @@ public sealed class ScriptLayerTests
 
     [RootFact]
     public Task OnBtrfsTemporaryTablesAndPreparedStatementsSurviveTheLayerRule() => SessionObjectsAsync(Btrfs());
+
+    [RootFact]
+    public async Task OnBtrfsACaptureIsTakenWhateverSettingsTheStudentGaveTheirDatabase()
+    {
+        // The capture's checkpoint runs in the student's database (its catalog caches are warm there), which the
+        // student owns: a statement timeout they give it would otherwise cancel the checkpoint.
+        var storage = Btrfs();
+        var instances = LocalInstances.Open(storage.MountPoint);
+        try
+        {
+            var instance = await instances.CreateAsync(Limits);
+            var at = await instances.Runtime.StartAsync(instance, Limits, CancellationToken.None);
+            await using (var student = new NpgsqlConnection($"Host={at.Host};Port={at.Port};Database={at.Database};Username={at.User};Password={at.Password};Pooling=false"))
+            {
+                await student.OpenAsync();
+                await using var command = new NpgsqlCommand(
+                    $"ALTER DATABASE {at.Database} SET statement_timeout = '1ms'; ALTER DATABASE {at.Database} SET lock_timeout = '1ms'; CREATE TABLE t AS SELECT generate_series(1, 200000) AS x;", student);
+                await command.ExecuteNonQueryAsync();
+            }
+
+            var key = instances.Engine.Root.Next("create table t as select generate_series(1, 200000) as x");
+            var capture = await instances.Runtime.CaptureAsync(instance, key, null, Limits, CancellationToken.None);
+            await capture.Published;
+
+            Assert.True(capture.SessionsKept, "a live snapshot");
+            Assert.True(instances.Runtime.HasLayer(key));
+        }
+        finally
+        {
+            await instances.DisposeAsync();
+            storage.Release(NullLogger.Instance);
+        }
+    }
 
     [Fact]
     public async Task AWriteInsideATransactionBlockThatHasItsIdAlreadyIsAChange()
