@@ -11,9 +11,22 @@ public sealed class NpgsqlSqlSessionFactory : ISqlSessionFactory
 {
     public async Task<ISqlSession> OpenAsync(InstanceConnection connection, CancellationToken cancellationToken)
     {
-        var npgsql = new NpgsqlConnection(ConnectionString(connection, "taidon-runner"));
-        await npgsql.OpenAsync(cancellationToken);
-        return new NpgsqlSqlSession(npgsql);
+        // A data source of the session's own, given back with it. Npgsql keeps one for each connection string it
+        // sees, for the life of the process, and a rewind to a standby server changes the port: one more each
+        // rerun. Its first connection would load the database's types (a catalog query on a server whose
+        // caches are cold), which results read as text and the probe's built-in types do not need.
+        var builder = new NpgsqlDataSourceBuilder(ConnectionString(connection, "taidon-runner"));
+        builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
+        var source = builder.Build();
+        try
+        {
+            return new NpgsqlSqlSession(source, await source.OpenConnectionAsync(cancellationToken));
+        }
+        catch
+        {
+            await source.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>
@@ -99,6 +112,10 @@ public sealed class NpgsqlSqlSession : ISqlSession
          WHERE s.last_value IS NOT NULL AND pg_catalog.has_sequence_privilege(c.oid, 'UPDATE')
         """;
 
+    // Types below it are PostgreSQL's own, which Npgsql names without asking the database.
+    private const uint FirstNormalObjectId = 16384;
+
+    private readonly NpgsqlDataSource _source;
     private readonly NpgsqlConnection _connection;
     private readonly List<string> _notices = [];
     private readonly List<string> _noticeStates = [];
@@ -114,8 +131,9 @@ public sealed class NpgsqlSqlSession : ISqlSession
     // The probe after one statement is the probe before the next: one round trip per statement, not two.
     private Probe? _lastProbe;
 
-    internal NpgsqlSqlSession(NpgsqlConnection connection)
+    internal NpgsqlSqlSession(NpgsqlDataSource source, NpgsqlConnection connection)
     {
+        _source = source;
         _connection = connection;
         _connection.Notice += (_, e) => Noticed(e.Notice);
     }
@@ -223,6 +241,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
         {
             _disposed = true;
             await _connection.DisposeAsync();
+            await _source.DisposeAsync();
         }
     }
 
@@ -337,6 +356,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
         var statementCommand = reader.Statements[0];
 #pragma warning restore CS0618
         var cancelledForCap = false;
+        var unnamed = new List<(List<ResultColumn> Columns, int Index, uint Oid)>();
         var limits = budget.Limits;
         var buffer = new byte[Math.Min(limits.MaxValueBytes, 64 * 1024)];
         do
@@ -347,6 +367,14 @@ public sealed class NpgsqlSqlSession : ISqlSession
             }
 
             var columns = Enumerable.Range(0, reader.FieldCount).Select(i => new ResultColumn(reader.GetName(i), reader.GetDataTypeName(i))).ToList();
+            for (var i = 0; i < columns.Count; i++)
+            {
+                if (reader.GetDataTypeOID(i) is var oid and >= FirstNormalObjectId)
+                {
+                    unnamed.Add((columns, i, oid));
+                }
+            }
+
             var rows = new List<string?[]>();
             var truncated = false;
             while (await reader.ReadAsync(cancellationToken))
@@ -392,12 +420,14 @@ public sealed class NpgsqlSqlSession : ISqlSession
             }
 
             _running = null;
+            await NameTypesAsync(unnamed, cancellationToken);
 
             return (TagOf(statement, StatementType.Select, results[0].Rows.Count), results[0].Rows.Count, results);
         }
 
         await reader.DisposeAsync();
         _running = null;
+        await NameTypesAsync(unnamed, cancellationToken);
         var type = statementCommand.StatementType;
         var affected = type is StatementType.Insert or StatementType.Update or StatementType.Delete or StatementType.Merge or StatementType.Copy
             ? (long)statementCommand.Rows
@@ -463,6 +493,52 @@ public sealed class NpgsqlSqlSession : ISqlSession
     /// sequences' values (nextval needs no transaction id), and a digest of the session state that no layer
     /// keeps. All stay put when a statement changed nothing.
     /// </summary>
+    /// <summary>
+    /// Names the result columns whose types the database made (enums, domains' arrays, composites, an
+    /// extension's): the session loads no types, and a type made after it opened would not be known anyway.
+    /// One query, only for a result that has such a column; the names stay Npgsql's if it cannot run.
+    /// </summary>
+    private async Task NameTypesAsync(List<(List<ResultColumn> Columns, int Index, uint Oid)> unnamed, CancellationToken cancellationToken)
+    {
+        if (unnamed.Count == 0)
+        {
+            return;
+        }
+
+        var oids = string.Join(',', unnamed.Select(u => u.Oid).Distinct());
+        await using var command = new NpgsqlCommand(
+            "SELECT t.oid::pg_catalog.int8, pg_catalog.format_type(t.oid, NULL) FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY (('{' || $1 || '}')::pg_catalog.oid[])",
+            _connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = oids, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        var names = new Dictionary<uint, string>();
+        var budget = _budget;
+        _budget = null;
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                names[(uint)reader.GetInt64(0)] = reader.GetString(1);
+            }
+        }
+        catch (PostgresException)
+        {
+            return;
+        }
+        finally
+        {
+            _budget = budget;
+        }
+
+        foreach (var (columns, index, oid) in unnamed)
+        {
+            if (names.TryGetValue(oid, out var name))
+            {
+                columns[index] = columns[index] with { TypeName = name };
+            }
+        }
+    }
+
     private async Task<Probe> ProbeAsync(CancellationToken cancellationToken)
     {
         await using var probe = new NpgsqlCommand(_watchSettings ? ProbeWithSettingsSql : ProbeSql, _connection);

@@ -54,6 +54,22 @@ public sealed class RunExecutorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ColumnsOfTheStudentsOwnTypesAreNamedAsPostgreSqlNamesThem()
+    {
+        // The session loads no types (a rewind gives it a new server): names of types it does not know come from the server.
+        var chain = Chain(
+            "CREATE TYPE mood AS ENUM ('sad', 'happy');\nCREATE DOMAIN positive AS int CHECK (VALUE > 0);\nCREATE TABLE feelings (m mood, n positive, ms mood[], r int4range);",
+            "INSERT INTO feelings VALUES ('happy', 3, '{sad,happy}', '[1,5)');\nSELECT m, n, ms, r, ARRAY[1, 2] AS a, now() - now() AS i FROM feelings;");
+
+        var result = await RunAsync(chain, headStart: 3, state: null);
+
+        Assert.True(result.Succeeded, Describe(result));
+        var rows = Assert.Single(result.Outcomes[4].Results);
+        Assert.Equal(["m:mood", "n:integer", "ms:mood[]", "r:int4range", "a:integer[]", "i:interval"], rows.Columns.Select(c => $"{c.Name}:{c.TypeName}"));
+        Assert.Equal("happy|3|{sad,happy}|[1,5)|{1,2}|00:00:00", string.Join('|', rows.Rows[0]));
+    }
+
+    [Fact]
     public async Task RerunningUnchangedIsHotAndRerunningAfterAChangeRestoresTheTailLayer()
     {
         var chain = Chain(Init, "UPDATE pets SET name = 'Max' WHERE id = 2;\nSELECT name FROM pets WHERE id = 2;");
