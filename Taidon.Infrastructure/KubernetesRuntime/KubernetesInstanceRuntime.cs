@@ -247,8 +247,8 @@ public sealed class KubernetesInstanceRuntime(
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await using var connection = new NpgsqlConnection(NpgsqlSqlSessionFactory.PlatformConnectionString(Login(pod, secret), "taidon-usage"));
-            await connection.OpenAsync(timeout.Token);
+            await using var owned = await OneOffConnection.OpenAsync(NpgsqlSqlSessionFactory.PlatformConnectionString(Login(pod, secret), "taidon-usage"), timeout.Token);
+            var connection = owned.Connection;
             // Qualified: the student owns the session's search_path and could shadow the functions.
             await using var size = new NpgsqlCommand("SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::bigint", connection);
             return Convert.ToInt64(await size.ExecuteScalarAsync(timeout.Token), System.Globalization.CultureInfo.InvariantCulture);

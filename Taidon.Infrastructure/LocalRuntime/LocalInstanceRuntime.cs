@@ -9,6 +9,7 @@ using Taidon.Core.Instances;
 using Taidon.Core.Snapshots;
 using Taidon.Core.SqlChain;
 using Taidon.Infrastructure.LocalRuntime.Snapshots;
+using Taidon.Infrastructure.Sql;
 
 namespace Taidon.Infrastructure.LocalRuntime;
 
@@ -226,7 +227,7 @@ public sealed class LocalInstanceRuntime(
     {
         await using var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken);
         await using var cancel = new NpgsqlCommand(
-            $"SELECT pg_catalog.pg_cancel_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename OPERATOR(pg_catalog.=) '{StudentRole}'", platform);
+            $"SELECT pg_catalog.pg_cancel_backend(pid) FROM pg_catalog.pg_stat_activity WHERE usename OPERATOR(pg_catalog.=) '{StudentRole}'", platform.Connection);
         await cancel.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -261,7 +262,7 @@ public sealed class LocalInstanceRuntime(
             // for this one. The student owns it, so the settings they may give it are overridden.
             await using (var platform = await OpenPlatformConnectionAsync(instanceId, cancellationToken, Database))
             {
-                await using var checkpoint = new NpgsqlCommand("CHECKPOINT", platform);
+                await using var checkpoint = new NpgsqlCommand("CHECKPOINT", platform.Connection);
                 await checkpoint.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -447,15 +448,7 @@ public sealed class LocalInstanceRuntime(
             // A started server's first connection to a database builds its catalog caches' files (the start
             // removes them): one connection here, which reads nothing of the student's and writes nothing,
             // takes that off the rewind's first session.
-            await using var warm = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-            {
-                Host = SocketDirectory(instanceId),
-                Port = port,
-                Username = "postgres",
-                Database = Database,
-                Pooling = false,
-            }.ConnectionString);
-            await warm.OpenAsync(cancellationToken);
+            await using var warm = await OneOffConnection.OpenAsync(PlatformConnectionString(instanceId, port, Database), cancellationToken);
 
             return true;
         }
@@ -590,7 +583,7 @@ public sealed class LocalInstanceRuntime(
                 {
                     foreach (var sql in BaseStatements)
                     {
-                        await using var command = new NpgsqlCommand(sql, platform);
+                        await using var command = new NpgsqlCommand(sql, platform.Connection);
                         await command.ExecuteNonQueryAsync(cancellationToken);
                     }
                 }
@@ -716,22 +709,23 @@ public sealed class LocalInstanceRuntime(
         }
     }
 
-    private async Task<NpgsqlConnection> OpenPlatformConnectionAsync(Guid instanceId, CancellationToken cancellationToken, string database = "postgres")
+    private async Task<OneOffConnection> OpenPlatformConnectionAsync(Guid instanceId, CancellationToken cancellationToken, string database = "postgres")
     {
         var port = await Cluster(instanceId).GetRunningPortAsync(cancellationToken)
             ?? throw new InvalidOperationException($"The instance {instanceId} is not running.");
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-        {
-            Host = SocketDirectory(instanceId),
-            Port = port,
-            Username = "postgres",
-            Database = database,
-            Pooling = false,
-            Options = "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0",
-        }.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
+        return await OneOffConnection.OpenAsync(PlatformConnectionString(instanceId, port, database), cancellationToken);
     }
+
+    /// <summary>The superuser's way in, over the instance's private socket; settings the student gave a database they own do not apply.</summary>
+    private string PlatformConnectionString(Guid instanceId, int port, string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = SocketDirectory(instanceId),
+        Port = port,
+        Username = "postgres",
+        Database = database,
+        Pooling = false,
+        Options = "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0",
+    }.ConnectionString;
 
     private void PrepareInstanceDirectory(string instanceRoot)
     {

@@ -10,8 +10,8 @@ public sealed class NpgsqlQueryTimer : IQueryTimer
     public async Task<IReadOnlyList<string>> ExplainAsync(InstanceConnection connection, string query, int repetitions, TimeSpan timeout, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var plans = new List<string>();
-        await using var npgsql = new NpgsqlConnection(NpgsqlSqlSessionFactory.ConnectionString(connection, "taidon-benchmark"));
-        await npgsql.OpenAsync(cancellationToken);
+        await using var owned = await OneOffConnection.OpenAsync(NpgsqlSqlSessionFactory.ConnectionString(connection, "taidon-benchmark"), cancellationToken);
+        var npgsql = owned.Connection;
         for (var i = 0; i < repetitions; i++)
         {
             progress?.Report(i + 1);

@@ -51,8 +51,8 @@ public sealed class NpgsqlSchemaReader : ISchemaReader
 
     public async Task<DatabaseSchema> ReadAsync(InstanceConnection connection, CancellationToken cancellationToken)
     {
-        await using var npgsql = new NpgsqlConnection(NpgsqlSqlSessionFactory.PlatformConnectionString(connection, "taidon-schema"));
-        await npgsql.OpenAsync(cancellationToken);
+        await using var owned = await OneOffConnection.OpenAsync(NpgsqlSqlSessionFactory.PlatformConnectionString(connection, "taidon-schema"), cancellationToken);
+        var npgsql = owned.Connection;
 
         var indexes = new Dictionary<(string, string), List<string>>();
         await foreach (var (schema, table, index) in QueryAsync(npgsql, IndexesSql, r => (r.GetString(0), r.GetString(1), r.GetString(2)), cancellationToken))

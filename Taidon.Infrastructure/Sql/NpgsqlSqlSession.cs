@@ -11,22 +11,9 @@ public sealed class NpgsqlSqlSessionFactory : ISqlSessionFactory
 {
     public async Task<ISqlSession> OpenAsync(InstanceConnection connection, CancellationToken cancellationToken)
     {
-        // A data source of the session's own, given back with it. Npgsql keeps one for each connection string it
-        // sees, for the life of the process, and a rewind to a standby server changes the port: one more each
-        // rerun. Its first connection would load the database's types (a catalog query on a server whose
-        // caches are cold), which results read as text and the probe's built-in types do not need.
-        var builder = new NpgsqlDataSourceBuilder(ConnectionString(connection, "taidon-runner"));
-        builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
-        var source = builder.Build();
-        try
-        {
-            return new NpgsqlSqlSession(source, await source.OpenConnectionAsync(cancellationToken));
-        }
-        catch
-        {
-            await source.DisposeAsync();
-            throw;
-        }
+        // Its own data source (OneOffConnection): a rewind to a standby server gives the instance a new port.
+        var session = await OneOffConnection.OpenAsync(ConnectionString(connection, "taidon-runner"), cancellationToken);
+        return new NpgsqlSqlSession(session);
     }
 
     /// <summary>
@@ -115,7 +102,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
     // Types below it are PostgreSQL's own, which Npgsql names without asking the database.
     private const uint FirstNormalObjectId = 16384;
 
-    private readonly NpgsqlDataSource _source;
+    private readonly OneOffConnection _owned;
     private readonly NpgsqlConnection _connection;
     private readonly List<string> _notices = [];
     private readonly List<string> _noticeStates = [];
@@ -131,10 +118,10 @@ public sealed class NpgsqlSqlSession : ISqlSession
     // The probe after one statement is the probe before the next: one round trip per statement, not two.
     private Probe? _lastProbe;
 
-    internal NpgsqlSqlSession(NpgsqlDataSource source, NpgsqlConnection connection)
+    internal NpgsqlSqlSession(OneOffConnection connection)
     {
-        _source = source;
-        _connection = connection;
+        _owned = connection;
+        _connection = connection.Connection;
         _connection.Notice += (_, e) => Noticed(e.Notice);
     }
 
@@ -240,8 +227,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
         if (!_disposed)
         {
             _disposed = true;
-            await _connection.DisposeAsync();
-            await _source.DisposeAsync();
+            await _owned.DisposeAsync();
         }
     }
 
