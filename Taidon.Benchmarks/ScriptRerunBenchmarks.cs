@@ -183,7 +183,7 @@ public static class ScriptRerunBenchmarks
         var first = await RunAsync(executor, edits, student, original, engine.Root);
         var layerBytes = first.LayersTaken.Sum(l => l.Layer.SizeBytes);
         Console.Error.WriteLine($"  first run: {first.Duration.TotalMilliseconds:F0} ms, {first.Plan.Describe()}, statements {string.Join(", ", first.Outcomes.Select(o => $"{o.Duration.TotalMilliseconds:F0}"))} ms, "
-            + $"layers taken: {first.LayersTaken.Count} ({string.Join(", ", first.LayersTaken.Select(l => $"after statement {IndexOf(original.Keys, l.Layer.Key)} in {l.BuildTime.TotalMilliseconds:F0} ms"))})");
+            + $"layers taken: {first.LayersTaken.Count} ({string.Join(", ", first.LayersTaken.Select(l => $"after statement {IndexOf(original.Keys, l.Layer.Key)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "? (a state key after a read-only statement)"} in {l.BuildTime.TotalMilliseconds:F0} ms"))})");
         var state = first.FinalState;
 
         var worst = TimeSpan.Zero;
@@ -215,7 +215,8 @@ public static class ScriptRerunBenchmarks
         Console.WriteLine($"| {shape.Name} | {plain.TotalMilliseconds:F0} ms | {first.Duration.TotalMilliseconds:F0} ms ({first.Duration / plain:F2}) | {worst.TotalMilliseconds:F0} ms, {worstAt} ({worst / first.Duration:F3}) | {layerBytes / 1048576.0:F0} MB |");
     }
 
-    private static int IndexOf(IReadOnlyList<ChainKey> keys, ChainKey key) => keys.Select((k, i) => (k, i)).First(p => p.k == key).i;
+    // A state's key is the chain's key only until a statement that changed nothing (its state keeps the earlier key).
+    private static int? IndexOf(IReadOnlyList<ChainKey> keys, ChainKey key) => keys.Select((k, i) => (k, i)).FirstOrDefault(p => p.k == key) is ({ } found, var at) && found == key ? at : null;
 
     private static Task<RunResult> RunAsync(RunExecutor executor, ScriptEdits edits, Guid instance, AnalyzedChain chain, ChainKey? state, IProgress<RunProgress>? progress = null) =>
         executor.RunAsync(new ChainRun(instance, Limits, chain, 0, chain.Statements.Count, state, new ResultLimits(), EditPoint: edits.Learn("student", "script.sql", chain.Keys)), progress, CancellationToken.None);
