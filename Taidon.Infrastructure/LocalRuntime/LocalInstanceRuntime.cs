@@ -348,10 +348,10 @@ public sealed class LocalInstanceRuntime(
     {
         var standby = _standbys.AddOrUpdate(
             instanceId,
-            _ => Standby.Start(key, limits, StandbyCluster(instanceId), this, published ?? Task.CompletedTask),
+            _ => Standby.Start(instanceId, key, limits, StandbyCluster(instanceId), this, logger, published ?? Task.CompletedTask),
             (_, existing) => existing.Key == key && existing.Limits == limits && !existing.Ready.IsFaulted
                 ? existing
-                : existing.Replace(key, limits, StandbyCluster(instanceId), this, published));
+                : existing.Replace(instanceId, key, limits, StandbyCluster(instanceId), this, logger, published));
         _ = standby.Ready;
     }
 
@@ -404,11 +404,8 @@ public sealed class LocalInstanceRuntime(
         }
     }
 
-    /// <summary>The cluster of an instance's standby copy (<c>&lt;instance&gt;/standby</c>), logging where the instance logs.</summary>
-    private PostgresCluster StandbyCluster(Guid instanceId) =>
-        new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger, InstanceNiceness, dataDirectoryName: StandbyDirectoryName(instanceId));
-
-    private ILogger StandbyLogger => logger;
+    /// <summary>The cluster of an instance's standby copy (the place that is not its data directory), logging where the instance logs.</summary>
+    private PostgresCluster StandbyCluster(Guid instanceId) => Cluster(instanceId, StandbyDirectoryName(instanceId));
 
     private bool TryTakeStandbyServer()
     {
@@ -493,8 +490,8 @@ public sealed class LocalInstanceRuntime(
         public void Hurry() => _hurry.TrySetResult();
 
         /// <summary>A standby for another key: the old copy is stopped and removed first (and the layer finished, when it is being published).</summary>
-        public Standby Replace(ChainKey key, InstanceLimits limits, PostgresCluster cluster, LocalInstanceRuntime runtime, Task? published) =>
-            Start(key, limits, cluster, runtime, published is null ? DiscardAsync(runtime) : Task.WhenAll(DiscardAsync(runtime), published));
+        public Standby Replace(Guid instanceId, ChainKey key, InstanceLimits limits, PostgresCluster cluster, LocalInstanceRuntime runtime, ILogger logger, Task? published) =>
+            Start(instanceId, key, limits, cluster, runtime, logger, published is null ? DiscardAsync(runtime) : Task.WhenAll(DiscardAsync(runtime), published));
 
         public async Task StopServerAsync(LocalInstanceRuntime runtime)
         {
@@ -525,10 +522,9 @@ public sealed class LocalInstanceRuntime(
         }
 
         /// <summary>A copy of the layer made once <paramref name="before"/> is done (the old copy removed, the layer published).</summary>
-        public static Standby Start(ChainKey key, InstanceLimits limits, PostgresCluster cluster, LocalInstanceRuntime runtime, Task before)
+        public static Standby Start(Guid instanceId, ChainKey key, InstanceLimits limits, PostgresCluster cluster, LocalInstanceRuntime runtime, ILogger logger, Task before)
         {
             var standby = new Standby(key, limits, cluster);
-            var instanceId = Guid.ParseExact(System.IO.Path.GetFileName(cluster.Root), "N");
             standby.Ready = Task.Run(async () =>
             {
                 await before;
@@ -546,7 +542,7 @@ public sealed class LocalInstanceRuntime(
                     standby.Serving = await runtime.StartStandbyServerAsync(instanceId, cluster, limits, standby._cancel.Token);
                 }
 
-                runtime.StandbyLogger.LogDebug("Standby copy of layer {Key} ready in {Path}{Server}", key.Short, cluster.DataDirectory, standby.Serving ? ", its server started" : "");
+                logger.LogDebug("Standby copy of layer {Key} ready in {Path}{Server}", key.Short, cluster.DataDirectory, standby.Serving ? ", its server started" : "");
             });
             return standby;
         }
@@ -746,8 +742,11 @@ public sealed class LocalInstanceRuntime(
     /// </summary>
     public const int InstanceNiceness = 10;
 
-    private PostgresCluster Cluster(Guid instanceId) =>
-        new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger, InstanceNiceness, dataDirectoryName: DataDirectoryName(instanceId));
+    private PostgresCluster Cluster(Guid instanceId) => Cluster(instanceId, DataDirectoryName(instanceId));
+
+    /// <summary>The cluster whose data is in one of the instance's two places (<see cref="DataDirectoryNames"/>).</summary>
+    private PostgresCluster Cluster(Guid instanceId, string place) =>
+        new(binaries, Path.Combine(Root, instanceId.ToString("N")), owner, logger, InstanceNiceness, dataDirectoryName: place);
 
     /// <summary>
     /// The two places of an instance's data inside its folder: one is its data directory, the other holds the
