@@ -144,6 +144,22 @@ public static class ScriptRerunBenchmarks
                 "UPDATE region_totals SET total = 0 WHERE region = 49 - {0};",
                 "SELECT count(*) + {0} FROM sales WHERE region = 7;",
             ]),
+        new("a materialized view over a join, then window functions (the issue's size)",
+            """
+            CREATE TABLE clients (id int PRIMARY KEY, region text NOT NULL, since date NOT NULL);
+            INSERT INTO clients SELECT g, (ARRAY['north', 'south', 'east', 'west'])[1 + g % 4], date '2020-01-01' + g % 1000 FROM generate_series(1, 20000) g;
+            CREATE TABLE purchases (id int PRIMARY KEY, client int NOT NULL REFERENCES clients, placed date NOT NULL, total numeric(10, 2) NOT NULL);
+            INSERT INTO purchases SELECT g, 1 + g % 20000, date '2023-01-01' + g % 365, (g % 500) / 3.0 FROM generate_series(1, 200000) g;
+            CREATE MATERIALIZED VIEW monthly AS SELECT c.region, date_trunc('month', p.placed) AS month, sum(p.total) AS revenue, count(*) AS purchases FROM purchases p JOIN clients c ON c.id = p.client GROUP BY 1, 2;
+            CREATE INDEX purchases_client ON purchases (client, placed);
+            ANALYZE;
+            """,
+            [
+                "SELECT region, month, revenue, rank() OVER (PARTITION BY month ORDER BY revenue DESC) + {0} AS place FROM monthly ORDER BY month, place;",
+                "UPDATE purchases SET total = total * 1.1 WHERE client = 42 + {0};",
+                "SELECT placed, total, sum(total) OVER (ORDER BY placed, id) AS running FROM purchases WHERE client = 42 + {0} ORDER BY placed, id;",
+                "DELETE FROM purchases WHERE client = 7 + {0} AND placed < date '2023-03-01';",
+            ]),
     ];
 
     /// <param name="iterations">Edits of each exercise statement.</param>
