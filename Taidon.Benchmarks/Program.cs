@@ -15,12 +15,14 @@ if (args.Contains("--reruns"))
     var dir = Array.IndexOf(args, "--dir");
     var shape = Array.IndexOf(args, "--shape");
     var storage = Array.IndexOf(args, "--storage");
+    var firstRuns = Array.IndexOf(args, "--first-runs");
     await ScriptRerunBenchmarks.RunAsync(
         at >= 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 3,
         dir >= 0 ? args[dir + 1] : null,
         args.Contains("--smoke"),
         shape >= 0 ? args[shape + 1] : null,
-        storage >= 0 ? args[storage + 1] : null);
+        storage >= 0 ? args[storage + 1] : null,
+        firstRuns >= 0 ? int.Parse(args[firstRuns + 1], System.Globalization.CultureInfo.InvariantCulture) : 3);
     return;
 }
 
