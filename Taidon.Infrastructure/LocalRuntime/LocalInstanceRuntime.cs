@@ -348,10 +348,10 @@ public sealed class LocalInstanceRuntime(
     {
         var standby = _standbys.AddOrUpdate(
             instanceId,
-            _ => Standby.Start(instanceId, key, limits, StandbyCluster(instanceId), this, logger, published ?? Task.CompletedTask),
+            _ => Standby.Start(instanceId, key, limits, this, logger, published ?? Task.CompletedTask),
             (_, existing) => existing.Key == key && existing.Limits == limits && !existing.Ready.IsFaulted
                 ? existing
-                : existing.Replace(instanceId, key, limits, StandbyCluster(instanceId), this, logger, published));
+                : existing.Replace(instanceId, key, limits, this, logger, published));
         _ = standby.Ready;
     }
 
@@ -490,8 +490,8 @@ public sealed class LocalInstanceRuntime(
         public void Hurry() => _hurry.TrySetResult();
 
         /// <summary>A standby for another key: the old copy is stopped and removed first (and the layer finished, when it is being published).</summary>
-        public Standby Replace(Guid instanceId, ChainKey key, InstanceLimits limits, PostgresCluster cluster, LocalInstanceRuntime runtime, ILogger logger, Task? published) =>
-            Start(instanceId, key, limits, cluster, runtime, logger, published is null ? DiscardAsync(runtime) : Task.WhenAll(DiscardAsync(runtime), published));
+        public Standby Replace(Guid instanceId, ChainKey key, InstanceLimits limits, LocalInstanceRuntime runtime, ILogger logger, Task? published) =>
+            Start(instanceId, key, limits, runtime, logger, published is null ? DiscardAsync(runtime) : Task.WhenAll(DiscardAsync(runtime), published));
 
         public async Task StopServerAsync(LocalInstanceRuntime runtime)
         {
@@ -522,8 +522,10 @@ public sealed class LocalInstanceRuntime(
         }
 
         /// <summary>A copy of the layer made once <paramref name="before"/> is done (the old copy removed, the layer published).</summary>
-        public static Standby Start(Guid instanceId, ChainKey key, InstanceLimits limits, PostgresCluster cluster, LocalInstanceRuntime runtime, ILogger logger, Task before)
+        /// <remarks>The copy goes to the instance's place that is not its data directory now (<see cref="StandbyCluster"/>).</remarks>
+        public static Standby Start(Guid instanceId, ChainKey key, InstanceLimits limits, LocalInstanceRuntime runtime, ILogger logger, Task before)
         {
+            var cluster = runtime.StandbyCluster(instanceId);
             var standby = new Standby(key, limits, cluster);
             standby.Ready = Task.Run(async () =>
             {

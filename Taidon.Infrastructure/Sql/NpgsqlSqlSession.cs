@@ -497,8 +497,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
             _connection);
         command.Parameters.Add(new NpgsqlParameter { Value = oids, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         var names = new Dictionary<uint, string>();
-        var budget = _budget;
-        _budget = null;
+        using var aside = SetBudgetAside();
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -510,10 +509,6 @@ public sealed class NpgsqlSqlSession : ISqlSession
         catch (PostgresException)
         {
             return;
-        }
-        finally
-        {
-            _budget = budget;
         }
 
         foreach (var (columns, index, oid) in unnamed)
@@ -528,8 +523,7 @@ public sealed class NpgsqlSqlSession : ISqlSession
     private async Task<Probe> ProbeAsync(CancellationToken cancellationToken)
     {
         await using var probe = new NpgsqlCommand(_watchSettings ? ProbeWithSettingsSql : ProbeSql, _connection);
-        var budget = _budget;
-        _budget = null;
+        using var aside = SetBudgetAside();
         try
         {
             await using var reader = await probe.ExecuteReaderAsync(cancellationToken);
@@ -541,10 +535,19 @@ public sealed class NpgsqlSqlSession : ISqlSession
             // Inside an aborted transaction nothing runs, and nothing changes.
             return new Probe("aborted", "aborted", _watchSettings);
         }
-        finally
-        {
-            _budget = budget;
-        }
+    }
+
+    /// <summary>The platform's own queries in the session: their notices are not the student's, so no budget counts them until the returned value is disposed.</summary>
+    private BudgetAside SetBudgetAside()
+    {
+        var aside = new BudgetAside(this, _budget);
+        _budget = null;
+        return aside;
+    }
+
+    private readonly struct BudgetAside(NpgsqlSqlSession session, ResultBudget? budget) : IDisposable
+    {
+        public void Dispose() => session._budget = budget;
     }
 
     /// <summary>

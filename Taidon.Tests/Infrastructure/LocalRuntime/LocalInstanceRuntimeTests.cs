@@ -24,8 +24,7 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         Directory.CreateDirectory(_root);
         File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
         var layers = LayerStore.Open(Path.Combine(_root, "layers"), TimeProvider.System, NullLogger.Instance);
-        _runtime = new LocalInstanceRuntime(Path.Combine(_root, "i"), PostgresBinaries.Locate(null), OsUser.ForPostgres(null), layers,
-            EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion), NullLogger<LocalInstanceRuntime>.Instance);
+        _runtime = Runtime(Path.Combine(_root, "i"), layers);
         return Task.CompletedTask;
     }
 
@@ -225,13 +224,7 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
     [Fact]
     public async Task ARewindToALayerWithAStandbyServerSwitchesToItWithTheLayersStateAndStartsNothing()
     {
-        var connection = await CreateAsync();
-        var id = _instances[0];
-        await ExecuteAsync(connection, "CREATE TABLE t (id int); INSERT INTO t VALUES (1);");
-        var key = EngineIdentity.PostgreSql(15).Root.Next("create table t(id int); insert into t values (1)");
-        await (await _runtime.CaptureAsync(id, key, null, Limits, CancellationToken.None)).Published;
-        await ExecuteAsync(connection, "INSERT INTO t VALUES (2), (3);");
-        var standby = await StandbyServerAsync(id);
+        var (id, key, connection, standby) = await LayerWithAStandbyServerAsync("CREATE TABLE t (id int); INSERT INTO t VALUES (1);", "INSERT INTO t VALUES (2), (3);");
         var rewound = DateTimeOffset.UtcNow;
 
         await _runtime.RestoreAsync(id, key, Limits, CancellationToken.None);
@@ -263,8 +256,7 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         Assert.True(await GoneAsync(standby.Pid), "the server rewound from is stopped");
 
         // An app started again finds the instance where its server runs.
-        var again = new LocalInstanceRuntime(_runtime.Root, PostgresBinaries.Locate(null), OsUser.ForPostgres(null), _runtime.Layers,
-            EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion), NullLogger<LocalInstanceRuntime>.Instance);
+        var again = Runtime(_runtime.Root, _runtime.Layers);
         Assert.Equal(19992L, await ScalarAsync<long>(await again.StartAsync(id, Limits, CancellationToken.None), "SELECT count(*) FROM t"));
         await _runtime.StopAsync(id, CancellationToken.None);
         Assert.True(await GoneAsync(next.Pid), "the instance's server stopped");
@@ -274,13 +266,7 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
     [Fact]
     public async Task AStoppedInstanceStopsItsStandbyServerAndKeepsItsCopy()
     {
-        var connection = await CreateAsync();
-        var id = _instances[0];
-        await ExecuteAsync(connection, "CREATE TABLE t (id int);");
-        var key = EngineIdentity.PostgreSql(15).Root.Next("create table t(id int)");
-        await (await _runtime.CaptureAsync(id, key, null, Limits, CancellationToken.None)).Published;
-        await ExecuteAsync(connection, "INSERT INTO t VALUES (1);");
-        var standby = await StandbyServerAsync(id);
+        var (id, key, _, standby) = await LayerWithAStandbyServerAsync("CREATE TABLE t (id int);", "INSERT INTO t VALUES (1);");
 
         await _runtime.StopAsync(id, CancellationToken.None);
 
@@ -293,8 +279,7 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
     [Fact]
     public async Task WithNoStandbyServerToSpareARewindStartsPostgresOnTheCopy()
     {
-        var none = new LocalInstanceRuntime(Path.Combine(_root, "j"), PostgresBinaries.Locate(null), OsUser.ForPostgres(null), _runtime.Layers,
-            EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion), NullLogger<LocalInstanceRuntime>.Instance, standbyServers: 0);
+        var none = Runtime(Path.Combine(_root, "j"), _runtime.Layers, standbyServers: 0);
         var id = Guid.NewGuid();
         var connection = await none.CreateAsync(id, Limits, CancellationToken.None);
         try
@@ -323,6 +308,25 @@ public sealed class LocalInstanceRuntimeTests : IAsyncLifetime
         {
             await none.DeleteAsync(id, CancellationToken.None);
         }
+    }
+
+    private static LocalInstanceRuntime Runtime(string root, LayerStore layers, int? standbyServers = null) =>
+        new(root, PostgresBinaries.Locate(null), OsUser.ForPostgres(null), layers, EngineIdentity.PostgreSql(PostgresBinaries.Locate(null).MajorVersion),
+            NullLogger<LocalInstanceRuntime>.Instance, standbyServers: standbyServers);
+
+    /// <summary>
+    /// A new instance where <paramref name="layered"/> ran and was captured as a layer, then <paramref name="after"/>
+    /// ran: its standby server, once ready, holds the layer.
+    /// </summary>
+    private async Task<(Guid Id, ChainKey Key, InstanceConnection Connection, (int Pid, int Port) Standby)> LayerWithAStandbyServerAsync(string layered, string after)
+    {
+        var connection = await CreateAsync();
+        var id = _instances[^1];
+        await ExecuteAsync(connection, layered);
+        var key = EngineIdentity.PostgreSql(15).Root.Next(layered);
+        await (await _runtime.CaptureAsync(id, key, null, Limits, CancellationToken.None)).Published;
+        await ExecuteAsync(connection, after);
+        return (id, key, connection, await StandbyServerAsync(id));
     }
 
     /// <summary>The standby server of an instance once it is ready (its copy is made a second after the run that restored or took the layer).</summary>
